@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// The product graph of bfs. Benchmarks live in Bench/ (their own package), so nothing here is
+// benchmark-only. Each C library enters through exactly one Swift module (STYLE.md).
+import PackageDescription
+
+let package = Package(
+    name: "bfs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bfs", targets: ["bfs"]),
+        .library(name: "BFSCore", targets: ["BFSCore"]),
+        .library(name: "BFSLoop", targets: ["BFSLoop"]),
+        .library(name: "BFSHTTP", targets: ["BFSHTTP"]),
+        .library(name: "BFSStorage", targets: ["BFSStorage"]),
+        .library(name: "BFSCoordination", targets: ["BFSCoordination"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CUV", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CZooKeeper", providers: [.apt(["libzookeeper-mt-dev"])]),
+        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPQ", providers: [.apt(["libpq-dev"])]),
+
+        .target(name: "BFSCore", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .target(name: "BFSLoop", dependencies: ["CUV", "BFSCore"]),
+        .target(name: "BFSHTTP", dependencies: ["CHTTPParser", "BFSLoop", "BFSCore"]),
+        .target(name: "BFSStorage", dependencies: ["BFSCore"]),
+        .target(name: "BFSCoordination", dependencies: ["CZooKeeper", "BFSCore"]),
+        .executableTarget(name: "bfs", dependencies: [
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "BFSCoreTests", dependencies: ["BFSCore"]),
+        .testTarget(name: "BFSLoopTests", dependencies: ["BFSLoop"]),
+        .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop"]),
+        .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage"]),
+        .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination"]),
+    ]
+)

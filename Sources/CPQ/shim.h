@@ -1,0 +1,2 @@
+// libpq, entered only through BFSMetadata.
+#include <postgresql/libpq-fe.h>

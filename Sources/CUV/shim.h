@@ -1,0 +1,2 @@
+// libuv, entered only through BFSLoop.
+#include <uv.h>

@@ -1,0 +1,50 @@
+import ArgumentParser
+
+/// Says that a declared subcommand has no implementation yet, and fails: never fake behaviour.
+struct NotBuiltYet: Error, CustomStringConvertible {
+    let command: String
+    var description: String { "bfs \(command) is not built yet; see the open issues (`issues`)." }
+}
+
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "store", abstract: "Hold volumes and serve needles.")
+    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/store.toml"
+    func run() throws { throw NotBuiltYet(command: "store") }
+}
+
+struct DirectoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "directory", abstract: "Placement and metadata.")
+    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/directory.toml"
+    func run() throws { throw NotBuiltYet(command: "directory") }
+}
+
+struct PitchforkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pitchfork", abstract: "Probe stores and publish their status.")
+    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/pitchfork.toml"
+    func run() throws { throw NotBuiltYet(command: "pitchfork") }
+}
+
+struct ProxyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "proxy", abstract: "Public REST API.")
+    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/proxy.toml"
+    func run() throws { throw NotBuiltYet(command: "proxy") }
+}
+
+struct OpsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ops", abstract: "Admin API and web UI.")
+    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/ops.toml"
+    func run() throws { throw NotBuiltYet(command: "ops") }
+}
+
+struct UpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "up", abstract: "Single-node all-in-one.")
+    @Option(help: "Data directory.") var data: String = "./bfs-data"
+    func run() throws { throw NotBuiltYet(command: "up") }
+}
+
+struct VolumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "volume", abstract: "Offline tools on volume files (check, inspect, dump, fix-index).")
+    @Argument(help: "check | inspect | dump | fix-index") var action: String
+    @Argument(help: "Block file and index file.") var files: [String] = []
+    func run() throws { throw NotBuiltYet(command: "volume \(action)") }
+}
