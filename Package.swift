@@ -13,11 +13,13 @@ let package = Package(
         .library(name: "BFSHTTP", targets: ["BFSHTTP"]),
         .library(name: "BFSStorage", targets: ["BFSStorage"]),
         .library(name: "BFSCoordination", targets: ["BFSCoordination"]),
+        .library(name: "BFSStore", targets: ["BFSStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CUV", providers: [.apt(["libuv1-dev"])]),
@@ -34,8 +36,13 @@ let package = Package(
         .target(name: "BFSHTTP", dependencies: ["CHTTPParser", "BFSLoop", "BFSCore"]),
         .target(name: "BFSStorage", dependencies: ["BFSCore"]),
         .target(name: "BFSCoordination", dependencies: ["CZooKeeper", "BFSCore"]),
-        .executableTarget(name: "bfs", dependencies: [
+        .target(name: "BFSStore", dependencies: [
             "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "bfs", dependencies: [
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -45,5 +52,6 @@ let package = Package(
         .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop"]),
         .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage"]),
         .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination"]),
+        .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore"]),
     ]
 )
