@@ -1,0 +1,34 @@
+-- wrk script: POST /upload of a 4 KiB needle with a fresh key per request (durable writes).
+-- Env: BFS_VID, BFS_KEY_BASE (first key; each connection uses its own stride), BFS_SIZE.
+local vid = os.getenv("BFS_VID") or "1"
+local size = tonumber(os.getenv("BFS_SIZE") or "4096")
+local next_key = tonumber(os.getenv("BFS_KEY_BASE") or "10000000")
+local boundary = "bfsbenchboundary7d3a"
+local payload = string.rep("x", size)
+local failures = 0
+
+local function body(key)
+  return "--" .. boundary .. "\r\n" ..
+    "Content-Disposition: form-data; name=\"vid\"\r\n\r\n" .. vid .. "\r\n" ..
+    "--" .. boundary .. "\r\n" ..
+    "Content-Disposition: form-data; name=\"key\"\r\n\r\n" .. key .. "\r\n" ..
+    "--" .. boundary .. "\r\n" ..
+    "Content-Disposition: form-data; name=\"cookie\"\r\n\r\n7\r\n" ..
+    "--" .. boundary .. "\r\n" ..
+    "Content-Disposition: form-data; name=\"file\"; filename=\"1.jpg\"\r\n" ..
+    "Content-Type: application/octet-stream\r\n\r\n" .. payload .. "\r\n" ..
+    "--" .. boundary .. "--\r\n"
+end
+
+request = function()
+  next_key = next_key + 1
+  return wrk.format("POST", "/upload",
+    { ["Content-Type"] = "multipart/form-data; boundary=" .. boundary }, body(next_key))
+end
+
+response = function(status, headers, body)
+  if status ~= 200 or not body:find('"ret":1', 1, true) then
+    failures = failures + 1
+    if failures < 5 then io.stderr:write("upload failed: " .. status .. " " .. body .. "\n") end
+  end
+end
