@@ -89,7 +89,11 @@ final class HTTPRequestParser {
     }
 
     /// Pauses parsing from inside a delegate callback; `feed` then returns `.paused`.
-    func pause() { http_parser_pause(parser, 1) }
+    func pause() {
+        // http-parser asserts when paused in an error state; an errored parser is stopped anyway.
+        let e = chttp_errno(parser)
+        if e == HPE_OK || e == HPE_PAUSED { http_parser_pause(parser, 1) }
+    }
 
     /// Whether bytes of a request have arrived that did not yet complete its head.
     var isInsideHead: Bool { headerBytes > 0 }
