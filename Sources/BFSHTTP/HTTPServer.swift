@@ -86,4 +86,10 @@ public final class HTTPServer: Sendable {
         let all = contexts.withLock { $0 }
         return all.reduce(0) { sum, c in sum + ((try? c.loop.submitAndWait { c.connectionCount }) ?? 0) }
     }
+
+    /// How often file bodies fell back from sendfile to pread + write (socket full), all loops.
+    package var sendfileFallbackCount: Int {
+        let all = contexts.withLock { $0 }
+        return all.reduce(0) { sum, c in sum + ((try? c.loop.submitAndWait { c.sendfileFallbacks }) ?? 0) }
+    }
 }
