@@ -1,0 +1,188 @@
+import CHTTPParser
+
+// The one file that speaks to http-parser, so the parser can be swapped without touching the
+// connection logic. Callbacks capture nothing: they find the parser object through `data`.
+
+/// What the parser reports to its connection, in wire order.
+protocol HTTPRequestParserDelegate: AnyObject {
+    /// The start line and headers are complete.
+    func parserDidReceiveHead(_ head: HTTPRequestHead)
+    /// A piece of the (de-chunked) body.
+    func parserDidReceiveBody(_ chunk: UnsafeRawBufferPointer)
+    /// The request ended. The parser pauses right after, so a pipelined request stays unread
+    /// until the connection resumes it.
+    func parserDidCompleteMessage()
+}
+
+/// Why a request could not be parsed.
+enum HTTPParseFailure: Equatable {
+    /// Request line plus headers exceed the configured limit (answered with 431).
+    case headerTooLarge
+    /// A method token http-parser does not know (answered with 501).
+    case unknownMethod
+    /// Anything else malformed (answered with 400); the parser's error name for logs.
+    case malformed(String)
+}
+
+/// The outcome of feeding bytes.
+enum HTTPParseResult: Equatable {
+    /// Every byte was consumed.
+    case consumedAll
+    /// Parsing stopped after `consumed` bytes because the delegate or a message end paused it.
+    case paused(consumed: Int)
+    /// The stream is not valid HTTP/1.x; the connection must answer and close.
+    case failed(HTTPParseFailure)
+}
+
+/// An incremental HTTP/1.x request parser over http-parser 2.9, with a header size limit.
+final class HTTPRequestParser {
+    private let parser: UnsafeMutablePointer<http_parser>
+    private let settings: UnsafeMutablePointer<http_parser_settings>
+    private let maxHeaderBytes: Int
+    weak var delegate: (any HTTPRequestParserDelegate)?
+
+    private var url: [UInt8] = []
+    private var field: [UInt8] = []
+    private var value: [UInt8] = []
+    private var headers = HTTPHeaders()
+    private var headerBytes = 0
+    private var inValue = false
+    private var failure: HTTPParseFailure?
+
+    init(maxHeaderBytes: Int) {
+        self.maxHeaderBytes = maxHeaderBytes
+        parser = .allocate(capacity: 1)
+        settings = .allocate(capacity: 1)
+        http_parser_init(parser, HTTP_REQUEST)
+        http_parser_settings_init(settings)
+        parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        Self.install(settings)
+    }
+
+    deinit {
+        parser.deallocate()
+        settings.deallocate()
+    }
+
+    /// Parses `bytes`; stops early when paused (message end) or on error.
+    func feed(_ bytes: UnsafeRawBufferPointer) -> HTTPParseResult {
+        guard failure == nil else { return .failed(failure!) }
+        let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+        let n = http_parser_execute(parser, settings, base, bytes.count)
+        let errno = chttp_errno(parser)
+        if errno == HPE_PAUSED {
+            http_parser_pause(parser, 0)
+            return .paused(consumed: n)
+        }
+        if errno != HPE_OK {
+            if let failure { return .failed(failure) }
+            let f: HTTPParseFailure
+            switch errno {
+            case HPE_HEADER_OVERFLOW: f = .headerTooLarge
+            case HPE_INVALID_METHOD: f = .unknownMethod
+            default: f = .malformed(String(cString: http_errno_name(errno)))
+            }
+            failure = f
+            return .failed(f)
+        }
+        return n == bytes.count ? .consumedAll : .failed(.malformed("short parse"))
+    }
+
+    /// Pauses parsing from inside a delegate callback; `feed` then returns `.paused`.
+    func pause() {
+        // http-parser asserts when paused in an error state; an errored parser is stopped anyway.
+        let e = chttp_errno(parser)
+        if e == HPE_OK || e == HPE_PAUSED { http_parser_pause(parser, 1) }
+    }
+
+    /// Whether bytes of a request have arrived that did not yet complete its head.
+    var isInsideHead: Bool { headerBytes > 0 }
+
+    // MARK: callbacks (one forwarding closure each; no captures)
+
+    private static func install(_ s: UnsafeMutablePointer<http_parser_settings>) {
+        s.pointee.on_message_begin = { p in parserOf(p).didBeginMessage() }
+        s.pointee.on_url = { p, at, len in parserOf(p).append(at, len, to: \.url) }
+        s.pointee.on_header_field = { p, at, len in parserOf(p).didReceiveField(at, len) }
+        s.pointee.on_header_value = { p, at, len in parserOf(p).didReceiveValue(at, len) }
+        s.pointee.on_headers_complete = { p in parserOf(p).didCompleteHead() }
+        s.pointee.on_body = { p, at, len in parserOf(p).didReceiveBody(at, len) }
+        s.pointee.on_message_complete = { p in parserOf(p).didCompleteMessage() }
+    }
+
+    fileprivate func didBeginMessage() -> Int32 {
+        url.removeAll(keepingCapacity: true)
+        field.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
+        headers = HTTPHeaders()
+        headerBytes = 1  // the head has started, even before its first callback with bytes
+        inValue = false
+        return 0
+    }
+
+    private func count(_ len: Int) -> Bool {
+        headerBytes += len
+        if headerBytes > maxHeaderBytes {
+            failure = .headerTooLarge
+            return false
+        }
+        return true
+    }
+
+    fileprivate func append(_ at: UnsafePointer<CChar>?, _ len: Int, to key: ReferenceWritableKeyPath<HTTPRequestParser, [UInt8]>) -> Int32 {
+        guard count(len) else { return 1 }
+        self[keyPath: key].append(contentsOf: UnsafeRawBufferPointer(start: at, count: len))
+        return 0
+    }
+
+    fileprivate func didReceiveField(_ at: UnsafePointer<CChar>?, _ len: Int) -> Int32 {
+        if inValue { flushField() }
+        return append(at, len, to: \.field)
+    }
+
+    fileprivate func didReceiveValue(_ at: UnsafePointer<CChar>?, _ len: Int) -> Int32 {
+        inValue = true
+        return append(at, len, to: \.value)
+    }
+
+    private func flushField() {
+        headers.add(name: String(decoding: field, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        field.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
+        inValue = false
+    }
+
+    fileprivate func didCompleteHead() -> Int32 {
+        if inValue || !field.isEmpty { flushField() }
+        let p = parser.pointee
+        let uri = String(decoding: url, as: UTF8.self)
+        let (path, query) = HTTPRequestHead.split(uri: uri)
+        let chunked = (UInt32(p.flags) & F_CHUNKED.rawValue) != 0
+        // http-parser leaves content_length at ULLONG_MAX when the header is absent.
+        let length: Int? = chunked ? nil : (p.content_length == UInt64.max ? 0 : Int(clamping: p.content_length))
+        let head = HTTPRequestHead(
+            method: HTTPMethod(rawValue: String(cString: http_method_str(http_method(rawValue: p.method)))),
+            uri: uri, path: path, query: query, headers: headers,
+            versionMajor: Int(p.http_major), versionMinor: Int(p.http_minor),
+            keepAlive: http_should_keep_alive(parser) != 0,
+            contentLength: length, isChunked: chunked)
+        headerBytes = 0
+        delegate?.parserDidReceiveHead(head)
+        return 0
+    }
+
+    fileprivate func didReceiveBody(_ at: UnsafePointer<CChar>?, _ len: Int) -> Int32 {
+        delegate?.parserDidReceiveBody(UnsafeRawBufferPointer(start: at, count: len))
+        return 0
+    }
+
+    fileprivate func didCompleteMessage() -> Int32 {
+        delegate?.parserDidCompleteMessage()
+        pause()
+        return 0
+    }
+}
+
+private func parserOf(_ p: UnsafeMutablePointer<http_parser>?) -> HTTPRequestParser {
+    Unmanaged<HTTPRequestParser>.fromOpaque(p!.pointee.data).takeUnretainedValue()
+}

@@ -1,0 +1,127 @@
+import BFSLoop
+
+extension HTTPServerConnection {
+    /// Writes one complete answer for `ex` (called by `HTTPServerExchange.respond`).
+    func send(
+        _ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders, body: HTTPResponseBody,
+        completion: (@Sendable (HTTPError?) -> Void)?
+    ) {
+        closeIfBodyUnread(ex)
+        let noBody = ex.head.method == .head || HTTPResponseHeadWriter.forbidsBody(status)
+        let framing: HTTPResponseHeadWriter.Framing =
+            HTTPResponseHeadWriter.forbidsBody(status) ? .none : .length(body.length)
+        let inline: [UInt8]? = if case .bytes(let b) = body, !noBody { b } else { nil }
+        var bytes = makeHead(ex, status: status, headers: headers, framing: framing, bodyReserve: inline?.count ?? 0)
+        if case .file(let fd, let offset, let length) = body, !noBody {
+            let sender = FileRangeSender(tcp: tcp, head: bytes, fd: fd, offset: offset, length: length) { [self] error in
+                context.sendfileFallbacks += fileSender?.fallbackCount ?? 0
+                fileSender = nil
+                completion?(error)
+                if error != nil { tcp.close() } else { responseDidEnd(ex) }
+            }
+            sender.onWaiting = { [weak self] waiting in self?.setSendWaiting(waiting) }
+            fileSender = sender
+            sender.pump()
+            return
+        }
+        if let inline { bytes.append(contentsOf: inline) }
+        writeBody(bytes, completion: nil)
+        completion?(nil)
+        responseDidEnd(ex)
+    }
+
+    /// Writes the head of a streamed answer and returns the stream for its body.
+    func startStream(_ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders) -> HTTPResponseStream {
+        closeIfBodyUnread(ex)
+        let bodyless = ex.head.method == .head || HTTPResponseHeadWriter.forbidsBody(status)
+        let chunked = ex.head.versionMinor >= 1
+        // HTTP/1.0 has no chunked coding: the body ends when the connection does.
+        if !chunked && !bodyless { ex.closeAfter = true }
+        let framing: HTTPResponseHeadWriter.Framing = chunked && !HTTPResponseHeadWriter.forbidsBody(status) ? .chunked : .none
+        writeBody(makeHead(ex, status: status, headers: headers, framing: framing), completion: nil)
+        return HTTPResponseStream(connection: self, exchange: ex, chunked: chunked, bodyless: bodyless)
+    }
+
+    /// Marks the answer complete; the connection then reads the next request (or closes).
+    func responseDidEnd(_ ex: HTTPServerExchange) {
+        guard exchange === ex else { return }
+        ex.responseEnded = true
+        finishExchangeIfDone()
+    }
+
+    /// Sends `100 Continue` (or another interim head) right away.
+    func sendInterim(_ bytes: [UInt8]) {
+        writeBody(bytes, completion: nil)
+    }
+
+    /// Queues bytes: straight to the socket when nothing is queued, else through libuv.
+    func writeBody(_ bytes: [UInt8], completion: ((HTTPError?) -> Void)?) {
+        guard !tcp.isClosed else {
+            completion?(.connectionClosed)
+            return
+        }
+        var written = 0
+        if tcp.writeQueueSize == 0 {
+            do {
+                written = try bytes.withUnsafeBytes { try tcp.tryWrite($0) }
+            } catch {
+                tcp.close()
+                completion?(.connectionClosed)
+                return
+            }
+        }
+        if written == bytes.count {
+            completion?(nil)
+            return
+        }
+        let rest = bytes.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[written...]) }
+        setSendWaiting(true)
+        tcp.write(rest) { [weak self] error in
+            completion?(error == nil ? nil : .connectionClosed)
+            self?.didFlush()
+        }
+    }
+
+    private func didFlush() {
+        guard phase != .closed else { return }
+        if tcp.writeQueueSize == 0 && fileSender == nil { setSendWaiting(false) }
+        if waitingForWritable && tcp.writeQueueSize <= configuration.writeHighWaterMark {
+            waitingForWritable = false
+            drainPending()
+        }
+    }
+
+    /// While an answer waits for the client to read, the send timeout runs instead of the phase timer.
+    func setSendWaiting(_ waiting: Bool) {
+        guard waiting != sendWaiting, phase != .closed else { return }
+        sendWaiting = waiting
+        if waiting {
+            arm(configuration.sendTimeoutMilliseconds)
+        } else {
+            switch phase {
+            case .idle: arm(configuration.idleTimeoutMilliseconds)
+            case .head: arm(configuration.headerTimeoutMilliseconds)
+            case .body: arm(configuration.bodyTimeoutMilliseconds)
+            case .lingering: arm(configuration.lingerMilliseconds)
+            case .handling, .closed: break
+            }
+        }
+    }
+
+    /// Answering before the request body ended: the rest cannot be skipped reliably, so the
+    /// connection closes after the answer.
+    private func closeIfBodyUnread(_ ex: HTTPServerExchange) {
+        if !ex.requestEnded && ex.head.hasBody { ex.closeAfter = true }
+    }
+
+    private func makeHead(
+        _ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders,
+        framing: HTTPResponseHeadWriter.Framing, bodyReserve: Int = 0
+    ) -> [UInt8] {
+        let close = ex.closeAfter || closeAfterResponse || !ex.head.keepAlive || context.draining
+        if close { ex.closeAfter = true }
+        return HTTPResponseHeadWriter.make(
+            status: status, headers: headers, framing: framing, close: close,
+            keepAliveHeader: ex.head.versionMinor == 0, dateLines: context.dateCache.lines, bodyReserve: bodyReserve)
+    }
+}

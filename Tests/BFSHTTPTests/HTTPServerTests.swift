@@ -1,0 +1,113 @@
+import BFSLoop
+import Glibc
+import Testing
+@testable import BFSHTTP
+
+@Suite struct HTTPServerTests {
+    @Test func keepAliveServesManyRequestsOnOneConnection() throws {
+        try withServer(router: testRouter()) { server, port in
+            let client = try RawClient(port: port)
+            for i in 0..<25 {
+                try client.send(get("/path?i=\(i)"))
+                let r = try client.readResponse()
+                #expect(r.status == 200)
+                #expect(r.text == "/path|i=\(i)")
+                #expect(r.header("Server") == "bfs")
+                #expect(r.header("Date")?.hasSuffix(" GMT") == true)
+                #expect(r.header("Connection") == nil)
+            }
+            #expect(server.connectionCount == 1)
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        try withServer(router: testRouter()) { _, port in
+            let client = try RawClient(port: port)
+            // Slow answers first: a server answering as handlers finish would reorder these.
+            let paths = ["/slow?ms=120", "/path?n=1", "/slow?ms=60", "/hello", "/path?n=2", "/slow?ms=1"]
+            try client.send(paths.map { get($0) }.joined())
+            let expected = ["slow ms=120", "/path|n=1", "slow ms=60", "hello", "/path|n=2", "slow ms=1"]
+            for want in expected {
+                let r = try client.readResponse()
+                #expect(r.status == 200)
+                #expect(r.text == want)
+            }
+        }
+    }
+
+    @Test func headAnswersWithLengthButNoBody() throws {
+        try withServer(router: testRouter()) { _, port in
+            let client = try RawClient(port: port)
+            try client.send("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            let head = try client.readResponse(isHead: true)
+            #expect(head.status == 200)
+            #expect(head.header("Content-Length") == "5")
+            // If body bytes had been sent, they would be read as the next status line.
+            try client.send(get("/path?after=head"))
+            let next = try client.readResponse()
+            #expect(next.status == 200)
+            #expect(next.text == "/path|after=head")
+        }
+    }
+
+    @Test func unknownPathIs404AndWrongMethodIs405WithAllow() throws {
+        try withServer(router: testRouter()) { _, port in
+            let client = try RawClient(port: port)
+            try client.send(get("/nope"))
+            #expect(try client.readResponse().status == 404)
+            try client.send("DELETE /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            let r = try client.readResponse()
+            #expect(r.status == 405)
+            #expect(r.header("Allow") == "GET, HEAD")
+            // Both are ordinary answers: the connection stays usable.
+            try client.send(get("/hello"))
+            #expect(try client.readResponse().text == "hello")
+        }
+    }
+
+    @Test func connectionCloseAndHTTP10AreHonoured() throws {
+        try withServer(router: testRouter()) { _, port in
+            let a = try RawClient(port: port)
+            try a.send(get("/hello", keepAlive: false))
+            let r = try a.readResponse()
+            #expect(r.header("Connection") == "close")
+            #expect(a.readsEOF())
+
+            let b = try RawClient(port: port)
+            try b.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            #expect(try b.readResponse().header("Connection") == "keep-alive")
+            try b.send("GET /hello HTTP/1.0\r\n\r\n")
+            #expect(try b.readResponse().header("Connection") == "close")
+            #expect(b.readsEOF())
+        }
+    }
+
+    @Test func halfClosedClientStillGetsItsPipelinedAnswers() throws {
+        try withServer(router: testRouter()) { _, port in
+            let client = try RawClient(port: port)
+            try client.send(get("/slow?ms=30") + get("/hello"))
+            client.shutdownWrite()
+            #expect(try client.readResponse().text == "slow ms=30")
+            #expect(try client.readResponse().text == "hello")
+            #expect(client.readsEOF())
+        }
+    }
+
+    @Test func streamedResponseUsesChunkedCoding() throws {
+        let router = testRouter { r in
+            r.add(.get, "/stream") { ex in
+                guard let stream = ex.respondStreaming(headers: ["Content-Type": "text/plain"]) else { return }
+                for i in 0..<5 { stream.write(Array("part\(i);".utf8)) }
+                stream.end()
+            }
+        }
+        try withServer(router: router) { _, port in
+            let client = try RawClient(port: port)
+            try client.send(get("/stream") + get("/hello"))
+            let r = try client.readResponse()
+            #expect(r.header("Transfer-Encoding") == "chunked")
+            #expect(r.text == "part0;part1;part2;part3;part4;")
+            #expect(try client.readResponse().text == "hello")
+        }
+    }
+}
