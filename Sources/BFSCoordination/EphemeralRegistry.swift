@@ -57,3 +57,10 @@ struct EphemeralRecovery: Sendable {
 
     var event: SessionEvent { .recovered(renamed: renamed, failed: failed.sorted()) }
 }
+
+extension EphemeralRegistry {
+    /// Adds `other`'s records (they win on the same path).
+    mutating func merge(_ other: EphemeralRegistry) {
+        records.merge(other.records) { _, new in new }
+    }
+}
