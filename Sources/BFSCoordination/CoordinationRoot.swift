@@ -17,9 +17,14 @@ struct CoordinationRoot: Sendable, Equatable {
         prefix = root
     }
 
-    /// Maps a caller path to the service path.
-    func full(_ path: String) throws(CoordinationError) -> String {
-        try Self.validate(path)
+    /// Maps a caller path to the service path. A sequential create may end in "/" (the parent's
+    /// counter is then the whole name, as `/pitchfork/` gives `/pitchfork/0000000003`).
+    func full(_ path: String, sequential: Bool = false) throws(CoordinationError) -> String {
+        if sequential && path.hasSuffix("/") {
+            try Self.validate(path + "0")
+        } else {
+            try Self.validate(path)
+        }
         if prefix.isEmpty { return path }
         return path == "/" ? prefix : prefix + path
     }

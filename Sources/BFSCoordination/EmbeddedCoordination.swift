@@ -32,7 +32,7 @@ public final class EmbeddedCoordination: Coordination {
 
     public func create(_ path: String, data: [UInt8], mode: CreateMode, completion: @escaping CoordinationCompletion<String>) {
         run(completion) { tree, root, session throws(CoordinationError) in
-            let full = try root.full(path)
+            let full = try root.full(path, sequential: mode.contains(.sequential))
             let created = root.relative(try tree.withState { (state: inout EmbeddedTreeState) throws(CoordinationError) in try state.create(full, shown: path, data: data, mode: mode, session: session) })
             self.state.withLock { state in
                 if state.session == session { state.ephemerals.didCreate(created, requested: path, data: data, mode: mode) }
@@ -128,7 +128,7 @@ public final class EmbeddedCoordination: Coordination {
         var recovery = EphemeralRecovery()
         for (path, record) in registry.ordered {
             let created = try? tree.withState { state throws(CoordinationError) in
-                try state.create(try root.full(record.requestedPath), shown: record.requestedPath,
+                try state.create(try root.full(record.requestedPath, sequential: record.mode.contains(.sequential)), shown: record.requestedPath,
                                  data: record.data, mode: record.mode, session: session)
             }
             recovery.note(old: path, record: record, newPath: created.map(root.relative))

@@ -79,7 +79,7 @@ public final class ZooKeeperCoordination: Coordination {
     }
 
     public func create(_ path: String, data: [UInt8], mode: CreateMode, completion: @escaping CoordinationCompletion<String>) {
-        submit(path, completion) { state, zh, full in
+        submit(path, sequential: mode.contains(.sequential), completion) { state, zh, full in
             let reply = ZooKeeperReply<String?> { rc, created in
                 let result = self.result(rc, path) { self.root.relative(created ?? full) }
                 if case .success(let actual) = result {
@@ -207,10 +207,10 @@ public final class ZooKeeperCoordination: Coordination {
 
     /// Issues one call on the current handle under the lock, so it never races the handle's
     /// close; synchronous failures are answered through the executor.
-    private func submit<T: Sendable>(_ path: String, _ completion: @escaping CoordinationCompletion<T>,
+    private func submit<T: Sendable>(_ path: String, sequential: Bool = false, _ completion: @escaping CoordinationCompletion<T>,
                            _ issue: (inout State, OpaquePointer, String) -> Int32) {
         let full: String
-        do { full = try root.full(path) } catch { return executor { completion(.failure(error)) } }
+        do { full = try root.full(path, sequential: sequential) } catch { return executor { completion(.failure(error)) } }
         submitRaw(path, full: full, { result in self.executor { completion(result) } }, issue)
     }
 

@@ -132,7 +132,7 @@ extension ZooKeeperCoordination {
             recovery.note(old: old, record: record, newPath: created.map(self.root.relative))
             self.recreate(queue.dropFirst(), all: all, recovery: recovery, generation: generation)
         }
-        guard let full = try? root.full(record.requestedPath) else { return next(nil) }
+        guard let full = try? root.full(record.requestedPath, sequential: record.mode.contains(.sequential)) else { return next(nil) }
         let fail: CoordinationCompletion<String> = { _ in next(nil) }
         submitRawCall(record.requestedPath, full: full, fail) { zh in
             let reply = ZooKeeperReply<String?> { rc, created in next(rc == ZOK.rawValue ? created : nil) }
