@@ -22,7 +22,8 @@ public struct CreateMode: OptionSet, Sendable, Hashable {
     public init(rawValue: Int) { self.rawValue = rawValue }
     /// The node lives as long as the session that created it.
     public static let ephemeral = CreateMode(rawValue: 1)
-    /// The server appends a ten-digit, zero-padded counter of the parent to the name.
+    /// The server appends a ten-digit, zero-padded counter of the children ever created under
+    /// the parent (deletes do not advance it).
     public static let sequential = CreateMode(rawValue: 2)
     /// A plain persistent node.
     public static let persistent: CreateMode = []
@@ -32,7 +33,7 @@ public struct CreateMode: OptionSet, Sendable, Hashable {
 public struct NodeStat: Sendable, Equatable {
     /// Data version: 0 after create, +1 per set. The `version` argument of set/delete compares to it.
     public var version: Int32
-    /// Child version: +1 per child created or deleted; sequential names derive from it.
+    /// Child version: +1 per child created or deleted.
     public var childVersion: Int32
     /// Session id that owns this ephemeral node; 0 for persistent nodes.
     public var ephemeralOwner: Int64

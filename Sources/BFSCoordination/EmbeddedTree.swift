@@ -32,6 +32,9 @@ struct EmbeddedNode {
     var data: [UInt8]
     var version: Int32 = 0
     var childVersion: Int32 = 0
+    /// Children created so far: ZooKeeper's sequential counter, which (unlike the child
+    /// version in the stat) deletes do not advance.
+    var childrenCreated: Int32 = 0
     var ephemeralOwner: Int64 = 0
     var children: Set<String> = []
 
@@ -102,8 +105,8 @@ struct EmbeddedTreeState {
         guard let (parentPath, baseName) = CoordinationRoot.split(path) else { throw .nodeExists(path: shown) }
         guard let parent = nodes[parentPath] else { throw .noNode(path: shown) }
         guard parent.ephemeralOwner == 0 else { throw .noChildrenForEphemerals(path: shown) }
-        // Like ZooKeeper: the counter is the parent's child version, ten digits, zero padded.
-        let name = mode.contains(.sequential) ? baseName + Self.counter(parent.childVersion) : baseName
+        // Like ZooKeeper: the counter is the number of children ever created, ten digits, zero padded.
+        let name = mode.contains(.sequential) ? baseName + Self.counter(parent.childrenCreated) : baseName
         let created = parentPath == "/" ? "/" + name : parentPath + "/" + name
         guard nodes[created] == nil else { throw .nodeExists(path: shown) }
         var node = EmbeddedNode(data: data)
@@ -114,6 +117,7 @@ struct EmbeddedTreeState {
         nodes[created] = node
         nodes[parentPath]!.children.insert(name)
         nodes[parentPath]!.childVersion += 1
+        nodes[parentPath]!.childrenCreated &+= 1
         fireData(created, .created)
         fireChildren(parentPath, .childrenChanged)
         return created

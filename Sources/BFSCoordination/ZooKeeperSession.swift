@@ -172,7 +172,7 @@ extension ZooKeeperCoordination {
     /// Test hook: makes the server expire this client's session, the way an operator's network
     /// partition would. A second handle attaches to the same session and closes it; repeated
     /// until the server answers that the session is gone (the first client may reattach first).
-    func expireSessionForTesting(_ done: @escaping @Sendable () -> Void) {
+    package func expireSessionForTesting(_ done: @escaping @Sendable () -> Void) {
         control.async {
             guard var id = self.state.withLock({ state in state.handle.flatMap { zoo_client_id($0)?.pointee } }) else { return done() }
             for _ in 0..<50 {
