@@ -1,0 +1,193 @@
+import Foundation
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real standalone ZooKeeper server on loopback for tests (Debian's `zookeeper` package).
+///
+/// Each server has its own temp data directory and a free port (bind port 0, read it, close).
+/// It is started as `java ... QuorumPeerMain <cfg>` (toolchain.md §2) and is ready when `srvr`
+/// answers `Mode: standalone`. Missing java or the jar is a test failure with an instruction,
+/// never a silent pass. `stop()` sends SIGTERM to its pid and waits.
+final class ZooKeeperServer: Sendable {
+    /// Why a server could not be started.
+    struct StartError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let jar = "/usr/share/java/zookeeper.jar"
+    static let confDirectory = "/etc/zookeeper/conf"
+
+    /// The client port on 127.0.0.1.
+    let port: Int
+    /// The directory holding zoo.cfg, data/ and zk.log.
+    let directory: String
+    private let process = Mutex<Process?>(nil)
+
+    /// "127.0.0.1:<port>", for `ZooKeeperCoordination(hosts:)`.
+    var hosts: String { "127.0.0.1:\(port)" }
+
+    /// Starts a server in a new temp directory; `tickTime` 500 ms allows 1 s sessions.
+    static func start() throws -> ZooKeeperServer {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bfs-zk-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+        let server = ZooKeeperServer(port: try freePort(), directory: directory)
+        do {
+            try server.launch()
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        return server
+    }
+
+    private init(port: Int, directory: String) {
+        self.port = port
+        self.directory = directory
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Starts (again) on the same port and data directory; the sessions it knew survive.
+    func launch() throws {
+        guard let java = Self.findJava() else {
+            throw StartError(description: "java not found: run `apt-get install zookeeper` (or scripts/install-deps.sh)")
+        }
+        guard FileManager.default.fileExists(atPath: Self.jar) else {
+            throw StartError(description: "\(Self.jar) not found: run `apt-get install zookeeper` (or scripts/install-deps.sh)")
+        }
+        let config = """
+            tickTime=500
+            dataDir=\(directory)/data
+            clientPort=\(port)
+            clientPortAddress=127.0.0.1
+            maxClientCnxns=0
+            admin.enableServer=false
+            4lw.commands.whitelist=srvr,ruok,stat
+            """
+        try config.write(toFile: directory + "/zoo.cfg", atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: directory + "/zk.log", contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/zk.log"))
+        log.seekToEndOfFile()
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: java)
+        child.arguments = ["-Xmx256m", "-cp", "\(Self.jar):\(Self.confDirectory)",
+                           "org.apache.zookeeper.server.quorum.QuorumPeerMain", directory + "/zoo.cfg"]
+        child.standardOutput = log
+        child.standardError = log
+        child.standardInput = FileHandle.nullDevice
+        try child.run()
+        process.withLock { $0 = child }
+        try waitUntilServing(child)
+    }
+
+    /// Sends SIGTERM and waits for the JVM to exit.
+    func stop() {
+        guard let child = process.withLock({ p -> Process? in defer { p = nil }; return p }) else { return }
+        if child.isRunning { kill(child.processIdentifier, SIGTERM) }
+        child.waitUntilExit()
+    }
+
+    private func waitUntilServing(_ child: Process) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            guard child.isRunning else { break }
+            if Self.fourLetterWord("srvr", port: port)?.contains("Mode: standalone") == true { return }
+            usleep(50_000)
+        }
+        let log = (try? String(contentsOfFile: directory + "/zk.log", encoding: .utf8)) ?? ""
+        stop()
+        throw StartError(description: "ZooKeeper on port \(port) did not become ready; log:\n\(log.suffix(2000))")
+    }
+
+    /// Sends a four-letter word and reads the whole answer (nil if the port refuses).
+    static func fourLetterWord(_ word: String, port: Int) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        _ = word.withCString { send(fd, $0, strlen($0), 0) }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            answer += buffer[0..<count]
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
+
+    /// A port that was free a moment ago: bind 127.0.0.1:0, read the port, close.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw StartError(description: "socket: errno \(errno)") }
+        defer { close(fd) }
+        var address = loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw StartError(description: "bind: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return address
+    }
+
+    private static func findJava() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") + ["/usr/bin"] {
+            let candidate = "\(directory)/java"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// A suite trait that starts one ZooKeeper server for the whole suite and stops it at the end.
+///
+/// Tests reach it through `ZooKeeperServer.shared` and isolate themselves with a unique root
+/// prefix. A failed start is kept and thrown by each test that asks for the server, so the
+/// embedded cases still run and every ZooKeeper case fails with the instruction.
+struct SharedZooKeeperServer: SuiteTrait, TestScoping {
+    var isRecursive: Bool { false }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        let server = Result { try ZooKeeperServer.start() }
+        try await ZooKeeperServer.$current.withValue(server) { try await function() }
+        try? server.get().stop()
+    }
+}
+
+extension Trait where Self == SharedZooKeeperServer {
+    /// One real ZooKeeper server for the suite (see `SharedZooKeeperServer`).
+    static var zooKeeperServer: SharedZooKeeperServer { SharedZooKeeperServer() }
+}
+
+extension ZooKeeperServer {
+    /// The suite's server, set by `SharedZooKeeperServer`.
+    @TaskLocal static var current: Result<ZooKeeperServer, any Error>?
+
+    /// The suite's server, or the reason it is missing.
+    static func shared() throws -> ZooKeeperServer {
+        guard let current else {
+            throw StartError(description: "no ZooKeeper server: add the .zooKeeperServer trait to the suite")
+        }
+        return try current.get()
+    }
+}
