@@ -36,15 +36,18 @@ struct HTTPDateScanner {
         return fields
     }
 
-    /// `Sunday, 06-Nov-94 08:49:37 GMT`; a two-digit year lands within 50 years ahead of
-    /// `currentYear` or in the past.
+    /// `Sunday, 06-Nov-94 08:49:37 GMT`; a two-digit year lands in the century around
+    /// `currentYear`.
     mutating func readRFC850(currentYear: Int) -> Fields? {
         guard readName(HTTPDate.longDayNames) != nil, read(", "), let day = readDigits(2),
               read("-"), let month = readName(HTTPDate.monthNames), read("-"),
               let shortYear = readDigits(2), read(" "), var fields = readTime(), read(" GMT")
         else { return nil }
         var year = currentYear - currentYear % 100 + shortYear
+        // Keep the year within (currentYear - 50, currentYear + 50]: never more than 50 years
+        // ahead (RFC 9110 §5.6.7), otherwise the nearest such year.
         if year - currentYear > 50 { year -= 100 }
+        if currentYear - year >= 50 { year += 100 }
         fields.year = year
         fields.month = month + 1
         fields.day = day
