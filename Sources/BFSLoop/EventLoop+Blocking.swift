@@ -1,0 +1,50 @@
+import CUV
+import Glibc
+
+/// The type-erased job and completion of one `runBlocking` call.
+private final class BlockingWork: @unchecked Sendable {
+    let work: () -> Void
+    let after: () -> Void
+    init(work: @escaping () -> Void, after: @escaping () -> Void) {
+        self.work = work
+        self.after = after
+    }
+}
+
+/// Carries a job's result from the pool thread to the loop thread; libuv orders the two.
+private final class ResultCell<T>: @unchecked Sendable {
+    var value: Result<T, any Error>?
+}
+
+extension EventLoop {
+    /// Runs `job` off the loop (libuv's thread pool) and then calls `then` with its result on
+    /// the loop thread. Loop thread only.
+    ///
+    /// This is for work a loop must never do itself: fsync, database calls, big file copies.
+    /// The pool is shared by all loops of the process; its size is `UV_THREADPOOL_SIZE`
+    /// (default 4), read once when the pool first starts.
+    public func runBlocking<T>(
+        _ job: @escaping @Sendable () throws -> T,
+        then: @escaping (Result<T, any Error>) -> Void
+    ) {
+        precondition(inEventLoop, "runBlocking off the loop thread")
+        let cell = ResultCell<T>()
+        let item = BlockingWork(
+            work: { cell.value = Result { try job() } },
+            after: { then(cell.value ?? .failure(UVError(code: -ECANCELED, operation: "uv_queue_work"))) })
+        let req = UnsafeMutablePointer<uv_work_t>.allocate(capacity: 1)
+        req.pointee.data = Unmanaged.passRetained(item).toOpaque()
+        let rc = uv_queue_work(uvLoop, req, { req in
+            owner(req!.pointee.data, as: BlockingWork.self).work()
+        }, { req, _ in
+            let item = Unmanaged<BlockingWork>.fromOpaque(req!.pointee.data).takeRetainedValue()
+            req!.deallocate()
+            item.after()
+        })
+        if rc < 0 {
+            Unmanaged<BlockingWork>.fromOpaque(req.pointee.data).release()
+            req.deallocate()
+            then(.failure(UVError(code: rc, operation: "uv_queue_work")))
+        }
+    }
+}
