@@ -1,0 +1,171 @@
+import BFSLoop
+
+/// One request in flight: its callbacks, its timer, and whether it may be retried.
+final class HTTPClientExchange {
+    let request: HTTPClientRequest
+    let onHead: (HTTPClientResponseHead) -> Void
+    let onBody: (UnsafeRawBufferPointer) throws(HTTPClientError) -> Void
+    private var completion: ((Result<HTTPClientResponseHead, HTTPClientError>) -> Void)?
+    var head: HTTPClientResponseHead?
+    var timer: LoopTimer?
+    /// Whether this exchange was already re-sent once after a stale keep-alive connection.
+    var retried = false
+
+    init(request: HTTPClientRequest, onHead: @escaping (HTTPClientResponseHead) -> Void,
+         onBody: @escaping (UnsafeRawBufferPointer) throws(HTTPClientError) -> Void,
+         completion: @escaping (Result<HTTPClientResponseHead, HTTPClientError>) -> Void)
+    {
+        self.request = request
+        self.onHead = onHead
+        self.onBody = onBody
+        self.completion = completion
+    }
+
+    /// Whether the completion has not run yet.
+    var isPending: Bool { completion != nil }
+
+    /// Runs the completion once and drops every callback (breaking cycles through captures).
+    func complete(_ result: Result<HTTPClientResponseHead, HTTPClientError>) {
+        timer?.close()
+        timer = nil
+        guard let completion else { return }
+        self.completion = nil
+        completion(result)
+    }
+}
+
+/// A keep-alive TCP connection of ``HTTPClient`` to one `host:port`.
+///
+/// Busy with one exchange at a time (no pipelining), or idle in the client's pool. While idle
+/// it keeps reading, so a server closing it is noticed and the pool drops it at once.
+final class HTTPClientConnection {
+    let key: String
+    let tcp: TCPConnection
+    private unowned let client: HTTPClient
+    private(set) var exchange: HTTPClientExchange?
+    private var parser: HTTPClientResponseParser
+    /// Whether the connection already completed an exchange (so it may be stale).
+    private(set) var wasReused = false
+    private var receivedBytes = false
+    /// The loop time (ms) the connection went idle.
+    var idleSince: UInt64 = 0
+
+    init(key: String, tcp: TCPConnection, client: HTTPClient) {
+        self.key = key
+        self.tcp = tcp
+        self.client = client
+        parser = HTTPClientResponseParser(maxHeadSize: client.configuration.maxResponseHeadSize,
+                                          isHeadRequest: false)
+        tcp.onClose = { [self] in client.connectionDidClose(self) }
+    }
+
+    /// Starts reading; throws if the socket is already unusable.
+    func startReading() throws(UVError) {
+        try tcp.startReading { [self] event in didRead(event) }
+    }
+
+    /// Sends `exchange`'s request and arms its timeout.
+    func send(_ exchange: HTTPClientExchange, head: [UInt8]) {
+        self.exchange = exchange
+        parser = HTTPClientResponseParser(maxHeadSize: client.configuration.maxResponseHeadSize,
+                                          isHeadRequest: exchange.request.method == "HEAD")
+        receivedBytes = false
+        exchange.timer = tcp.loop.scheduleTimer(after: client.configuration.requestTimeout) {
+            [weak self, weak exchange] in
+            guard let self, let exchange, self.exchange === exchange else { return }
+            self.fail(.requestTimeout)
+        }
+        let onWritten: (UVError?) -> Void = { [weak self, weak exchange] error in
+            guard let self, let error, let exchange, self.exchange === exchange else { return }
+            self.lost(.transport(error))
+        }
+        tcp.write(head, completion: onWritten)
+        for chunk in exchange.request.body where !chunk.isEmpty {
+            chunk.withUnsafeBytes { tcp.write($0, completion: onWritten) }
+        }
+    }
+
+    private func didRead(_ event: TCPReadEvent) {
+        guard let exchange else {
+            // Idle: the server closed or said something unasked; either way it is done.
+            close()
+            return
+        }
+        switch event {
+        case .data(let bytes):
+            receivedBytes = true
+            do {
+                let used = try parser.feed(bytes) { try deliver($0, to: exchange) }
+                if parser.isComplete { finish(exchange, leftover: used < bytes.count) }
+            } catch {
+                fail(error as? HTTPClientError ?? .malformedResponse("\(error)"))
+            }
+        case .end:
+            do {
+                try parser.finishAtEndOfStream { try deliver($0, to: exchange) }
+                finish(exchange, leftover: true)
+            } catch {
+                lost(.connectionClosed)
+            }
+        case .error(let error):
+            lost(.transport(error))
+        }
+    }
+
+    private func deliver(_ event: HTTPClientResponseParser.Event, to exchange: HTTPClientExchange) throws {
+        switch event {
+        case .head(let head):
+            exchange.head = head
+            exchange.onHead(head)
+        case .body(let bytes):
+            try exchange.onBody(bytes)
+        case .end:
+            break
+        }
+    }
+
+    /// The response is complete: pool the connection if HTTP allows it, then report.
+    private func finish(_ exchange: HTTPClientExchange, leftover: Bool) {
+        self.exchange = nil
+        wasReused = true
+        let head = exchange.head!
+        let requestSaidClose = exchange.request.headers.contains {
+            $0.name.lowercased() == "connection" && $0.value.lowercased().contains("close")
+        }
+        if !leftover && head.allowsKeepAlive && !requestSaidClose && !tcp.isClosed {
+            client.connectionDidBecomeIdle(self)
+        } else {
+            close()
+        }
+        exchange.complete(.success(head))
+    }
+
+    /// The connection broke. A request that got no answer on a reused connection is most
+    /// likely a race with the server's idle close; an idempotent one is sent again once.
+    private func lost(_ error: HTTPClientError) {
+        guard let exchange else { return }
+        if wasReused && !receivedBytes && exchange.request.isIdempotent && !exchange.retried {
+            self.exchange = nil
+            exchange.timer?.close()
+            exchange.timer = nil
+            exchange.retried = true
+            close()
+            client.retry(exchange)
+            return
+        }
+        fail(error)
+    }
+
+    /// Ends the current exchange with `error` and closes the connection.
+    func fail(_ error: HTTPClientError) {
+        guard let exchange else { return }
+        self.exchange = nil
+        close()
+        exchange.complete(.failure(error))
+    }
+
+    /// Closes the socket (idempotent); the client forgets it in the close callback.
+    func close() {
+        tcp.close()
+    }
+}

@@ -1,0 +1,96 @@
+/// One request for ``HTTPClient``: where it goes, what it says, and its body as chunks.
+public struct HTTPClientRequest: Sendable {
+    /// The method, e.g. `GET`, `POST`.
+    public var method: String
+    /// The server's host name or numeric address.
+    public var host: String
+    /// The server's port.
+    public var port: Int
+    /// The request target in origin form: path and optional `?query`.
+    public var target: String
+    /// Extra header lines. `Host` and `Content-Length` are added unless present here.
+    public var headers: [FormFields.Pair]
+    /// The body as chunks written in order (a multipart writer's chunks are shared, not copied).
+    public var body: [ArraySlice<UInt8>]
+
+    /// A request with an optional in-memory body.
+    public init(method: String = "GET", host: String, port: Int, target: String = "/",
+                headers: [FormFields.Pair] = [], body: [UInt8] = [])
+    {
+        self.method = method
+        self.host = host
+        self.port = port
+        self.target = target
+        self.headers = headers
+        self.body = body.isEmpty ? [] : [body[...]]
+    }
+
+    /// A POST of a multipart form built with ``MultipartWriter``.
+    public init(host: String, port: Int, target: String, multipart: MultipartWriter,
+                headers: [FormFields.Pair] = [])
+    {
+        self.init(method: "POST", host: host, port: port, target: target, headers: headers)
+        self.headers.append(.init(name: "Content-Type", value: multipart.contentType))
+        body = multipart.makeChunks()
+    }
+
+    /// A POST of `application/x-www-form-urlencoded` fields (as bfs `/del` takes them).
+    public init(host: String, port: Int, target: String, form: FormFields,
+                headers: [FormFields.Pair] = [])
+    {
+        self.init(method: "POST", host: host, port: port, target: target, headers: headers,
+                  body: Array(QueryString.encode(form).utf8))
+        self.headers.append(.init(name: "Content-Type", value: "application/x-www-form-urlencoded"))
+    }
+
+    /// The total body size.
+    public var bodySize: Int { body.reduce(0) { $0 + $1.count } }
+
+    /// Whether repeating the request is harmless (RFC 9110 §9.2.2), so a request lost to a
+    /// keep-alive connection the server had just closed may be sent again.
+    var isIdempotent: Bool {
+        ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method)
+    }
+
+    /// The request line and headers, or `.invalidRequest` if a piece could break the framing.
+    func makeHead() throws(HTTPClientError) -> [UInt8] {
+        guard !method.isEmpty, method.utf8.allSatisfy(Self.isTokenByte) else {
+            throw .invalidRequest("method \"\(method)\"")
+        }
+        guard target.hasPrefix("/") || target == "*",
+              !target.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F })
+        else { throw .invalidRequest("target \"\(target)\"") }
+        var text = "\(method) \(target) HTTP/1.1\r\n"
+        var hasHost = false
+        var hasLength = false
+        for pair in headers {
+            guard !pair.name.isEmpty, pair.name.utf8.allSatisfy(Self.isTokenByte),
+                  !pair.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
+            else { throw .invalidRequest("header \"\(pair.name)\"") }
+            let name = pair.name.lowercased()
+            hasHost = hasHost || name == "host"
+            hasLength = hasLength || name == "content-length" || name == "transfer-encoding"
+            text += "\(pair.name): \(pair.value)\r\n"
+        }
+        if !hasHost {
+            let bracketed = host.contains(":") ? "[\(host)]" : host
+            text += "Host: \(bracketed):\(port)\r\n"
+        }
+        if !hasLength && (!body.isEmpty || method == "POST" || method == "PUT") {
+            text += "Content-Length: \(bodySize)\r\n"
+        }
+        text += "\r\n"
+        return Array(text.utf8)
+    }
+
+    /// RFC 9110 `tchar`.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}
