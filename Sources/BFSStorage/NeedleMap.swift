@@ -1,0 +1,247 @@
+/// Where a needle lives: offset in 8-byte units into the block, total padded needle size in bytes.
+public struct NeedleLocation: Equatable, Sendable {
+    /// Offset of the needle's first byte divided by 8; 0 means deleted (unit 0 is the super block).
+    public var offsetUnits: UInt32
+    /// Total padded size of the needle in bytes (header, data, footer, padding).
+    public var totalSize: UInt32
+
+    /// Makes a location from its two halves.
+    public init(offsetUnits: UInt32, totalSize: UInt32) {
+        self.offsetUnits = offsetUnits
+        self.totalSize = totalSize
+    }
+
+    /// True for bfs's deleted marker: offset 0 with the size kept (reference §1.5).
+    public var isDeleted: Bool { offsetUnits == 0 }
+}
+
+/// The in-memory needle map of one volume: key -> location (DESIGN.md §4.4).
+///
+/// Memory: 16 bytes per slot, load kept between 0.68 (right after growing by 1.25x at 0.85) and
+/// 0.85, so a map that is not rehashing holds at most 16 / 0.68 ≈ 23.6 bytes per entry (plus one
+/// page minimum and a few fixed bytes); `init(expectedCount:)` sizes for a load of 0.8
+/// (20 bytes per entry). During a rehash both tables are mapped, at most ≈ 42 bytes per entry.
+///
+/// Growth is incremental: when the live table passes 0.85 load, a table 1.25x larger becomes
+/// the live one and the old one is drained `migrationStep` slots per mutation. Lookups probe
+/// the live table then the old one; each key is in exactly one of them.
+///
+/// Worst-case work per operation:
+/// - `get`: one probe sequence in each table (Robin Hood runs are short at 0.85 load);
+/// - `set` / `markDeleted` / `remove`: the same, plus migrating at most `migrationStep` (32)
+///   old slots (≤ 32 hashed inserts, ≈ 512 bytes read); growing maps a new table (one `mmap`,
+///   no initialization pass) and finishing a drain unmaps the old one (one `munmap`).
+/// With 32 slots per mutation a drain of a table of capacity C ends after C/32 mutations, well
+/// before the next growth, which needs ≥ 0.21·C more inserts; so the "grow while still
+/// draining" path (finish the drain in one go) is reachable only with a smaller step (tests).
+///
+/// Not thread-safe: the volume guards it with a `Mutex`. Sendable because it is the unique
+/// owner of its memory (non-copyable), so moving it between threads moves that ownership.
+/// The table never shrinks: a volume's needle count only grows until compaction builds a new map.
+public struct NeedleMap: ~Copyable, @unchecked Sendable {
+    /// Growth threshold as a fraction: grow past 17/20 = 0.85 load.
+    static let maxLoadNumerator = 17, maxLoadDenominator = 20
+    /// Growth factor 5/4: the smallest step that keeps post-growth load ≥ 0.68 (≤ 24 B/entry)
+    /// while costing on average 1/(1.25-1) = 4 migrations per insert when growing from empty.
+    static let growthNumerator = 5, growthDenominator = 4
+    /// Old slots migrated per mutation while a rehash is in progress.
+    static let defaultMigrationStep = 32
+
+    /// The table receiving inserts.
+    var live: NeedleMapTable
+    /// The table being drained into `live`, if a rehash is in progress.
+    var draining: NeedleMapTable?
+    /// Next slot of `draining` to migrate.
+    var cursor = 0
+    /// Entry count (both tables) beyond which `live` grows.
+    var growthThreshold: Int
+    /// Old slots migrated per mutation; tests lower it to force growth mid-rehash.
+    let migrationStep: Int
+    /// Side slot for key 0, which the tables use as their empty marker.
+    var zeroKeyEntry: NeedleLocation?
+    /// Side slot for `Int64.min`, which the tables use as their tombstone.
+    var minKeyEntry: NeedleLocation?
+    /// Entries with offset != 0.
+    public private(set) var liveCount = 0
+
+    /// Makes an empty map sized so `expectedCount` entries fit at 0.8 load without growing.
+    public init(expectedCount: Int = 0) {
+        self.init(expectedCount: expectedCount, migrationStep: Self.defaultMigrationStep)
+    }
+
+    /// Makes an empty map with a chosen migration step (tests use small steps).
+    init(expectedCount: Int, migrationStep: Int) {
+        precondition(migrationStep > 0, "needle map: migration step must be positive")
+        let capacity = (max(expectedCount, 0) * 5 + 3) / 4
+        live = NeedleMapTable(minimumCapacity: capacity)
+        growthThreshold = Self.threshold(forCapacity: live.capacity)
+        self.migrationStep = migrationStep
+    }
+
+    deinit {
+        live.deallocate()
+        draining?.deallocate()
+    }
+
+    static func threshold(forCapacity capacity: Int) -> Int {
+        capacity * maxLoadNumerator / maxLoadDenominator
+    }
+
+    /// Entries including deleted markers.
+    public var count: Int {
+        live.count + (draining?.count ?? 0) + (zeroKeyEntry == nil ? 0 : 1) + (minKeyEntry == nil ? 0 : 1)
+    }
+
+    /// Bytes of memory the map holds: mapped table bytes (both tables during a rehash) plus
+    /// the fixed part. Pages never touched are counted too: this is the committed figure.
+    public var residentBytes: Int {
+        live.byteSize + (draining?.byteSize ?? 0) + MemoryLayout<NeedleMap>.size
+    }
+
+    /// True while an old table is still being drained.
+    public var isRehashing: Bool { draining != nil }
+
+    /// Slots in the live table (for tests and measurements).
+    var capacity: Int { live.capacity }
+
+    /// The location of `key`, deleted entries included (offset 0), or nil if absent.
+    public func get(_ key: Int64) -> NeedleLocation? {
+        if key == NeedleMapTable.emptyKey { return zeroKeyEntry }
+        if key == NeedleMapTable.tombstoneKey { return minKeyEntry }
+        if let i = live.find(key) { return live.location(at: i) }
+        if let old = draining, let i = old.find(key) { return old.location(at: i) }
+        return nil
+    }
+
+    /// Stores `loc` for `key`; returns the previous location, if any.
+    @discardableResult
+    public mutating func set(_ key: Int64, _ loc: NeedleLocation) -> NeedleLocation? {
+        migrate()
+        let previous = update(key) { _ in loc }
+        if previous == nil {
+            if key == NeedleMapTable.emptyKey {
+                zeroKeyEntry = loc
+            } else if key == NeedleMapTable.tombstoneKey {
+                minKeyEntry = loc
+            } else {
+                insertAbsent(key, loc)
+            }
+        }
+        account(removing: previous, adding: loc)
+        return previous
+    }
+
+    /// Sets the offset of `key` to 0 (deleted), keeping its size; returns the previous
+    /// location, or nil (and changes nothing) if the key is absent.
+    @discardableResult
+    public mutating func markDeleted(_ key: Int64) -> NeedleLocation? {
+        migrate()
+        let previous = update(key) { NeedleLocation(offsetUnits: 0, totalSize: $0.totalSize) }
+        if let previous {
+            account(removing: previous, adding: NeedleLocation(offsetUnits: 0, totalSize: previous.totalSize))
+        }
+        return previous
+    }
+
+    /// Removes `key` entirely; returns its location, or nil if absent.
+    @discardableResult
+    public mutating func remove(_ key: Int64) -> NeedleLocation? {
+        migrate()
+        var previous: NeedleLocation?
+        if key == NeedleMapTable.emptyKey {
+            previous = zeroKeyEntry
+            zeroKeyEntry = nil
+        } else if key == NeedleMapTable.tombstoneKey {
+            previous = minKeyEntry
+            minKeyEntry = nil
+        } else if let i = live.find(key) {
+            previous = live.location(at: i)
+            live.remove(at: i)
+        } else if draining != nil, let i = draining!.find(key) {
+            previous = draining!.location(at: i)
+            draining!.tombstone(at: i)
+        }
+        account(removing: previous, adding: nil)
+        return previous
+    }
+
+    /// Calls `body` once for every entry, deleted markers included, in no particular order.
+    public func forEach(_ body: (Int64, NeedleLocation) -> Void) {
+        if let loc = zeroKeyEntry { body(NeedleMapTable.emptyKey, loc) }
+        if let loc = minKeyEntry { body(NeedleMapTable.tombstoneKey, loc) }
+        live.forEach(body)
+        draining?.forEach(body)
+    }
+
+    /// Migrates every remaining old slot now, e.g. after a bulk load, to release the old table.
+    public mutating func finishRehash() {
+        while draining != nil { migrate(slots: Int.max) }
+    }
+
+    /// Replaces the location of an existing `key` with `transform(old)` wherever it lives;
+    /// returns the old location, or nil if the key is absent.
+    private mutating func update(_ key: Int64, _ transform: (NeedleLocation) -> NeedleLocation) -> NeedleLocation? {
+        if key == NeedleMapTable.emptyKey {
+            guard let old = zeroKeyEntry else { return nil }
+            zeroKeyEntry = transform(old)
+            return old
+        }
+        if key == NeedleMapTable.tombstoneKey {
+            guard let old = minKeyEntry else { return nil }
+            minKeyEntry = transform(old)
+            return old
+        }
+        if let i = live.find(key) {
+            let old = live.location(at: i)
+            live.store(transform(old), at: i)
+            return old
+        }
+        // Updated in place rather than moved: the old table only loses entries, never gains.
+        if let table = draining, let i = table.find(key) {
+            let old = table.location(at: i)
+            table.store(transform(old), at: i)
+            return old
+        }
+        return nil
+    }
+
+    private mutating func account(removing old: NeedleLocation?, adding new: NeedleLocation?) {
+        if let old, !old.isDeleted { liveCount -= 1 }
+        if let new, !new.isDeleted { liveCount += 1 }
+    }
+
+    /// Inserts a key absent from both tables, growing first if the live table would pass 0.85.
+    private mutating func insertAbsent(_ key: Int64, _ loc: NeedleLocation) {
+        if live.count + (draining?.count ?? 0) + 1 > growthThreshold {
+            // Only reachable mid-drain with a step below the default (see the type comment).
+            finishRehash()
+            let grown = live.capacity * Self.growthNumerator / Self.growthDenominator
+            draining = live
+            live = NeedleMapTable(minimumCapacity: max(grown, live.capacity + 1))
+            cursor = 0
+            growthThreshold = Self.threshold(forCapacity: live.capacity)
+        }
+        live.insertAbsent(NeedleMapSlot(key: key, offsetUnits: loc.offsetUnits, totalSize: loc.totalSize))
+    }
+
+    /// Moves up to `slots` old slots into the live table; releases the old table when done.
+    private mutating func migrate(slots: Int = 0) {
+        guard var old = draining else { return }
+        let budget = slots == 0 ? migrationStep : slots
+        let end = old.capacity - cursor <= budget ? old.capacity : cursor + budget
+        while cursor < end && old.count > 0 {
+            let slot = old.slots[cursor]
+            if slot.key != NeedleMapTable.emptyKey && slot.key != NeedleMapTable.tombstoneKey {
+                live.insertAbsent(slot)
+                old.tombstone(at: cursor)
+            }
+            cursor += 1
+        }
+        if old.count == 0 {
+            old.deallocate()
+            draining = nil
+        } else {
+            draining = old
+        }
+    }
+}
