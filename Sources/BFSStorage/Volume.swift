@@ -66,7 +66,7 @@ public final class Volume: Sendable {
             blockFile.close()
             throw error
         }
-        let recovered: RecoveredVolume
+        var recovered: RecoveredVolume
         do {
             recovered = try VolumeRecovery.recover(block: blockFile, index: indexFile, settings: settings)
         } catch {
@@ -74,14 +74,16 @@ public final class Volume: Sendable {
             indexFile.close()
             throw error
         }
+        let blockEnd = recovered.blockEnd
         self.id = id
         self.blockPath = blockPath
         self.indexPath = indexPath
         self.settings = settings
         self.recoveryReport = recovered.report
         self.index = IndexWriter(file: indexFile, end: recovered.indexEnd, batch: settings.indexBatchRecords)
-        self.shared = Mutex(Shared(map: recovered.map, block: BlockHandle(file: blockFile), durableEnd: recovered.blockEnd))
-        self.appender = Mutex(Appender(end: recovered.blockEnd))
+        let map = recovered.takeMap()
+        self.shared = Mutex(Shared(map: map, block: BlockHandle(file: blockFile), durableEnd: blockEnd))
+        self.appender = Mutex(Appender(end: blockEnd))
         startFlusher()
     }
 
@@ -116,14 +118,14 @@ public final class Volume: Sendable {
                 at += size
             }
         }
-        let error: StorageError? = appender.withLock { a in
+        let error: StorageError? = appender.withLock { (a: inout Appender) -> StorageError? in
             let (closed, failed, block) = shared.withLock { ($0.closed, $0.failed, $0.block) }
             if closed { return .volumeClosed }
             if failed { return .volumeFailed }
             // The last needle must still start at an addressable unit (u32 offsets).
             guard (a.end + Int64(total)) / 8 - 1 <= Int64(SuperBlockFormat.maxOffsetUnits) else { return .volumeFull }
             let start = a.end
-            do {
+            do throws(StorageError) {
                 try buffer.withUnsafeBytes { b in
                     Result { () throws(StorageError) in try block.file.write(b, at: start) }
                 }.get()
@@ -145,7 +147,7 @@ public final class Volume: Sendable {
 
     /// Deletes `key`: writes the flag byte in place, completes after the sync covering it.
     public func delete(key: Int64, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
-        let error: StorageError? = appender.withLock { _ in
+        let error: StorageError? = appender.withLock { (_: inout Appender) -> StorageError? in
             let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
                 if s.closed { return .failure(.volumeClosed) }
                 if s.failed { return .failure(.volumeFailed) }
@@ -157,7 +159,7 @@ public final class Volume: Sendable {
                 if case .failure(let e) = found { return e }
                 return nil
             }
-            do {
+            do throws(StorageError) {
                 try Volume.writeDeletedFlag(block.file, needleAtUnits: loc.offsetUnits)
             } catch {
                 return error

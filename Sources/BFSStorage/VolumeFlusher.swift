@@ -80,7 +80,7 @@ extension Volume {
             shared.withLock { s in
                 for case .append(let recs, let end, _) in jobs {
                     for r in recs {
-                        let loc = NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize, isDeleted: false)
+                        let loc = NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize)
                         if let prev = s.map.set(r.key, loc), !prev.isDeleted, prev.offsetUnits != r.offsetUnits {
                             overwritten.append(prev.offsetUnits)
                         }
@@ -99,7 +99,7 @@ extension Volume {
             case .append(let recs, _, let completion):
                 if let failure { completion(.failure(failure)) } else {
                     completion(.success(recs.map {
-                        NeedleLocation(offsetUnits: $0.offsetUnits, totalSize: $0.totalSize, isDeleted: false)
+                        NeedleLocation(offsetUnits: $0.offsetUnits, totalSize: $0.totalSize)
                     }))
                 }
             case .delete(let completion):

@@ -18,7 +18,7 @@ public struct RecoveryReport: Equatable, Sendable {
 }
 
 /// The state of a volume rebuilt from its files.
-struct RecoveredVolume {
+struct RecoveredVolume: ~Copyable {
     var map: NeedleMap
     var blockEnd: Int64
     var indexEnd: Int64
@@ -64,7 +64,7 @@ enum VolumeRecovery {
                 for i in 0..<whole {
                     let r = IndexRecord.decode(b, at: i * IndexRecord.size)
                     guard r.isPlausible(after: lastUnits, blockSize: blockSize, maxTotalSize: maxTotal) else { return true }
-                    _ = map.set(r.key, NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize, isDeleted: false))
+                    _ = map.set(r.key, NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize))
                     lastUnits = r.offsetUnits
                     scanStart = Int64(r.offsetUnits) * 8 + Int64(r.totalSize)
                     goodRecords += 1
@@ -90,7 +90,8 @@ enum VolumeRecovery {
             switch reader.parseNeedle(at: p, maxDataSize: settings.needleMaxSize) {
             case .valid(let h):
                 let units = UInt32(p / 8)
-                _ = map.set(h.key, NeedleLocation(offsetUnits: units, totalSize: UInt32(h.totalSize), isDeleted: h.isDeleted))
+                // A needle flagged deleted keeps its size under bfs's offset-0 marker.
+                _ = map.set(h.key, NeedleLocation(offsetUnits: h.isDeleted ? 0 : units, totalSize: UInt32(h.totalSize)))
                 tail.append(IndexRecord(key: h.key, offsetUnits: units, totalSize: UInt32(h.totalSize)))
                 report.tailNeedles += 1
                 p += Int64(h.totalSize)
@@ -139,5 +140,12 @@ enum VolumeRecovery {
             q += 8
         }
         return nil
+    }
+}
+
+extension RecoveredVolume {
+    /// Moves the map out (the map is non-copyable).
+    consuming func takeMap() -> NeedleMap {
+        map
     }
 }
