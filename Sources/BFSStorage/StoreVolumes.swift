@@ -109,13 +109,8 @@ public final class StoreVolumes: Sendable {
             guard let free = first else { throw .noFreeVolume }
             let blockDir = directoryOf(free.blockPath)
             let indexDir = directoryOf(free.indexPath)
-            var i = 0
-            while fileSystem.exists("\(blockDir)/\(VolumeFiles.activeBlockName(id: id, generation: i))")
-                    || fileSystem.exists("\(indexDir)/\(VolumeFiles.activeBlockName(id: id, generation: i)).idx") {
-                i += 1
-            }
-            let name = VolumeFiles.activeBlockName(id: id, generation: i)
-            let entry = VolumeListEntry(blockPath: "\(blockDir)/\(name)", indexPath: "\(indexDir)/\(name).idx", id: id)
+            let (blockPath, indexPath) = freshNames(id: id, blockDirectory: blockDir, indexDirectory: indexDir)
+            let entry = VolumeListEntry(blockPath: blockPath, indexPath: indexPath, id: id)
             try fileSystem.rename(free.indexPath, to: entry.indexPath)
             try fileSystem.rename(free.blockPath, to: entry.blockPath)
             try fileSystem.syncDirectory(indexDir)
@@ -132,6 +127,44 @@ public final class StoreVolumes: Sendable {
             try writeList(volumeListPath, active)
             try writeList(freeListPath, remaining)
             return volume
+        }
+    }
+
+    /// Compacts volume `id` online into `<vid>_<i>` files beside the current ones (smallest unused
+    /// `i`), rewriting the volume list at the commit point and unlinking the old files afterwards
+    /// (their space returns once no read lease holds them). See `Volume.compact` for the crash
+    /// windows; `hook` lets tests crash at each `CompactionStep`.
+    @discardableResult
+    public func compactVolume(_ id: VolumeID,
+                              hook: (CompactionStep) throws(StorageError) -> Void = { _ in }) throws(StorageError) -> CompactionResult {
+        guard let volume = volume(id) else { throw .volumeNotFound }
+        let oldBlock = volume.blockPath, oldIndex = volume.indexPath
+        let (newBlock, newIndex) = admin.withLock { _ in
+            freshNames(id: id, blockDirectory: directoryOf(oldBlock), indexDirectory: directoryOf(oldIndex))
+        }
+        let result = try volume.compact(toBlock: newBlock, index: newIndex, commit: { (block, index) throws(StorageError) in
+            try admin.withLock { _ throws(StorageError) in
+                let active = state.withLock { s in
+                    s.activeEntries[id] = VolumeListEntry(blockPath: block, indexPath: index, id: id)
+                    return s.activeEntries.values.sorted { $0.id < $1.id }
+                }
+                try writeList(volumeListPath, active)
+            }
+        }, hook: hook)
+        try fileSystem.remove(oldBlock)
+        try fileSystem.remove(oldIndex)
+        try hook(.oldFilesRemoved)
+        return result
+    }
+
+    /// The smallest-`i` names `<vid>_<i>` with neither file existing.
+    private func freshNames(id: VolumeID, blockDirectory: String, indexDirectory: String) -> (String, String) {
+        var i = 0
+        while true {
+            let name = VolumeFiles.activeBlockName(id: id, generation: i)
+            let block = "\(blockDirectory)/\(name)", index = "\(indexDirectory)/\(name).idx"
+            if !fileSystem.exists(block) && !fileSystem.exists(index) { return (block, index) }
+            i += 1
         }
     }
 

@@ -30,10 +30,10 @@ public struct NeedleInput: Sendable {
 public final class Volume: Sendable {
     /// The volume id.
     public let id: VolumeID
-    /// Path of the block file.
-    public let blockPath: String
-    /// Path of the index file.
-    public let indexPath: String
+    /// Path of the block file (changes when a compaction swaps files).
+    public var blockPath: String { shared.withLock { $0.blockPath } }
+    /// Path of the index file (changes when a compaction swaps files).
+    public var indexPath: String { shared.withLock { $0.indexPath } }
     /// What recovery found when the volume was opened.
     public let recoveryReport: RecoveryReport
     let settings: VolumeSettings
@@ -44,6 +44,9 @@ public final class Volume: Sendable {
         var closed = false
         var failed = false
         var durableEnd: Int64
+        var blockPath: String
+        var indexPath: String
+        var compacting = false
     }
 
     struct Appender {
@@ -54,7 +57,11 @@ public final class Volume: Sendable {
     let appender: Mutex<Appender>
     let queue = WakeSignal(CommitQueue())
     let finished = WakeSignal(false)
-    let index: IndexWriter
+    /// The index hint writer; swapped by compaction, so the flusher reaches it through the lock.
+    let index: Mutex<IndexWriter>
+    let fileSystem: FileSystem
+    let compactionProgress = Atomic<Int64>(0)
+    let compactionTotal = Atomic<Int64>(0)
 
     /// Opens the volume at `blockPath`/`indexPath`, running recovery; the files must exist (a new
     /// volume is made by `VolumeFiles.create`).
@@ -76,13 +83,13 @@ public final class Volume: Sendable {
         }
         let blockEnd = recovered.blockEnd
         self.id = id
-        self.blockPath = blockPath
-        self.indexPath = indexPath
+        self.fileSystem = fileSystem
         self.settings = settings
         self.recoveryReport = recovered.report
-        self.index = IndexWriter(file: indexFile, end: recovered.indexEnd, batch: settings.indexBatchRecords)
+        self.index = Mutex(IndexWriter(file: indexFile, end: recovered.indexEnd, batch: settings.indexBatchRecords))
         let map = recovered.takeMap()
-        self.shared = Mutex(Shared(map: map, block: BlockHandle(file: blockFile), durableEnd: blockEnd))
+        self.shared = Mutex(Shared(map: map, block: BlockHandle(file: blockFile), durableEnd: blockEnd,
+                                   blockPath: blockPath, indexPath: indexPath))
         self.appender = Mutex(Appender(end: blockEnd))
         startFlusher()
     }
@@ -232,7 +239,7 @@ public final class Volume: Sendable {
         appender.withLock { _ in }  // waits for an append that already passed its closed check
         queue.update { $0.stopping = true }
         finished.wait(until: { $0 }) { _ in }
-        index.file.close()
+        index.withLock { $0.file.close() }
     }
 }
 

@@ -7,6 +7,8 @@ enum CommitJob {
     case append(records: [IndexRecord], end: Int64,
                 completion: @Sendable (Result<[NeedleLocation], StorageError>) -> Void)
     case delete(completion: @Sendable (Result<Void, StorageError>) -> Void)
+    /// Completes after every job queued before it (compaction drains the queue with it).
+    case barrier(completion: @Sendable (Result<Void, StorageError>) -> Void)
 }
 
 /// The flusher's inbox.
@@ -49,10 +51,12 @@ extension Volume {
             if jobs.isEmpty && stopping { break }
             flagsUnsynced = commit(jobs) || (flagsUnsynced && !settings.durableWrites)
             let idle = queue.update { $0.jobs.isEmpty }
-            if idle { try? index.flush() }
+            if idle { index.withLock { try? $0.flush() } }
         }
-        try? index.flush()
-        try? index.file.sync()
+        index.withLock { w in
+            try? w.flush()
+            try? w.file.sync()
+        }
         let block = shared.withLock { $0.block }
         if flagsUnsynced || !settings.durableWrites { try? block.file.sync() }
         finished.update { $0 = true }
@@ -92,7 +96,7 @@ extension Volume {
             for units in overwritten {
                 if (try? Volume.writeDeletedFlag(block.file, needleAtUnits: units)) != nil { flagged = true }
             }
-            if !records.isEmpty { index.add(records) }
+            if !records.isEmpty { index.withLock { $0.add(records) } }
         }
         for job in jobs {
             switch job {
@@ -102,7 +106,7 @@ extension Volume {
                         NeedleLocation(offsetUnits: $0.offsetUnits, totalSize: $0.totalSize)
                     }))
                 }
-            case .delete(let completion):
+            case .delete(let completion), .barrier(let completion):
                 if let failure { completion(.failure(failure)) } else { completion(.success(())) }
             }
         }
