@@ -1,0 +1,180 @@
+import BFSCore
+import Synchronization
+
+/// The volumes of one store: the active ones by id, the free (pre-allocated) ones, those that
+/// failed to open, and the two list files that persist them (`VolumeListFormat`).
+///
+/// Calls block on disk I/O (open, recovery, fsync, rename): run them off loop threads.
+public final class StoreVolumes: Sendable {
+    struct State: ~Copyable {
+        var active: [VolumeID: Volume] = [:]
+        var activeEntries: [VolumeID: VolumeListEntry] = [:]
+        var free: [VolumeListEntry] = []
+        var failed: [VolumeID: StorageError] = [:]
+        var lastFreeNumber = 0
+    }
+
+    let fileSystem: FileSystem
+    let settings: VolumeSettings
+    /// Path of the active volume list (`volume.idx`).
+    public let volumeListPath: String
+    /// Path of the free volume list (`free_volume.idx`).
+    public let freeListPath: String
+    let state: Mutex<State>
+    /// Serialises list rewrites and free-volume changes (slow: they fsync) without blocking lookups.
+    let admin = Mutex(())
+
+    /// Loads both lists and opens every active volume. A volume that fails to open is recorded in
+    /// `failedVolumes` and the rest still load; a malformed list file is an error.
+    public init(fileSystem: FileSystem, volumeListPath: String, freeListPath: String,
+                settings: VolumeSettings = VolumeSettings()) throws(StorageError) {
+        self.fileSystem = fileSystem
+        self.settings = settings
+        self.volumeListPath = volumeListPath
+        self.freeListPath = freeListPath
+        var s = State()
+        let activeText = try fileSystem.readSmallFile(volumeListPath) ?? []
+        for entry in try VolumeListFormat.parse(String(decoding: activeText, as: UTF8.self)) {
+            s.activeEntries[entry.id] = entry
+            do {
+                s.active[entry.id] = try Volume(id: entry.id, blockPath: entry.blockPath, indexPath: entry.indexPath,
+                                                fileSystem: fileSystem, settings: settings)
+            } catch {
+                s.failed[entry.id] = error
+            }
+        }
+        let freeText = try fileSystem.readSmallFile(freeListPath) ?? []
+        s.free = try VolumeListFormat.parse(String(decoding: freeText, as: UTF8.self))
+        s.lastFreeNumber = s.free.compactMap { VolumeFiles.freeNumber(in: $0.blockPath) }.max() ?? 0
+        state = Mutex(s)
+    }
+
+    /// The open volume `id`.
+    public func volume(_ id: VolumeID) -> Volume? {
+        state.withLock { $0.active[id] }
+    }
+
+    /// Ids of the open volumes, sorted.
+    public var volumeIDs: [VolumeID] {
+        state.withLock { $0.active.keys.sorted() }
+    }
+
+    /// Volumes listed but not opened, with the reason.
+    public var failedVolumes: [VolumeID: StorageError] {
+        state.withLock { $0.failed }
+    }
+
+    /// How many free volumes are ready.
+    public var freeCount: Int {
+        state.withLock { $0.free.count }
+    }
+
+    /// Creates `count` free volumes `_free_block_<N>` in `blockDirectory`/`indexDirectory`, then
+    /// rewrites the free list. Returns how many were created (existing names are skipped, as bfs).
+    @discardableResult
+    public func addFreeVolumes(count: Int, blockDirectory: String, indexDirectory: String) throws(StorageError) -> Int {
+        try admin.withLock { _ throws(StorageError) -> Int in
+            try fileSystem.makeDirectory(blockDirectory)
+            try fileSystem.makeDirectory(indexDirectory)
+            var created: [VolumeListEntry] = []
+            var n = state.withLock { $0.lastFreeNumber }
+            for _ in 0..<count {
+                n += 1
+                let name = VolumeFiles.freeBlockName(n)
+                let entry = VolumeListEntry(blockPath: "\(blockDirectory)/\(name)", indexPath: "\(indexDirectory)/\(name).idx", id: -1)
+                if fileSystem.exists(entry.blockPath) || fileSystem.exists(entry.indexPath) { continue }
+                try VolumeFiles.create(blockPath: entry.blockPath, indexPath: entry.indexPath,
+                                       fileSystem: fileSystem, preallocation: settings.blockPreallocation)
+                created.append(entry)
+            }
+            let free = state.withLock { s in
+                s.lastFreeNumber = n
+                s.free += created
+                return s.free
+            }
+            try writeList(freeListPath, free)
+            return created.count
+        }
+    }
+
+    /// Turns the first free volume into active volume `id`: renames its index then its block to
+    /// `<vid>_<i>` (directories synced), opens it, and rewrites both lists. Crash windows: between
+    /// the renames and the list rewrites the files exist under their new names but neither list
+    /// names them; the free list is rewritten last, so the volume is never listed twice.
+    @discardableResult
+    public func addVolume(_ id: VolumeID) throws(StorageError) -> Volume {
+        try admin.withLock { _ throws(StorageError) -> Volume in
+            let (exists, first) = state.withLock { ($0.active[id] != nil, $0.free.first) }
+            if exists { throw .volumeExists }
+            guard let free = first else { throw .noFreeVolume }
+            let blockDir = directoryOf(free.blockPath)
+            let indexDir = directoryOf(free.indexPath)
+            let (blockPath, indexPath) = freshNames(id: id, blockDirectory: blockDir, indexDirectory: indexDir)
+            let entry = VolumeListEntry(blockPath: blockPath, indexPath: indexPath, id: id)
+            try fileSystem.rename(free.indexPath, to: entry.indexPath)
+            try fileSystem.rename(free.blockPath, to: entry.blockPath)
+            try fileSystem.syncDirectory(indexDir)
+            if blockDir != indexDir { try fileSystem.syncDirectory(blockDir) }
+            let volume = try Volume(id: id, blockPath: entry.blockPath, indexPath: entry.indexPath,
+                                    fileSystem: fileSystem, settings: settings)
+            let (active, remaining) = state.withLock { s in
+                s.active[id] = volume
+                s.activeEntries[id] = entry
+                s.failed[id] = nil
+                s.free.removeAll { $0 == free }
+                return (s.activeEntries.values.sorted { $0.id < $1.id }, s.free)
+            }
+            try writeList(volumeListPath, active)
+            try writeList(freeListPath, remaining)
+            return volume
+        }
+    }
+
+    /// Compacts volume `id` online into `<vid>_<i>` files beside the current ones (smallest unused
+    /// `i`), rewriting the volume list at the commit point and unlinking the old files afterwards
+    /// (their space returns once no read lease holds them). See `Volume.compact` for the crash
+    /// windows; `hook` lets tests crash at each `CompactionStep`.
+    @discardableResult
+    public func compactVolume(_ id: VolumeID,
+                              hook: (CompactionStep) throws(StorageError) -> Void = { _ in }) throws(StorageError) -> CompactionResult {
+        guard let volume = volume(id) else { throw .volumeNotFound }
+        let oldBlock = volume.blockPath, oldIndex = volume.indexPath
+        let (newBlock, newIndex) = admin.withLock { _ in
+            freshNames(id: id, blockDirectory: directoryOf(oldBlock), indexDirectory: directoryOf(oldIndex))
+        }
+        let result = try volume.compact(toBlock: newBlock, index: newIndex, commit: { (block, index) throws(StorageError) in
+            try admin.withLock { _ throws(StorageError) in
+                let active = state.withLock { s in
+                    s.activeEntries[id] = VolumeListEntry(blockPath: block, indexPath: index, id: id)
+                    return s.activeEntries.values.sorted { $0.id < $1.id }
+                }
+                try writeList(volumeListPath, active)
+            }
+        }, hook: hook)
+        try fileSystem.remove(oldBlock)
+        try fileSystem.remove(oldIndex)
+        try hook(.oldFilesRemoved)
+        return result
+    }
+
+    /// The smallest-`i` names `<vid>_<i>` with neither file existing.
+    private func freshNames(id: VolumeID, blockDirectory: String, indexDirectory: String) -> (String, String) {
+        var i = 0
+        while true {
+            let name = VolumeFiles.activeBlockName(id: id, generation: i)
+            let block = "\(blockDirectory)/\(name)", index = "\(indexDirectory)/\(name).idx"
+            if !fileSystem.exists(block) && !fileSystem.exists(index) { return (block, index) }
+            i += 1
+        }
+    }
+
+    /// Closes every open volume (each syncs and stops its flusher).
+    public func close() {
+        let volumes = state.withLock { Array($0.active.values) }
+        for v in volumes { v.close() }
+    }
+
+    private func writeList(_ path: String, _ entries: [VolumeListEntry]) throws(StorageError) {
+        try fileSystem.replaceAtomically(path, with: Array(VolumeListFormat.encode(entries).utf8))
+    }
+}

@@ -1,0 +1,262 @@
+import BFSCore
+import Synchronization
+
+/// One file to append: key, cookie and data.
+public struct NeedleInput: Sendable {
+    /// The needle key.
+    public var key: Int64
+    /// The cookie readers must present.
+    public var cookie: Int32
+    /// The file bytes.
+    public var data: [UInt8]
+
+    /// A needle to append.
+    public init(key: Int64, cookie: Int32, data: [UInt8]) {
+        self.key = key
+        self.cookie = cookie
+        self.data = data
+    }
+}
+
+/// A volume: one block file of needles, its index hint, and its in-memory needle map.
+///
+/// Appends are serialised by the append lock (one `pwrite` at the tail each) and handed to the
+/// volume's flusher thread, which runs one `fdatasync` for everything that arrived while the
+/// previous one ran (group commit) and then completes them on its own thread. A needle becomes
+/// visible to reads only once it is durable. Reads take the state lock only for the map lookup;
+/// the `pread`/`sendfile` runs without any lock. Deletes write the flag byte in place and complete
+/// after the sync that covers it. Completions run on the flusher thread, never on a loop thread:
+/// the caller hops them onto its loop.
+public final class Volume: Sendable {
+    /// The volume id.
+    public let id: VolumeID
+    /// Path of the block file (changes when a compaction swaps files).
+    public var blockPath: String { shared.withLock { $0.blockPath } }
+    /// Path of the index file (changes when a compaction swaps files).
+    public var indexPath: String { shared.withLock { $0.indexPath } }
+    /// What recovery found when the volume was opened.
+    public let recoveryReport: RecoveryReport
+    let settings: VolumeSettings
+
+    struct Shared: ~Copyable {
+        var map: NeedleMap
+        var block: BlockHandle
+        var closed = false
+        var failed = false
+        var durableEnd: Int64
+        var blockPath: String
+        var indexPath: String
+        var compacting = false
+    }
+
+    struct Appender {
+        var end: Int64
+    }
+
+    let shared: Mutex<Shared>
+    let appender: Mutex<Appender>
+    let queue = WakeSignal(CommitQueue())
+    let finished = WakeSignal(false)
+    /// The index hint writer; swapped by compaction, so the flusher reaches it through the lock.
+    let index: Mutex<IndexWriter>
+    let fileSystem: FileSystem
+    let compactionProgress = Atomic<Int64>(0)
+    let compactionTotal = Atomic<Int64>(0)
+
+    /// Opens the volume at `blockPath`/`indexPath`, running recovery; the files must exist (a new
+    /// volume is made by `VolumeFiles.create`).
+    public init(id: VolumeID, blockPath: String, indexPath: String, fileSystem: FileSystem,
+                settings: VolumeSettings = VolumeSettings()) throws(StorageError) {
+        let blockFile = try fileSystem.open(blockPath, create: false)
+        let indexFile: StorageFile
+        do { indexFile = try fileSystem.open(indexPath, create: true) } catch {
+            blockFile.close()
+            throw error
+        }
+        var recovered: RecoveredVolume
+        do {
+            recovered = try VolumeRecovery.recover(block: blockFile, index: indexFile, settings: settings)
+        } catch {
+            blockFile.close()
+            indexFile.close()
+            throw error
+        }
+        let blockEnd = recovered.blockEnd
+        self.id = id
+        self.fileSystem = fileSystem
+        self.settings = settings
+        self.recoveryReport = recovered.report
+        self.index = Mutex(IndexWriter(file: indexFile, end: recovered.indexEnd, batch: settings.indexBatchRecords))
+        let map = recovered.takeMap()
+        self.shared = Mutex(Shared(map: map, block: BlockHandle(file: blockFile), durableEnd: blockEnd,
+                                   blockPath: blockPath, indexPath: indexPath))
+        self.appender = Mutex(Appender(end: blockEnd))
+        startFlusher()
+    }
+
+    /// Appends one needle; `completion` runs on the flusher thread once it is durable (or failed).
+    public func append(key: Int64, cookie: Int32, data: [UInt8],
+                       completion: @escaping @Sendable (Result<NeedleLocation, StorageError>) -> Void) {
+        append([NeedleInput(key: key, cookie: cookie, data: data)]) { result in
+            completion(result.map { $0[0] })
+        }
+    }
+
+    /// Appends several needles with one `pwrite` and one sync (Haystack's multi-write); all or none
+    /// are acknowledged. An existing key is overwritten: the new needle wins, the old one is flagged.
+    public func append(_ needles: [NeedleInput],
+                       completion: @escaping @Sendable (Result<[NeedleLocation], StorageError>) -> Void) {
+        guard !needles.isEmpty else { return completion(.failure(.badBatch)) }
+        var total = 0
+        for n in needles {
+            guard n.data.count <= settings.needleMaxSize else { return completion(.failure(.needleTooLarge(size: n.data.count))) }
+            total += NeedleFormat.totalSize(dataSize: n.data.count)
+        }
+        var buffer = [UInt8](repeating: 0, count: total)
+        var sizes: [Int] = []
+        buffer.withUnsafeMutableBytes { b in
+            var at = 0
+            for n in needles {
+                n.data.withUnsafeBytes { d in
+                    NeedleFormat.encode(key: n.key, cookie: n.cookie, data: d, flag: NeedleFormat.flagLive, into: b, at: at)
+                }
+                let size = NeedleFormat.totalSize(dataSize: n.data.count)
+                sizes.append(size)
+                at += size
+            }
+        }
+        let error: StorageError? = appender.withLock { (a: inout Appender) -> StorageError? in
+            let (closed, failed, block) = shared.withLock { ($0.closed, $0.failed, $0.block) }
+            if closed { return .volumeClosed }
+            if failed { return .volumeFailed }
+            // The last needle must still start at an addressable unit (u32 offsets).
+            guard (a.end + Int64(total)) / 8 - 1 <= Int64(SuperBlockFormat.maxOffsetUnits) else { return .volumeFull }
+            let start = a.end
+            do throws(StorageError) {
+                try buffer.withUnsafeBytes { b in
+                    Result { () throws(StorageError) in try block.file.write(b, at: start) }
+                }.get()
+            } catch {
+                return error
+            }
+            var records: [IndexRecord] = []
+            var at = start
+            for (n, size) in zip(needles, sizes) {
+                records.append(IndexRecord(key: n.key, offsetUnits: UInt32(at / 8), totalSize: UInt32(size)))
+                at += Int64(size)
+            }
+            a.end = at
+            queue.update { $0.jobs.append(.append(records: records, end: at, completion: completion)) }
+            return nil
+        }
+        if let error { completion(.failure(error)) }
+    }
+
+    /// Deletes `key`: writes the flag byte in place, completes after the sync covering it.
+    public func delete(key: Int64, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+        let error: StorageError? = appender.withLock { (_: inout Appender) -> StorageError? in
+            let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
+                if s.closed { return .failure(.volumeClosed) }
+                if s.failed { return .failure(.volumeFailed) }
+                guard let loc = s.map.get(key) else { return .failure(.needleNotFound) }
+                if loc.isDeleted { return .failure(.needleDeleted) }
+                return .success((loc, s.block))
+            }
+            guard case .success(let (loc, block)) = found else {
+                if case .failure(let e) = found { return e }
+                return nil
+            }
+            do throws(StorageError) {
+                try Volume.writeDeletedFlag(block.file, needleAtUnits: loc.offsetUnits)
+            } catch {
+                return error
+            }
+            shared.withLock { s in
+                if let now = s.map.get(key), now.offsetUnits == loc.offsetUnits { _ = s.map.markDeleted(key) }
+            }
+            queue.update { $0.jobs.append(.delete(completion: completion)) }
+            return nil
+        }
+        if let error { completion(.failure(error)) }
+    }
+
+    /// Finds `key`, reads and checks its header (magic, key, flag, size, cookie), and returns where
+    /// its data is, for `sendfile`. Holding the result keeps the block file open.
+    public func locate(key: Int64, cookie: Int32) throws(StorageError) -> NeedleExtent {
+        let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
+            if s.closed { return .failure(.volumeClosed) }
+            guard let loc = s.map.get(key) else { return .failure(.needleNotFound) }
+            if loc.isDeleted { return .failure(.needleDeleted) }
+            return .success((loc, s.block))
+        }
+        let (loc, block) = try found.get()
+        let offset = Int64(loc.offsetUnits) * 8
+        var bytes = [UInt8](repeating: 0, count: NeedleFormat.headerSize)
+        let n = try bytes.withUnsafeMutableBytes { b in
+            Result { () throws(StorageError) -> Int in try block.file.read(into: b, at: offset) }
+        }.get()
+        guard n == NeedleFormat.headerSize else { throw .truncated(offset: offset) }
+        let maxData = settings.needleMaxSize
+        let header = try bytes.withUnsafeBytes { b in
+            Result { () throws(StorageError) -> NeedleHeader in
+                try NeedleFormat.parseHeader(b, at: 0, maxDataSize: maxData, fileOffset: offset)
+            }
+        }.get()
+        guard header.key == key else { throw .keyMismatch(expected: key, actual: header.key) }
+        guard header.totalSize == Int(loc.totalSize) else { throw .badSize(Int64(header.dataSize)) }
+        if header.isDeleted {
+            // The index hint said live but the flag byte (the truth) says deleted: fix the map.
+            shared.withLock { s in
+                if let now = s.map.get(key), now.offsetUnits == loc.offsetUnits { _ = s.map.markDeleted(key) }
+            }
+            throw .needleDeleted
+        }
+        guard header.cookie == cookie else { throw .cookieMismatch }
+        return NeedleExtent(block: block, header: header, needleOffset: offset)
+    }
+
+    /// Locates `key` and returns its data after checking footer, CRC and padding.
+    public func read(key: Int64, cookie: Int32) throws(StorageError) -> [UInt8] {
+        try locate(key: key, cookie: cookie).readVerified()
+    }
+
+    /// Counts and sizes for `/info` and metrics.
+    public var info: VolumeInfo {
+        shared.withLock { s in
+            VolumeInfo(id: id, needleCount: s.map.count, liveCount: s.map.liveCount, durableEnd: s.durableEnd,
+                       failed: s.failed, closed: s.closed, mapResidentBytes: s.map.residentBytes)
+        }
+    }
+
+    /// Stops accepting work, completes what is queued, writes and syncs the index hint, and stops
+    /// the flusher. Reads still holding an extent keep the block descriptor until they drop it.
+    public func close() {
+        let wasClosed = shared.withLock { s in
+            defer { s.closed = true }
+            return s.closed
+        }
+        if wasClosed { return }
+        appender.withLock { _ in }  // waits for an append that already passed its closed check
+        queue.update { $0.stopping = true }
+        finished.wait(until: { $0 }) { _ in }
+        index.withLock { $0.file.close() }
+    }
+}
+
+/// A snapshot of a volume's counters.
+public struct VolumeInfo: Sendable, Equatable {
+    /// The volume id.
+    public var id: VolumeID
+    /// Needles in the map, deleted included.
+    public var needleCount: Int
+    /// Needles not deleted.
+    public var liveCount: Int
+    /// Bytes of the block known durable (the end of the last synced append).
+    public var durableEnd: Int64
+    /// Whether an I/O failure stopped writes.
+    public var failed: Bool
+    /// Whether the volume was closed.
+    public var closed: Bool
+    /// Resident bytes of the needle map.
+    public var mapResidentBytes: Int
+}

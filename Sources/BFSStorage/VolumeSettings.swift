@@ -1,0 +1,19 @@
+/// Tunables of a volume.
+public struct VolumeSettings: Sendable, Equatable {
+    /// Largest needle data size accepted and recognised while scanning (bfs `NeedleMaxSize`).
+    public var needleMaxSize: Int = 10 << 20
+    /// Acknowledge appends and deletes only after `fdatasync` (DESIGN.md §4.2). `false` exists only
+    /// to compare with bfs's behaviour in benchmarks.
+    public var durableWrites = true
+    /// Index hint records buffered before they are written (they are also written when the flusher
+    /// goes idle, and at close).
+    public var indexBatchRecords = 1024
+    /// Bytes reserved (`fallocate` KEEP_SIZE) when a block is created; bfs always reserves 32 GiB.
+    public var blockPreallocation: Int64 = 0
+
+    /// Default settings (10 MiB needles, durable writes, no preallocation).
+    public init() {}
+
+    /// The largest total needle size, `align8(29 + needleMaxSize)`.
+    public var maxNeedleTotalSize: Int { NeedleFormat.totalSize(dataSize: needleMaxSize) }
+}
