@@ -51,7 +51,10 @@ let package = Package(
         .testTarget(name: "BFSLoopTests", dependencies: ["BFSLoop"]),
         .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop"]),
         .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage"]),
-        .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination"]),
+        .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination"]),
+        // Test-only helpers shared by test targets (a real ZooKeeper server for tests).
+        .target(name: "BFSTestSupport", path: "Tests/Support"),
     ]
 )

@@ -6,12 +6,6 @@ struct NotBuiltYet: Error, CustomStringConvertible {
     var description: String { "bfs \(command) is not built yet; see the open issues (`issues`)." }
 }
 
-struct StoreCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "store", abstract: "Hold volumes and serve needles.")
-    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/store.toml"
-    func run() throws { throw NotBuiltYet(command: "store") }
-}
-
 struct DirectoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "directory", abstract: "Placement and metadata.")
     @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/directory.toml"
