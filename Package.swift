@@ -41,7 +41,10 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore",
+                                              .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
+            "BFSUp",
             "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -223,3 +223,28 @@ public final class StoreService: Sendable {
         return HostPort(host: host, port: port).description
     }
 }
+
+extension StoreService {
+    /// First start of a single-node store (`bfs up`): when it has no volume yet, creates
+    /// `count + 1` free volumes in the data directory (one stays free for compaction) and turns
+    /// `count` of them into volumes 1...count. Blocks (disk work); call after `start()`.
+    public func provisionIfEmpty(count: Int) throws {
+        guard let context, context.volumes.volumeIDs.isEmpty, count > 0 else { return }
+        let volumes = context.volumes
+        if volumes.freeCount < count + 1 {
+            try volumes.addFreeVolumes(count: count + 1 - volumes.freeCount,
+                                       blockDirectory: settings.dataDir, indexDirectory: settings.dataDir)
+        }
+        for vid in 1...Int32(count) {
+            let volume = try volumes.addVolume(vid)
+            let done = DispatchSemaphore(value: 0)
+            let failure = Mutex<(any Error)?>(nil)
+            context.events.volumeDidChange(id: vid, block: volume.blockPath, index: volume.indexPath) { error in
+                failure.withLock { $0 = error }
+                done.signal()
+            }
+            done.wait()
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
+    }
+}

@@ -30,12 +30,6 @@ struct OpsCommand: ParsableCommand {
     func run() throws { throw NotBuiltYet(command: "ops") }
 }
 
-struct UpCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "up", abstract: "Single-node all-in-one.")
-    @Option(help: "Data directory.") var data: String = "./bfs-data"
-    func run() throws { throw NotBuiltYet(command: "up") }
-}
-
 struct VolumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "volume", abstract: "Offline tools on volume files (check, inspect, dump, fix-index).")
     @Argument(help: "check | inspect | dump | fix-index") var action: String
