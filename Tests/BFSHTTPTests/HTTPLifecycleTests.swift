@@ -98,10 +98,14 @@ extension String {
 
     @Test func stopDrainsAnInFlightRequestBeforeClosing() throws {
         let started = Shared(false)
+        let release = Shared(false)
         let router = testRouter { r in
             r.add(.get, "/work") { ex in
                 started.with { $0 = true }
-                ex.loop.runBlocking({ usleep(300_000) }) { _ in ex.respond(body: .bytes(Array("done".utf8))) }
+                // Off-loop work that lasts until the test has seen the drain begin.
+                ex.loop.runBlocking({ while !release.get { usleep(1000) } }) { _ in
+                    ex.respond(body: .bytes(Array("done".utf8)))
+                }
             }
         }
         let group = try EventLoopGroup(loopCount: 1, name: "drain-test")
@@ -119,6 +123,10 @@ extension String {
             server.stop(timeoutMilliseconds: 5000)
             stopped.with { $0 = true }
         }
+        // The listener closes when the drain begins; the request is still in flight then.
+        #expect(waitUntil { (try? RawClient(port: port)) == nil })
+        #expect(!stopped.get)
+        release.with { $0 = true }
         let r = try client.readResponse()
         #expect(r.status == 200)
         #expect(r.text == "done")
