@@ -196,6 +196,7 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
         guard let ex = exchange, ex.responseEnded, ex.requestEnded || ex.closeAfter else { return }
         exchange = nil
         if ex.closeAfter || !ex.requestEnded {
+            ex.failBody(.connectionClosed)  // the unread rest of the body is discarded
             return lingerClose()
         }
         if peerClosed && pending.isEmpty {
@@ -211,7 +212,11 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
     func reject(_ status: HTTPStatus) {
         guard phase != .lingering, phase != .closed else { return }
         if let ex = exchange {
-            ex.failBody(status == .requestTimeout ? .timeout : .bodyTooLarge(limit: configuration.maxBodyBytes))
+            switch status {
+            case .requestTimeout: ex.failBody(.timeout)
+            case .contentTooLarge: ex.failBody(.bodyTooLarge(limit: configuration.maxBodyBytes))
+            default: ex.failBody(.connectionClosed)
+            }
             exchange = nil
             if ex.responseStarted {
                 // Part of an answer may be out already; a second one would corrupt the stream.

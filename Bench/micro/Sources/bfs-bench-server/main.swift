@@ -15,21 +15,18 @@ var options: [String: String] = [:]
 var args = CommandLine.arguments.dropFirst()
 while let key = args.popFirst() {
     guard key.hasPrefix("--"), let value = args.popFirst() else {
-        fputs("usage: bfs-bench-server --file PATH [--offset N] [--length N] [--port N] [--loops N]\n", stderr_())
-        exit(2)
+        fail("usage: bfs-bench-server --file PATH [--offset N] [--length N] [--port N] [--loops N]")
     }
     options[String(key.dropFirst(2))] = value
 }
 guard let path = options["file"] else {
-    fputs("--file is required\n", stderr_())
-    exit(2)
+    fail("--file is required")
 }
 let offset = Int64(options["offset"] ?? "0") ?? 0
 let length = Int(options["length"] ?? "4096") ?? 4096
 let fd = open(path, O_RDONLY)
 guard fd >= 0 else {
-    fputs("cannot open \(path): errno \(errno)\n", stderr_())
-    exit(1)
+    fail("cannot open \(path): errno \(errno)")
 }
 // The in-memory body holds the same bytes as the file range.
 var fixed = [UInt8](repeating: 0, count: length)
@@ -54,7 +51,7 @@ let group = try EventLoopGroup(loopCount: loopCount, name: "bench")
 let server = HTTPServer(configuration: config, router: router)
 let port = try server.start(on: group)
 print("listening \(port)")
-fflushStdout()
+fflush(nil)
 
 let stopSignal = DispatchSemaphore(value: 0)
 let signalLoop = group.loops[0]
@@ -66,5 +63,8 @@ server.stop()
 group.shutdown()
 close(fd)
 
-func stderr_() -> UnsafeMutablePointer<FILE> { fdopen(2, "w") }
-func fflushStdout() { fflush(nil) }
+func fail(_ message: String) -> Never {
+    let line = Array((message + "\n").utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    exit(2)
+}
