@@ -150,3 +150,35 @@ extension String {
         #expect(client.readsEOF())
     }
 }
+
+@Suite struct HTTPPortTests {
+    @Test func secondServerOnATakenPortFailsDespiteReusePort() throws {
+        try withServer(loops: 2, router: testRouter()) { _, port in
+            let group = try EventLoopGroup(loopCount: 2, name: "second")
+            defer { group.shutdown() }
+            var config = HTTPServerConfiguration()
+            config.port = port
+            let second = HTTPServer(configuration: config, router: testRouter())
+            #expect(throws: UVError.self) { try second.start(on: group) }
+            // The first server still answers.
+            let client = try RawClient(port: port)
+            try client.send(get("/hello"))
+            #expect(try client.readResponse().text == "hello")
+        }
+    }
+
+    @Test func clientThatStopsReadingIsCutOffBySendTimeout() throws {
+        try withTempDir { dir in
+            let fd = open(dir + "/big", O_RDWR | O_CREAT, 0o644)
+            defer { close(fd) }
+            #expect(ftruncate(fd, 16 << 20) == 0)
+            try withServer(configure: { $0.sendTimeoutMilliseconds = 300 }, router: fileRouter(fd: fd)) { server, port in
+                let client = try RawClient(port: port, receiveBuffer: 16 * 1024)
+                try client.send(get("/file?off=0&len=\(16 << 20)"))
+                #expect(waitUntil { server.connectionCount == 1 })
+                // Never read: the server must give the slot back.
+                #expect(waitUntil { server.connectionCount == 0 })
+            }
+        }
+    }
+}
