@@ -58,8 +58,10 @@ import Testing
                 let size = Int.random(in: 0...3000, using: &random)
                 var data = (0..<size).map { _ in UInt8.random(in: 0...255, using: &random) }
                 if Bool.random(using: &random) {
-                    // Plant a near-delimiter inside the content.
-                    let decoy = Array("\r\n--\(writer.boundary)".utf8).dropLast()
+                    // Plant a near-delimiter inside the content: the delimiter with its last
+                    // byte changed (random bytes could otherwise complete the real one).
+                    var decoy = Array("\r\n--\(writer.boundary)".utf8)
+                    decoy[decoy.count - 1] ^= 0x01
                     data.insert(contentsOf: decoy, at: Int.random(in: 0...data.count, using: &random))
                 }
                 if Bool.random(using: &random) {
