@@ -187,6 +187,5 @@ public final class HTTPClient: @unchecked Sendable {
     func connectionDidClose(_ connection: HTTPClientConnection) {
         open.removeValue(forKey: ObjectIdentifier(connection))
         idle[connection.key]?.removeAll { $0 === connection }
-        connection.fail(.connectionClosed)
     }
 }
