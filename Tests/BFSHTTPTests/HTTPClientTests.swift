@@ -49,13 +49,16 @@ final class TestOrigin: @unchecked Sendable {
         connection.onClose = { [unowned self] in connections.removeValue(forKey: ObjectIdentifier(connection)) }
         var buffer: [UInt8] = []
         var served = 0
+        var discard = 0
         try? connection.startReading { [unowned self] event in
             guard case .data(let bytes) = event else {
                 connection.close()
                 return
             }
-            buffer.append(contentsOf: bytes)
-            while var request = Self.takeRequest(from: &buffer) {
+            let skipped = min(discard, bytes.count)
+            discard -= skipped
+            buffer.append(contentsOf: bytes[skipped...])
+            while var request = Self.takeRequest(from: &buffer, discarding: &discard) {
                 request.indexOnConnection = served
                 served += 1
                 requests.append(request)
@@ -84,8 +87,9 @@ final class TestOrigin: @unchecked Sendable {
         closeConnections()
     }
 
-    /// Removes one complete request from the front of `buffer`.
-    static func takeRequest(from buffer: inout [UInt8]) -> Request? {
+    /// Removes one complete request from the front of `buffer`. A target starting `/early` is
+    /// answered on its head: its body is dropped as it arrives (`discard` counts what is left).
+    static func takeRequest(from buffer: inout [UInt8], discarding discard: inout Int) -> Request? {
         guard let end = buffer.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound else { return nil }
         let lines = String(decoding: buffer[..<end], as: UTF8.self)
             .split(separator: "\r\n", omittingEmptySubsequences: true)
@@ -96,6 +100,13 @@ final class TestOrigin: @unchecked Sendable {
                          value: String(line[line.index(after: colon)...].drop { $0 == " " }))
         }
         let length = Int(headers.first { $0.name.lowercased() == "content-length" }?.value ?? "0")!
+        if requestLine[1].hasPrefix("/early") {
+            let present = min(length, buffer.count - end)
+            discard = length - present
+            buffer.removeFirst(end + present)
+            return Request(method: String(requestLine[0]), target: String(requestLine[1]),
+                           headers: headers, body: [])
+        }
         guard buffer.count - end >= length else { return nil }
         let request = Request(method: String(requestLine[0]), target: String(requestLine[1]),
                               headers: headers, body: Array(buffer[end..<(end + length)]))
@@ -171,6 +182,8 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
                        "6;x=y\r\nstore \r\n", "5\r\nfiles\r\n0\r\n\r\n"].map { Array($0.utf8) }, close: false)
     case "/close":
         return .reply([Array("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close".utf8)], close: true)
+    case "/early":
+        return .reply([Array("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n".utf8)], close: false)
     case "/echo":
         var head = Array("HTTP/1.1 200 OK\r\nContent-Length: \(request.body.count)\r\n".utf8)
         head += Array("X-Method: \(request.method)\r\n\r\n".utf8)
@@ -325,6 +338,19 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
         #expect(chunks >= 1)
         #expect(String(decoding: body, as: UTF8.self) == "key=5&vid=a+b")
         #expect(head?.header("x-method") == "POST")
+        #expect(try harness.finish() == 0)
+    }
+
+    @Test func earlyAnswerToALargeUpload() throws {
+        let harness = try ClientHarness(respond: standardAnswer)
+        let upload = HTTPClientRequest(method: "POST", host: "127.0.0.1", port: harness.origin.port,
+                                       target: "/early", body: [UInt8](repeating: 7, count: 8 << 20))
+        let results = try #require(harness.run([upload, harness.get("/hello"), harness.get("/hello")]))
+        #expect(try results[0].get().status == .contentTooLarge)
+        // Whether the connection was pooled or not, the next requests are framed correctly.
+        #expect(try results[1].get().text == "hello")
+        #expect(try results[2].get().text == "hello")
+        print("early answer: \(try harness.acceptedCount()) connection(s) for 3 requests")
         #expect(try harness.finish() == 0)
     }
 
