@@ -2,18 +2,18 @@ import Testing
 @testable import BFSHTTP
 
 /// What the response parser reported, with the body joined.
-struct ParsedResponse: Equatable {
+struct ClientParsedResponse: Equatable {
     var heads: [HTTPClientResponseHead] = []
     var body: [UInt8] = []
     var ended = false
     var used = 0
 }
 
-func parseResponse(_ chunks: [ArraySlice<UInt8>], head: Bool = false, maxHeadSize: Int = 4096,
-                   endOfStream: Bool = false) throws -> ParsedResponse
+func clientParseResponse(_ chunks: [ArraySlice<UInt8>], head: Bool = false, maxHeadSize: Int = 4096,
+                   endOfStream: Bool = false) throws -> ClientParsedResponse
 {
     var parser = HTTPClientResponseParser(maxHeadSize: maxHeadSize, isHeadRequest: head)
-    var parsed = ParsedResponse()
+    var parsed = ClientParsedResponse()
     let handler: (HTTPClientResponseParser.Event) throws -> Void = { event in
         switch event {
         case .head(let head): parsed.heads.append(head)
@@ -28,15 +28,15 @@ func parseResponse(_ chunks: [ArraySlice<UInt8>], head: Bool = false, maxHeadSiz
     return parsed
 }
 
-func parseResponse(_ text: String, head: Bool = false, endOfStream: Bool = false) throws
-    -> ParsedResponse
+func clientParseResponse(_ text: String, head: Bool = false, endOfStream: Bool = false) throws
+    -> ClientParsedResponse
 {
-    try parseResponse([Array(text.utf8)[...]], head: head, endOfStream: endOfStream)
+    try clientParseResponse([Array(text.utf8)[...]], head: head, endOfStream: endOfStream)
 }
 
 @Suite struct HTTPClientResponseParserTests {
     @Test func contentLengthBody() throws {
-        let parsed = try parseResponse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b \r\n\r\nhello")
+        let parsed = try clientParseResponse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b \r\n\r\nhello")
         #expect(parsed.heads == [HTTPClientResponseHead(status: .ok, headers: [
             .init(name: "Content-Length", value: "5"), .init(name: "X-A", value: "b")])])
         #expect(parsed.body == Array("hello".utf8))
@@ -48,51 +48,51 @@ func parseResponse(_ text: String, head: Bool = false, endOfStream: Bool = false
 
     @Test func chunkedBodyWithExtensionsAndTrailersAtEverySplit() throws {
         let bytes = Array(Self.chunkedText.utf8)
-        let whole = try parseResponse([bytes[...]])
+        let whole = try clientParseResponse([bytes[...]])
         #expect(whole.body == Array("hello 0123456789".utf8))
         #expect(whole.ended)
         #expect(whole.used == bytes.count)
         for cut in 0...bytes.count {
-            #expect(try parseResponse(chunked(bytes, at: [cut])) == whole, "cut at \(cut)")
+            #expect(try clientParseResponse(cutBody(bytes, at: [cut])) == whole, "cut at \(cut)")
         }
-        #expect(try parseResponse(chunked(bytes, at: Array(1..<bytes.count))) == whole)
+        #expect(try clientParseResponse(cutBody(bytes, at: Array(1..<bytes.count))) == whole)
     }
 
     @Test func bareLineFeedsAreAccepted() throws {
-        let parsed = try parseResponse("HTTP/1.0 404 Not Found\nContent-Length: 2\n\nno")
+        let parsed = try clientParseResponse("HTTP/1.0 404 Not Found\nContent-Length: 2\n\nno")
         #expect(parsed.heads.first?.status == .notFound)
         #expect(parsed.heads.first?.minorVersion == 0)
         #expect(parsed.body == Array("no".utf8))
     }
 
     @Test func bodylessResponses() throws {
-        let head = try parseResponse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", head: true)
+        let head = try clientParseResponse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", head: true)
         #expect(head.ended && head.body.isEmpty)
         for code in [204, 304] {
-            let parsed = try parseResponse("HTTP/1.1 \(code) X\r\nContent-Length: 10\r\n\r\n")
+            let parsed = try clientParseResponse("HTTP/1.1 \(code) X\r\nContent-Length: 10\r\n\r\n")
             #expect(parsed.ended && parsed.body.isEmpty)
         }
-        let empty = try parseResponse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        let empty = try clientParseResponse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
         #expect(empty.ended)
     }
 
     @Test func interimResponsesAreSkipped() throws {
-        let parsed = try parseResponse(
+        let parsed = try clientParseResponse(
             "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx")
         #expect(parsed.heads.map(\.status) == [.created])
         #expect(parsed.body == Array("x".utf8))
     }
 
     @Test func bodyUntilClose() throws {
-        let open = try parseResponse("HTTP/1.1 200 OK\r\n\r\npart one, ")
+        let open = try clientParseResponse("HTTP/1.1 200 OK\r\n\r\npart one, ")
         #expect(!open.ended)
-        let closed = try parseResponse("HTTP/1.1 200 OK\r\n\r\nall of it", endOfStream: true)
+        let closed = try clientParseResponse("HTTP/1.1 200 OK\r\n\r\nall of it", endOfStream: true)
         #expect(closed.ended)
         #expect(closed.body == Array("all of it".utf8))
     }
 
     @Test func stopsAtTheEndOfTheResponse() throws {
-        let parsed = try parseResponse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA")
+        let parsed = try clientParseResponse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA")
         #expect(parsed.used == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8.count)
         #expect(parsed.body == Array("ok".utf8))
     }
@@ -101,7 +101,7 @@ func parseResponse(_ text: String, head: Bool = false, endOfStream: Bool = false
         for text in ["HTTP/1.1 200 OK\r\nContent-Le", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel",
                      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"] {
             #expect(throws: HTTPClientError.connectionClosed) {
-                try parseResponse(text, endOfStream: true)
+                try clientParseResponse(text, endOfStream: true)
             }
         }
     }
@@ -118,19 +118,19 @@ func parseResponse(_ text: String, head: Bool = false, endOfStream: Bool = false
         "HTTP/1.1 101 Switching Protocols\r\n\r\n",
     ])
     func malformedResponses(text: String) {
-        #expect(throws: HTTPClientError.self) { try parseResponse(text) }
+        #expect(throws: HTTPClientError.self) { try clientParseResponse(text) }
     }
 
     @Test func repeatedEqualContentLengthsAreFine() throws {
-        let parsed = try parseResponse("HTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\nContent-Length: 1\r\n\r\nz")
+        let parsed = try clientParseResponse("HTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\nContent-Length: 1\r\n\r\nz")
         #expect(parsed.body == Array("z".utf8))
     }
 
     @Test func headSizeLimit() throws {
         let text = "HTTP/1.1 200 OK\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n"
-        _ = try parseResponse([Array(text.utf8)[...]], maxHeadSize: text.utf8.count)
+        _ = try clientParseResponse([Array(text.utf8)[...]], maxHeadSize: text.utf8.count)
         #expect(throws: HTTPClientError.responseHeadTooLarge(limit: 64)) {
-            try parseResponse([Array(text.utf8)[...]], maxHeadSize: 64)
+            try clientParseResponse([Array(text.utf8)[...]], maxHeadSize: 64)
         }
     }
 

@@ -6,7 +6,7 @@ import Testing
 ///
 /// It reads requests (Content-Length bodies only), answers through `respond`, and counts the
 /// connections it accepted so tests can see keep-alive reuse. Loop thread only.
-final class TestOrigin: @unchecked Sendable {
+final class ClientTestOrigin: @unchecked Sendable {
     struct Request {
         var method: String
         var target: String
@@ -118,16 +118,16 @@ final class TestOrigin: @unchecked Sendable {
 /// A loop, an origin and a client for one test; torn down by `finish()`.
 final class ClientHarness: @unchecked Sendable {
     let loop: EventLoop
-    var origin: TestOrigin!
+    var origin: ClientTestOrigin!
     var client: HTTPClient!
 
     init(configuration: HTTPClient.Configuration = .init(),
-         respond: @escaping @Sendable (TestOrigin.Request) -> TestOrigin.Answer) throws
+         respond: @escaping @Sendable (ClientTestOrigin.Request) -> ClientTestOrigin.Answer) throws
     {
         loop = try EventLoop(name: "client-test")
         loop.start()
         try loop.submitAndWait { [self] in
-            origin = try TestOrigin(loop: loop, respond: respond)
+            origin = try ClientTestOrigin(loop: loop, respond: respond)
             client = HTTPClient(loop: loop, configuration: configuration)
         }
     }
@@ -173,7 +173,7 @@ final class ClientHarness: @unchecked Sendable {
 }
 
 /// The usual answers of the test origin.
-func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
+func clientStandardAnswer(_ request: ClientTestOrigin.Request) -> ClientTestOrigin.Answer {
     switch request.target {
     case "/hello":
         return .reply([Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".utf8)], close: false)
@@ -195,7 +195,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
 
 @Suite struct HTTPClientTests {
     @Test func keepAliveReusesOneConnection() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         let results = try #require(harness.run(Array(repeating: harness.get("/hello"), count: 5)))
         for result in results {
             let response = try result.get()
@@ -210,7 +210,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func chunkedResponseStreams() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         let results = try #require(harness.run([harness.get("/chunked"), harness.get("/hello")]))
         #expect(try results[0].get().text == "bfs store files")
         #expect(try results[1].get().text == "hello")
@@ -219,7 +219,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func connectionCloseIsHonoured() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         let results = try #require(harness.run([harness.get("/close"), harness.get("/hello")]))
         #expect(try results[0].get().text == "until close")
         #expect(try results[1].get().text == "hello")
@@ -228,7 +228,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func serverClosingIdleConnectionsIsSurvived() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         #expect(try harness.run([harness.get("/hello")])?.first?.get().text == "hello")
         try harness.loop.submitAndWait { [harness] in harness.origin.closeConnections() }
         // Whether the client saw the close first or re-sent the request, it must succeed.
@@ -238,8 +238,8 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     /// The origin hangs up on every second request of a connection without answering.
-    static func hangUpOnReuse(_ request: TestOrigin.Request) -> TestOrigin.Answer {
-        request.indexOnConnection == 0 ? standardAnswer(request) : .hangUp
+    static func hangUpOnReuse(_ request: ClientTestOrigin.Request) -> ClientTestOrigin.Answer {
+        request.indexOnConnection == 0 ? clientStandardAnswer(request) : .hangUp
     }
 
     @Test func idempotentRequestIsResentAfterAStaleConnection() throws {
@@ -263,7 +263,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func requestTimeoutOnASilentServer() throws {
-        let harness = try ClientHarness(configuration: .init(requestTimeout: 200), respond: standardAnswer)
+        let harness = try ClientHarness(configuration: .init(requestTimeout: 200), respond: clientStandardAnswer)
         let results = try #require(harness.run([harness.get("/never"), harness.get("/hello")]))
         #expect(throws: HTTPClientError.requestTimeout) { try results[0].get() }
         // The timed-out connection is dropped, not reused with a late answer in flight.
@@ -273,7 +273,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func connectionRefused() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         let port = harness.origin.port
         try harness.loop.submitAndWait { [harness] in harness.origin.close() }
         let request = HTTPClientRequest(host: "127.0.0.1", port: port, target: "/hello")
@@ -287,8 +287,8 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func multipartUploadThroughTheWriter() throws {
-        let seed = SeededGenerator.printedSeed("multipartUploadThroughTheWriter")
-        var random = SeededGenerator(seed: seed)
+        let seed = FormTestRandom.printedSeed("multipartUploadThroughTheWriter")
+        var random = FormTestRandom(seed: seed)
         let file = (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &random) }
         let harness = try ClientHarness { request in
             // Parse the upload as the store will, answering with what it found.
@@ -319,7 +319,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func formPostAndStreamedBody() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         let done = Completion<(Int, [UInt8], HTTPClientResponseHead?)>()
         let port = harness.origin.port
         harness.loop.execute { [harness] in
@@ -342,7 +342,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func earlyAnswerToALargeUpload() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         let upload = HTTPClientRequest(method: "POST", host: "127.0.0.1", port: harness.origin.port,
                                        target: "/early", body: [UInt8](repeating: 7, count: 8 << 20))
         let results = try #require(harness.run([upload, harness.get("/hello"), harness.get("/hello")]))
@@ -355,7 +355,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func bodyLimitAndCallbackErrorsAbort() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         let done = Completion<Result<HTTPClientResponse, HTTPClientError>>()
         harness.loop.execute { [harness] in
             harness.client.execute(harness.get("/hello"), maxBodySize: 4) { done.fulfill($0) }
@@ -366,7 +366,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func invalidRequestsFailBeforeConnecting() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         var bad = harness.get("/hello")
         bad.headers = [.init(name: "X-Evil", value: "a\r\nInjected: 1")]
         var badTarget = harness.get("/a b")
@@ -379,7 +379,7 @@ func standardAnswer(_ request: TestOrigin.Request) -> TestOrigin.Answer {
     }
 
     @Test func closedClientRejectsRequests() throws {
-        let harness = try ClientHarness(respond: standardAnswer)
+        let harness = try ClientHarness(respond: clientStandardAnswer)
         try harness.loop.submitAndWait { [harness] in harness.client.close() }
         let result = try #require(harness.run([harness.get("/hello")])?.first)
         #expect(throws: HTTPClientError.clientClosed) { try result.get() }

@@ -24,7 +24,7 @@ import Testing
     }
 
     /// A valid body from the writer: a few fields and files with random bytes.
-    static func makeBody(_ random: inout SeededGenerator) -> (body: [UInt8], boundary: String) {
+    static func makeBody(_ random: inout FormTestRandom) -> (body: [UInt8], boundary: String) {
         var writer = MultipartWriter()
         for index in 0..<Int.random(in: 0...4, using: &random) {
             let data = (0..<Int.random(in: 0...300, using: &random)).map { _ in
@@ -40,7 +40,7 @@ import Testing
     }
 
     /// One random damage: flip a byte, drop a range, duplicate a range, or cut the tail.
-    static func mutate(_ body: inout [UInt8], _ random: inout SeededGenerator) {
+    static func mutate(_ body: inout [UInt8], _ random: inout FormTestRandom) {
         guard !body.isEmpty else { return }
         let at = Int.random(in: 0..<body.count, using: &random)
         switch Int.random(in: 0..<5, using: &random) {
@@ -59,8 +59,8 @@ import Testing
     }
 
     @Test func damagedBodiesParseTheSameWhateverTheChunking() {
-        let seed = SeededGenerator.printedSeed("damagedBodiesParseTheSameWhateverTheChunking")
-        var random = SeededGenerator(seed: seed)
+        let seed = FormTestRandom.printedSeed("damagedBodiesParseTheSameWhateverTheChunking")
+        var random = FormTestRandom(seed: seed)
         var failures = 0
         for round in 0..<1500 {
             var (body, boundary) = Self.makeBody(&random)
@@ -76,9 +76,9 @@ import Testing
             let cuts = (0..<Int.random(in: 1...12, using: &random)).map { _ in
                 Int.random(in: 0...body.count, using: &random)
             }.sorted()
-            let cut = Self.outcome(chunked(body, at: cuts), boundary: boundary, limits: limits)
+            let cut = Self.outcome(cutBody(body, at: cuts), boundary: boundary, limits: limits)
             #expect(cut == whole, "seed \(seed) round \(round) cuts \(cuts)")
-            let bytewise = Self.outcome(chunked(body, at: body.isEmpty ? [] : Array(1..<body.count)),
+            let bytewise = Self.outcome(cutBody(body, at: body.isEmpty ? [] : Array(1..<body.count)),
                                         boundary: boundary, limits: limits)
             #expect(bytewise == whole, "seed \(seed) round \(round) byte by byte")
         }
@@ -88,8 +88,8 @@ import Testing
     }
 
     @Test func randomTokenSoupNeverTraps() {
-        let seed = SeededGenerator.printedSeed("randomTokenSoupNeverTraps")
-        var random = SeededGenerator(seed: seed)
+        let seed = FormTestRandom.printedSeed("randomTokenSoupNeverTraps")
+        var random = FormTestRandom(seed: seed)
         let tokens = ["--B", "\r\n", "\r", "\n", "-", " ", "x",
                       "Content-Disposition: form-data; name=\"a\"", "--B--"].map { Array($0.utf8) }
         var completed = 0
@@ -110,8 +110,8 @@ import Testing
     }
 
     @Test func randomQueriesDecodeOrNameTheBadEscape() {
-        let seed = SeededGenerator.printedSeed("randomQueriesDecodeOrNameTheBadEscape")
-        var random = SeededGenerator(seed: seed)
+        let seed = FormTestRandom.printedSeed("randomQueriesDecodeOrNameTheBadEscape")
+        var random = FormTestRandom(seed: seed)
         let alphabet = Array("a=&%+2F0gz".utf8)
         for _ in 0..<3000 {
             let query = String(decoding: (0..<Int.random(in: 0...30, using: &random)).map { _ in
