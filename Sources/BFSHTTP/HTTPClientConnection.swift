@@ -10,6 +10,10 @@ final class HTTPClientExchange {
     var timer: LoopTimer?
     /// Whether this exchange was already re-sent once after a stale keep-alive connection.
     var retried = false
+    /// The connection carrying the exchange, once it has one.
+    weak var connection: HTTPClientConnection?
+    /// Whether the caller paused reading the response (see ``HTTPClientTask``).
+    var isPaused = false
 
     init(request: HTTPClientRequest, onHead: @escaping (HTTPClientResponseHead) -> Void,
          onBody: @escaping (UnsafeRawBufferPointer) throws(HTTPClientError) -> Void,
@@ -28,6 +32,7 @@ final class HTTPClientExchange {
     func complete(_ result: Result<HTTPClientResponseHead, HTTPClientError>) {
         timer?.close()
         timer = nil
+        connection = nil
         guard let completion else { return }
         self.completion = nil
         completion(result)
@@ -76,6 +81,8 @@ final class HTTPClientConnection {
     /// Sends `exchange`'s request and arms its timeout.
     func send(_ exchange: HTTPClientExchange, head: [UInt8]) {
         self.exchange = exchange
+        exchange.connection = self
+        if exchange.isPaused { tcp.stopReading() }
         parser = HTTPClientResponseParser(maxHeadSize: configuration.maxResponseHeadSize,
                                           isHeadRequest: exchange.request.method == "HEAD")
         receivedBytes = false
@@ -140,6 +147,8 @@ final class HTTPClientConnection {
     private func finish(_ exchange: HTTPClientExchange, leftover: Bool) {
         self.exchange = nil
         wasReused = true
+        // An idle connection must read, to notice the server closing it.
+        if exchange.isPaused { tcp.resumeReading() }
         let head = exchange.head!
         let requestSaidClose = exchange.request.headers.contains {
             $0.name.lowercased() == "connection" && $0.value.lowercased().contains("close")

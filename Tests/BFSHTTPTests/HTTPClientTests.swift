@@ -182,6 +182,10 @@ func clientStandardAnswer(_ request: ClientTestOrigin.Request) -> ClientTestOrig
                        "6;x=y\r\nstore \r\n", "5\r\nfiles\r\n0\r\n\r\n"].map { Array($0.utf8) }, close: false)
     case "/close":
         return .reply([Array("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close".utf8)], close: true)
+    case "/big":
+        let body = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        return .reply([Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.count)\r\n\r\n".utf8), body],
+                      close: false)
     case "/early":
         return .reply([Array("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n".utf8)], close: false)
     case "/echo":
@@ -351,6 +355,72 @@ func clientStandardAnswer(_ request: ClientTestOrigin.Request) -> ClientTestOrig
         #expect(try results[1].get().text == "hello")
         #expect(try results[2].get().text == "hello")
         print("early answer: \(try harness.acceptedCount()) connection(s) for 3 requests")
+        #expect(try harness.finish() == 0)
+    }
+
+    @Test func cancelWhileWaitingAndWhileConnecting() throws {
+        let harness = try ClientHarness(respond: clientStandardAnswer)
+        let done = Completion<[Result<HTTPClientResponse, HTTPClientError>]>()
+        harness.loop.execute { [harness] in
+            var results: [Result<HTTPClientResponse, HTTPClientError>] = []
+            // Cancelled before its connection exists: that connection then serves /hello.
+            let early = harness.client.execute(harness.get("/hello")) { results.append($0) }
+            early.cancel()
+            #expect(!early.isPending)
+            let silent = harness.client.execute(harness.get("/never")) { result in
+                results.append(result)
+                harness.client.execute(harness.get("/hello")) { result in
+                    results.append(result)
+                    done.fulfill(results)
+                }
+            }
+            // Cancel the silent one once the origin has received it (polled on the loop).
+            var poll: LoopTimer?
+            poll = harness.loop.scheduleTimer(after: 1, repeating: 1) {
+                guard harness.origin.requests.contains(where: { $0.target == "/never" }) else { return }
+                silent.cancel()
+                poll?.close()
+            }
+        }
+        let results = try #require(done.wait(milliseconds: 60_000))
+        #expect(results.count == 3)
+        #expect(throws: HTTPClientError.cancelled) { try results[0].get() }
+        #expect(throws: HTTPClientError.cancelled) { try results[1].get() }
+        #expect(try results[2].get().text == "hello")
+        #expect(try harness.finish() == 0)
+    }
+
+    @Test func pausedBodyArrivesWhole() throws {
+        let harness = try ClientHarness(respond: clientStandardAnswer)
+        let done = Completion<(Int, Int, Bool, Result<HTTPClientResponseHead, HTTPClientError>)>()
+        harness.loop.execute { [harness] in
+            var received: [UInt8] = []
+            var atResume = -1
+            var resumed = false
+            var task: HTTPClientTask?
+            task = harness.client.execute(harness.get("/big"), onHead: { _ in
+                task?.pauseReading()
+                // Resume from a timer, outside any read callback, as a relay draining would.
+                var timer: LoopTimer?
+                timer = harness.loop.scheduleTimer(after: 20) {
+                    resumed = true
+                    atResume = received.count
+                    task?.resumeReading()
+                    timer?.close()
+                }
+            }, onBody: { bytes in
+                received.append(contentsOf: bytes)
+            }, completion: { result in
+                let expected = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+                done.fulfill((received.count, atResume, received == expected && resumed, result))
+            })
+        }
+        let (count, atResume, intact, result) = try #require(done.wait(milliseconds: 60_000))
+        #expect(count == 1 << 20)
+        // Paused in onHead, only the rest of that one read (a 64 KiB buffer) may still arrive.
+        #expect((0...(64 * 1024)).contains(atResume))
+        #expect(intact)
+        #expect(try result.get().status == .ok)
         #expect(try harness.finish() == 0)
     }
 
