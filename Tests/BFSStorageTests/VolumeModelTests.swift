@@ -100,7 +100,7 @@ import Testing
 
         for step in 0..<3000 {
             let roll = rng.below(100)
-            let existing = model.keys.isEmpty ? nil : Array(model.keys)[rng.below(model.count)]
+            let existing: Int64? = model.keys.isEmpty ? nil : Array(model.keys)[rng.below(model.count)]
             if rng.below(40) == 0 {
                 // An I/O error on the next sync or write: the operation is not acknowledged.
                 injected += 1
