@@ -54,7 +54,7 @@ extension CoordinationBehaviourTests {
 /// A ZooKeeper server restart: the client reconnects within its session.
 @Suite struct ZooKeeperRestartTests {
     @Test func clientReconnectsAfterServerRestartKeepingSessionAndWatches() async throws {
-        let server = try ZooKeeperServer.start()
+        let server = try await ZooKeeperServer.start()
         defer { server.stop() }
         try await CoordinationFixture.with(.zooKeeper, server: server) { fixture in
             let client = try await fixture.client()
@@ -69,7 +69,7 @@ extension CoordinationBehaviourTests {
             server.stop()
             try await sessions.wait { $0.last == .disconnected }
             // Same port and data directory: the server restores the session, the client reattaches.
-            try server.launch()
+            try await server.launch()
             try await sessions.wait { $0.last == .connected && $0.count >= 3 }
             #expect(sessions.all == [.connected, .disconnected, .connected])
             let stat = try #require(try await client.exists("/live-store"))

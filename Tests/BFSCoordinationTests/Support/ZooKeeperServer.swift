@@ -30,13 +30,13 @@ final class ZooKeeperServer: Sendable {
     var hosts: String { "127.0.0.1:\(port)" }
 
     /// Starts a server in a new temp directory; `tickTime` 500 ms allows 1 s sessions.
-    static func start() throws -> ZooKeeperServer {
+    static func start() async throws -> ZooKeeperServer {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bfs-zk-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         let server = ZooKeeperServer(port: try freePort(), directory: directory)
         do {
-            try server.launch()
+            try await server.launch()
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
@@ -55,7 +55,7 @@ final class ZooKeeperServer: Sendable {
     }
 
     /// Starts (again) on the same port and data directory; the sessions it knew survive.
-    func launch() throws {
+    func launch() async throws {
         guard let java = Self.findJava() else {
             throw StartError(description: "java not found: run `apt-get install zookeeper` (or scripts/install-deps.sh)")
         }
@@ -84,7 +84,7 @@ final class ZooKeeperServer: Sendable {
         child.standardInput = FileHandle.nullDevice
         try child.run()
         process.withLock { $0 = child }
-        try waitUntilServing(child)
+        try await waitUntilServing(child)
     }
 
     /// Sends SIGTERM and waits for the JVM to exit.
@@ -94,12 +94,15 @@ final class ZooKeeperServer: Sendable {
         child.waitUntilExit()
     }
 
-    private func waitUntilServing(_ child: Process) throws {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
+    /// Polls `srvr` (not `ruok`, which answers before the server serves; toolchain.md §2).
+    /// A JVM start takes about 0.3 s idle; the 60 s bound only matters on a starved machine.
+    private func waitUntilServing(_ child: Process) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while clock.now < deadline {
             guard child.isRunning else { break }
             if Self.fourLetterWord("srvr", port: port)?.contains("Mode: standalone") == true { return }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         let log = (try? String(contentsOfFile: directory + "/zk.log", encoding: .utf8)) ?? ""
         stop()
@@ -111,6 +114,10 @@ final class ZooKeeperServer: Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        // A server still starting may accept and not answer: bound every wait.
+        var limit = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         var address = loopback(port: port)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -168,7 +175,8 @@ struct SharedZooKeeperServer: SuiteTrait, TestScoping {
     var isRecursive: Bool { false }
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let server = Result { try ZooKeeperServer.start() }
+        let server: Result<ZooKeeperServer, any Error>
+        do { server = .success(try await ZooKeeperServer.start()) } catch { server = .failure(error) }
         try await ZooKeeperServer.$current.withValue(server) { try await function() }
         try? server.get().stop()
     }
