@@ -55,4 +55,26 @@ extension CoordinationBehaviourTests {
             #expect(try await first.children("/workers").count == 50)
         }
     }
+
+    @Test(arguments: Backend.allCases)
+    func callsInFlightAtCloseStillComplete(_ backend: Backend) async throws {
+        try await CoordinationFixture.with(backend) { fixture in
+            let client = try await fixture.client()
+            let results = Recorder<Result<String, CoordinationError>>()
+            for index in 0..<50 {
+                client.create("/n\(index)", data: [], mode: .ephemeral) { results.record($0) }
+            }
+            await client.close()
+            let all = try await results.wait { $0.count >= 50 }
+            // Each completion runs once: created before the close, or refused as closed.
+            #expect(all.count == 50)
+            for result in all {
+                switch result {
+                case .success(let path): #expect(path.hasPrefix("/n"))
+                case .failure(let error): #expect(error == .closed)
+                }
+            }
+            await #expect(throws: CoordinationError.closed) { try await client.create("/late") }
+        }
+    }
 }
