@@ -17,6 +17,11 @@ import Synchronization
 ///   re-armed: changes may have been missed, so owners read again), a new handle is opened, the
 ///   ephemerals this client created are re-created, then `.recovered(renamed:failed:)`.
 ///
+/// Expiry is the server's decision: a client cut off longer than its session timeout learns of
+/// it when it reaches a server again. A standalone server restarted from its data directory
+/// restores its sessions with fresh timers, so after such a restart clients see `.disconnected`
+/// then `.connected` with their ephemerals intact (tested with 7 s down and a 4 s timeout).
+///
 /// Call `close()` when done: each C handle keeps its client alive until it is closed.
 public final class ZooKeeperCoordination: Coordination {
     let hosts: String
