@@ -10,7 +10,9 @@ import Glibc
 /// Each server has its own temp data directory and a free port (bind port 0, read it, close).
 /// It is started as `java ... QuorumPeerMain <cfg>` (toolchain.md §2) and is ready when `srvr`
 /// answers `Mode: standalone`. Missing java or the jar is a test failure with an instruction,
-/// never a silent pass. `stop()` sends SIGTERM to its pid and waits.
+/// never a silent pass. `stop()` sends SIGTERM to its pid and waits. The transaction log is not
+/// fsynced (`forceSync=no`): tests need no durability across power loss, and a SIGTERM restart
+/// still finds every write in the page cache.
 final class ZooKeeperServer: Sendable {
     /// Why a server could not be started.
     struct StartError: Error, CustomStringConvertible {
@@ -70,6 +72,7 @@ final class ZooKeeperServer: Sendable {
             maxClientCnxns=0
             admin.enableServer=false
             4lw.commands.whitelist=srvr,ruok,stat
+            forceSync=no
             """
         try config.write(toFile: directory + "/zoo.cfg", atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: directory + "/zk.log", contents: nil)
