@@ -16,8 +16,8 @@ import Testing
         let zookeeper: ZooKeeperServer?
         let store: StoreProcess
 
-        init(_ backend: Backend) throws {
-            zookeeper = backend == .zookeeper ? try ZooKeeperServer.start() : nil
+        init(_ backend: Backend) async throws {
+            zookeeper = backend == .zookeeper ? try await ZooKeeperServer.start() : nil
             store = try StoreProcess(dir: dir, zookeeper: zookeeper?.hosts)
             try store.start()
             try store.provision(vid: 1)
@@ -25,8 +25,8 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
-    func uploadsReadBackByteIdentical(_ backend: Backend) throws {
-        let c = try Cluster(backend)
+    func uploadsReadBackByteIdentical(_ backend: Backend) async throws {
+        let c = try await Cluster(backend)
         for (i, size) in [1, 100, 4096, 65536, 1 << 20].enumerated() {
             let data = payload(seed: UInt64(i), size: size)
             let up = try c.store.upload(vid: 1, key: Int64(100 + i), cookie: 77, data: data)
@@ -43,8 +43,8 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
-    func batchUploadsReadBack(_ backend: Backend) throws {
-        let c = try Cluster(backend)
+    func batchUploadsReadBack(_ backend: Backend) async throws {
+        let c = try await Cluster(backend)
         let files = (0..<5).map { payload(seed: 1000 + UInt64($0), size: 3000 + $0 * 777) }
         var fields = [("vid", "1")]
         for i in 0..<5 { fields += [("keys", "\(500 + i)"), ("cookies", "\(9 + i)")] }
@@ -56,8 +56,8 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
-    func deletesAnswer404After(_ backend: Backend) throws {
-        let c = try Cluster(backend)
+    func deletesAnswer404After(_ backend: Backend) async throws {
+        let c = try await Cluster(backend)
         #expect(try c.store.upload(vid: 1, key: 7, cookie: 1, data: Array("hello".utf8)).ret == 1)
         #expect(try c.store.get(vid: 1, key: 7, cookie: 1).status == 200)
         #expect(try c.store.apiClient.postForm("/del", [("vid", "1"), ("key", "7")]).ret == 1)
@@ -70,8 +70,8 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
-    func infoAndMetricsDescribeTheVolume(_ backend: Backend) throws {
-        let c = try Cluster(backend)
+    func infoAndMetricsDescribeTheVolume(_ backend: Backend) async throws {
+        let c = try await Cluster(backend)
         #expect(try c.store.upload(vid: 1, key: 1, cookie: 1, data: [1, 2, 3]).ret == 1)
         let info = try c.store.statClient.get("/info")
         #expect(info.status == 200)

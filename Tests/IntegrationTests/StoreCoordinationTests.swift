@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func volumesAndStoreAppearWithTheBfsLayout() async throws {
-        let zk = try ZooKeeperServer.start()
+        let zk = try await ZooKeeperServer.start()
         let dir = TempDir()
         let store = try StoreProcess(dir: dir, id: "s-1", rack: "r1", zookeeper: zk.hosts)
         try store.start()
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func rootPrefixIsolatesClusters() async throws {
-        let zk = try ZooKeeperServer.start()
+        let zk = try await ZooKeeperServer.start()
         let dir = TempDir()
         let store = try StoreProcess(dir: dir, id: "s-2", rack: "r1", zookeeper: zk.hosts, root: "/cluster-b")
         try store.start()
@@ -55,14 +55,14 @@ import Testing
     /// ZooKeeper is replaced by an empty one on the same port: the store's session is unknown
     /// there (expired), and everything it registered is gone. It must come back by itself.
     @Test func sessionExpiryEndsWithTheStoreRegisteredAgain() async throws {
-        let zk = try ZooKeeperServer.start()
+        let zk = try await ZooKeeperServer.start()
         let dir = TempDir()
         let store = try StoreProcess(dir: dir, id: "s-3", rack: "r1", zookeeper: zk.hosts)
         try store.start()
         try store.provision(vid: 5)
         zk.stop()
         try zk.wipeData()
-        try zk.launch()
+        try await zk.launch()
         let client = try reader(zk)
         defer { client.close(completion: nil) }
         let back = try await waitFor(seconds: 30) {

@@ -9,7 +9,9 @@ import Glibc
 /// Each server has its own temp data directory and a free port (bind port 0, read it, close).
 /// It is started as `java ... QuorumPeerMain <cfg>` (toolchain.md §2) and is ready when `srvr`
 /// answers `Mode: standalone`. Missing java or the jar is a test failure with an instruction,
-/// never a silent pass. `stop()` sends SIGTERM to its pid and waits.
+/// never a silent pass. `stop()` sends SIGTERM to its pid and waits. The transaction log is not
+/// fsynced (`forceSync=no`): tests need no durability across power loss, and a SIGTERM restart
+/// still finds every write in the page cache.
 public final class ZooKeeperServer: Sendable {
     /// Why a server could not be started.
     public struct StartError: Error, CustomStringConvertible {
@@ -30,13 +32,13 @@ public final class ZooKeeperServer: Sendable {
     public var hosts: String { "127.0.0.1:\(port)" }
 
     /// Starts a server in a new temp directory; `tickTime` 500 ms allows 1 s sessions.
-    public static func start() throws -> ZooKeeperServer {
+    public static func start() async throws -> ZooKeeperServer {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bfs-zk-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         let server = ZooKeeperServer(port: try freePort(), directory: directory)
         do {
-            try server.launch()
+            try await server.launch()
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
@@ -55,7 +57,7 @@ public final class ZooKeeperServer: Sendable {
     }
 
     /// Starts (again) on the same port and data directory; the sessions it knew survive.
-    public func launch() throws {
+    public func launch() async throws {
         guard let java = Self.findJava() else {
             throw StartError(description: "java not found: run `apt-get install zookeeper` (or scripts/install-deps.sh)")
         }
@@ -70,6 +72,7 @@ public final class ZooKeeperServer: Sendable {
             maxClientCnxns=0
             admin.enableServer=false
             4lw.commands.whitelist=srvr,ruok,stat
+            forceSync=no
             """
         try config.write(toFile: directory + "/zoo.cfg", atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: directory + "/zk.log", contents: nil)
@@ -84,7 +87,7 @@ public final class ZooKeeperServer: Sendable {
         child.standardInput = FileHandle.nullDevice
         try child.run()
         process.withLock { $0 = child }
-        try waitUntilServing(child)
+        try await waitUntilServing(child)
     }
 
     /// Sends SIGTERM and waits for the JVM to exit.
@@ -94,6 +97,8 @@ public final class ZooKeeperServer: Sendable {
         child.waitUntilExit()
     }
 
+    /// Polls `srvr` (not `ruok`, which answers before the server serves; toolchain.md §2).
+    /// A JVM start takes about 0.3 s idle; the 60 s bound only matters on a starved machine.
     /// Deletes the data directory's contents (server stopped): the next `launch` starts an empty
     /// ensemble on the same port, where every old session is unknown, i.e. expired.
     public func wipeData() throws {
@@ -102,12 +107,13 @@ public final class ZooKeeperServer: Sendable {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
     }
 
-    private func waitUntilServing(_ child: Process) throws {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
+    private func waitUntilServing(_ child: Process) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while clock.now < deadline {
             guard child.isRunning else { break }
             if Self.fourLetterWord("srvr", port: port)?.contains("Mode: standalone") == true { return }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         let log = (try? String(contentsOfFile: directory + "/zk.log", encoding: .utf8)) ?? ""
         stop()
@@ -119,6 +125,10 @@ public final class ZooKeeperServer: Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        // A server still starting may accept and not answer: bound every wait.
+        var limit = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         var address = loopback(port: port)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

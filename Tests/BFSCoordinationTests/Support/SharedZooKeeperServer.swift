@@ -1,5 +1,4 @@
 import BFSTestSupport
-import BFSTestSupport
 import Testing
 
 /// A suite trait that starts one ZooKeeper server for the whole suite and stops it at the end.
@@ -11,7 +10,8 @@ struct SharedZooKeeperServer: SuiteTrait, TestScoping {
     var isRecursive: Bool { false }
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let server = Result { try ZooKeeperServer.start() }
+        let server: Result<ZooKeeperServer, any Error>
+        do { server = .success(try await ZooKeeperServer.start()) } catch { server = .failure(error) }
         try await ZooKeeperServer.$current.withValue(server) { try await function() }
         try? server.get().stop()
     }
