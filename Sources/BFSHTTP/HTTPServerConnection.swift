@@ -75,8 +75,10 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
             // A complete request is being answered, or pipelined ones wait: answer them first;
             // finishing the last exchange closes the connection.
             if exchange?.requestEnded == true || (exchange == nil && !pending.isEmpty) { return }
+            // Nothing complete to answer. An earlier answer may still be queued, so hang up
+            // gracefully rather than cancel it.
             exchange?.failBody(.connectionClosed)
-            tcp.close()
+            lingerClose()
         case .error:
             tcp.close()
         }

@@ -93,6 +93,20 @@ import Testing
         }
     }
 
+    @Test func halfCloseDoesNotCancelAQueuedBigAnswer() throws {
+        let big = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        let router = testRouter { r in r.add(.get, "/big") { ex in ex.respond(body: .bytes(big)) } }
+        try withServer(router: router) { _, port in
+            let client = try RawClient(port: port, receiveBuffer: 16 * 1024)
+            try client.send(get("/big"))
+            client.shutdownWrite()
+            usleep(100_000)  // the server sees EOF while most of the answer is still queued
+            let r = try client.readResponse()
+            #expect(r.body == big)
+            #expect(client.readsEOF())
+        }
+    }
+
     @Test func streamedResponseUsesChunkedCoding() throws {
         let router = testRouter { r in
             r.add(.get, "/stream") { ex in
