@@ -259,9 +259,9 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
     func drain() {
         closeAfterResponse = true
         exchange?.closeAfter = true
-        if exchange == nil && (phase == .idle || phase == .head) && pending.isEmpty {
-            tcp.close()
-        }
+        guard exchange == nil, phase == .idle || phase == .head, pending.isEmpty else { return }
+        // An earlier answer may still be queued: only an empty queue may be dropped at once.
+        if tcp.writeQueueSize == 0 { tcp.close() } else { lingerClose() }
     }
 
     /// (Re)starts the one timer for what the connection waits on now: the client reading an
