@@ -95,9 +95,6 @@ final class HTTPRequestParser {
         if e == HPE_OK || e == HPE_PAUSED { http_parser_pause(parser, 1) }
     }
 
-    /// Whether bytes of a request have arrived that did not yet complete its head.
-    var isInsideHead: Bool { headerBytes > 0 }
-
     // MARK: callbacks (one forwarding closure each; no captures)
 
     private static func install(_ s: UnsafeMutablePointer<http_parser_settings>) {
@@ -115,7 +112,7 @@ final class HTTPRequestParser {
         field.removeAll(keepingCapacity: true)
         value.removeAll(keepingCapacity: true)
         headers = HTTPHeaders()
-        headerBytes = 1  // the head has started, even before its first callback with bytes
+        headerBytes = 0
         inValue = false
         return 0
     }
