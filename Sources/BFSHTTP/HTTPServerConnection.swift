@@ -255,11 +255,12 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
         }
     }
 
-    /// Server stop: idle connections close now, busy ones after their current answer.
+    /// Server stop: idle connections close now; busy ones, including a request whose head is
+    /// still arriving, after their current answer (bounded by the timeouts and the drain timeout).
     func drain() {
         closeAfterResponse = true
         exchange?.closeAfter = true
-        guard exchange == nil, phase == .idle || phase == .head, pending.isEmpty else { return }
+        guard exchange == nil, phase == .idle, pending.isEmpty else { return }
         // An earlier answer may still be queued: only an empty queue may be dropped at once.
         if tcp.writeQueueSize == 0 { tcp.close() } else { lingerClose() }
     }
