@@ -40,4 +40,47 @@ import Testing
             exit(0)
         }
     }
+
+    /// Counts /proc/self/fd before and after a whole server lifecycle, in a child process where
+    /// no other test opens descriptors meanwhile, so the counts must match exactly.
+    @Test func descriptorCountIsUnchangedAfterAServerLifecycle() async {
+        await #expect(processExitsWith: .exitCode(0)) {
+            // libuv opens a process-wide signal lock pipe at the first uv_loop_init and keeps
+            // it for the life of the process; one loop lifecycle first takes it out of the count.
+            if let warmUp = try? EventLoopGroup(loopCount: 1, name: "warm-up") { warmUp.shutdown() }
+            let before = openFDCount()
+            do {
+                var dir = Array("/tmp/bfs-fdcount-XXXXXX".utf8CString)
+                guard let p = mkdtemp(&dir) else { exit(2) }
+                let path = String(cString: p) + "/blob"
+                let fd = open(path, O_RDWR | O_CREAT, 0o644)
+                _ = ftruncate(fd, 1 << 20)
+                let group = try EventLoopGroup(loopCount: 2, name: "fdcount")
+                let server = HTTPServer(router: fileRouter(fd: fd))
+                let port = try server.start(on: group)
+                do {
+                    let a = try RawClient(port: port)
+                    for i in 0..<5 {
+                        try a.send(get("/path?i=\(i)") + get("/file?off=0&len=\(1 << 20)"))
+                        _ = try a.readResponse()
+                        _ = try a.readResponse()
+                    }
+                    let bad = try RawClient(port: port)
+                    try bad.send("BREW / HTTP/1.1\r\n\r\n")
+                    _ = try bad.readResponse()
+                    let partial = try RawClient(port: port)
+                    try partial.send("POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc")
+                    server.stop(timeoutMilliseconds: 300)
+                }
+                group.shutdown()
+                close(fd)
+                unlink(path)
+                rmdir(String(cString: p))
+            } catch {
+                exit(3)
+            }
+            let after = openFDCount()
+            exit(after == before ? 0 : Int32(10 + min(max(after - before, -5), 100)))
+        }
+    }
 }
