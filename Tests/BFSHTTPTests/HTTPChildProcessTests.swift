@@ -3,7 +3,8 @@ import Glibc
 import Testing
 @testable import BFSHTTP
 
-@Suite struct HTTPSignalTests {
+/// Tests that need a process of their own: a real signal, an exact descriptor count.
+@Suite struct HTTPChildProcessTests {
     /// A real SIGTERM to a child process: the watcher starts the drain, the in-flight request
     /// still gets its answer, and the process exits cleanly afterwards.
     @Test func sigtermDrainsInFlightRequestInAChildProcess() async {
