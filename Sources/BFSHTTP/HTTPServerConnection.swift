@@ -75,8 +75,10 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
             // A complete request is being answered, or pipelined ones wait: answer them first;
             // finishing the last exchange closes the connection.
             if exchange?.requestEnded == true || (exchange == nil && !pending.isEmpty) { return }
+            // Nothing complete to answer. An earlier answer may still be queued, so hang up
+            // gracefully rather than cancel it.
             exchange?.failBody(.connectionClosed)
-            tcp.close()
+            lingerClose()
         case .error:
             tcp.close()
         }
@@ -253,13 +255,14 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
         }
     }
 
-    /// Server stop: idle connections close now, busy ones after their current answer.
+    /// Server stop: idle connections close now; busy ones, including a request whose head is
+    /// still arriving, after their current answer (bounded by the timeouts and the drain timeout).
     func drain() {
         closeAfterResponse = true
         exchange?.closeAfter = true
-        if exchange == nil && (phase == .idle || phase == .head) && pending.isEmpty {
-            tcp.close()
-        }
+        guard exchange == nil, phase == .idle, pending.isEmpty else { return }
+        // An earlier answer may still be queued: only an empty queue may be dropped at once.
+        if tcp.writeQueueSize == 0 { tcp.close() } else { lingerClose() }
     }
 
     /// (Re)starts the one timer for what the connection waits on now: the client reading an

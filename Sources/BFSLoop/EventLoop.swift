@@ -17,6 +17,7 @@ public final class EventLoop: @unchecked Sendable {
     private let inbox = Mutex(Inbox())
     private let runningThread = Atomic<UInt>(0)
     private let started = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
     private var thread: pthread_t = 0
     /// Open handle owners; holding them here keeps them alive while libuv holds their pointers.
     private var resources: [ObjectIdentifier: any LoopResource] = [:]
@@ -128,10 +129,11 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Stops the loop: closes every registered handle, lets close callbacks run, joins the thread.
     ///
-    /// Call from another thread; blocks until the loop thread has exited.
+    /// Call from another thread; blocks until the loop thread has exited. Later calls return at
+    /// once.
     public func shutdown() {
         precondition(!inEventLoop, "EventLoop.shutdown() called on its own thread")
-        guard started.load(ordering: .acquiring) else { return }
+        guard started.load(ordering: .acquiring), !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         execute { self.closeEverything() }
         pthread_join(thread, nil)
     }

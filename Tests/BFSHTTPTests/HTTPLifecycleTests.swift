@@ -35,7 +35,7 @@ private func openSocketInodes() -> Set<String> {
     return out
 }
 
-private func openFDCount() -> Int {
+func openFDCount() -> Int {
     guard let d = opendir("/proc/self/fd") else { return -1 }
     defer { closedir(d) }
     var n = 0
