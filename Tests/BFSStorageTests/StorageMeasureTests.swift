@@ -46,7 +46,8 @@ import Testing
         let before = v.info
         let failures = Atomic<Int>(0)
         t0 = now()
-        DispatchQueue.concurrentPerform(iterations: writers) { w in
+        // Real threads: concurrentPerform would cap the writers at the core count.
+        runThreads(writers) { w in
             for i in 0..<perWriter {
                 do { try v.appendAndWait(key: Int64(100_000 + w * perWriter + i), cookie: 1, data: data) } catch {
                     failures.add(1, ordering: .relaxed)
@@ -114,4 +115,26 @@ import Testing
         v.close()
         print("reopen-1m: \(Int(fromIndex * 1000)) ms from the index, \(Int(fromBlock * 1000)) ms from the block alone (tail scan), map \(resident / count) B/needle")
     }
+}
+
+/// Runs `body(i)` on `count` dedicated threads and waits for all of them.
+func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    final class Job: @unchecked Sendable {
+        let body: @Sendable (Int) -> Void
+        let index: Int
+        init(_ body: @escaping @Sendable (Int) -> Void, _ index: Int) { self.body = body; self.index = index }
+    }
+    var threads: [pthread_t] = []
+    for i in 0..<count {
+        var t = pthread_t()
+        let arg = Unmanaged.passRetained(Job(body, i)).toOpaque()
+        let rc = pthread_create(&t, nil, { raw in
+            let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+            job.body(job.index)
+            return nil
+        }, arg)
+        precondition(rc == 0)
+        threads.append(t)
+    }
+    for t in threads { pthread_join(t, nil) }
 }
