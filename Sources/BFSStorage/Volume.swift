@@ -185,6 +185,24 @@ public final class Volume: Sendable {
     /// Finds `key`, reads and checks its header (magic, key, flag, size, cookie), and returns where
     /// its data is, for `sendfile`. Holding the result keeps the block file open.
     public func locate(key: Int64, cookie: Int32) throws(StorageError) -> NeedleExtent {
+        try fetch(key: key, cookie: cookie, whole: false).extent
+    }
+
+    /// Reads `key` whole with one `pread` and returns its data after checking header, footer, CRC
+    /// and padding: the small-needle path.
+    public func read(key: Int64, cookie: Int32) throws(StorageError) -> [UInt8] {
+        let (extent, bytes) = try fetch(key: key, cookie: cookie, whole: true)
+        let h = extent.header
+        let offset = extent.needleOffset
+        try bytes.withUnsafeBytes { b in
+            Result { () throws(StorageError) in try NeedleFormat.verifyBody(b, at: 0, header: h, fileOffset: offset) }
+        }.get()
+        return Array(bytes[NeedleFormat.headerSize..<(NeedleFormat.headerSize + h.dataSize)])
+    }
+
+    /// Map lookup under the state lock, then one `pread` (header only, or the whole needle)
+    /// without any lock, then the header checks.
+    private func fetch(key: Int64, cookie: Int32, whole: Bool) throws(StorageError) -> (extent: NeedleExtent, bytes: [UInt8]) {
         let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
             if s.closed { return .failure(.volumeClosed) }
             guard let loc = s.map.get(key) else { return .failure(.needleNotFound) }
@@ -193,11 +211,12 @@ public final class Volume: Sendable {
         }
         let (loc, block) = try found.get()
         let offset = Int64(loc.offsetUnits) * 8
-        var bytes = [UInt8](repeating: 0, count: NeedleFormat.headerSize)
+        let size = whole ? Int(loc.totalSize) : NeedleFormat.headerSize
+        var bytes = [UInt8](repeating: 0, count: size)
         let n = try bytes.withUnsafeMutableBytes { b in
             Result { () throws(StorageError) -> Int in try block.file.read(into: b, at: offset) }
         }.get()
-        guard n == NeedleFormat.headerSize else { throw .truncated(offset: offset) }
+        guard n == size else { throw .truncated(offset: offset) }
         let maxData = settings.needleMaxSize
         let header = try bytes.withUnsafeBytes { b in
             Result { () throws(StorageError) -> NeedleHeader in
@@ -214,12 +233,7 @@ public final class Volume: Sendable {
             throw .needleDeleted
         }
         guard header.cookie == cookie else { throw .cookieMismatch }
-        return NeedleExtent(block: block, header: header, needleOffset: offset)
-    }
-
-    /// Locates `key` and returns its data after checking footer, CRC and padding.
-    public func read(key: Int64, cookie: Int32) throws(StorageError) -> [UInt8] {
-        try locate(key: key, cookie: cookie).readVerified()
+        return (NeedleExtent(block: block, header: header, needleOffset: offset), bytes)
     }
 
     /// Counts and sizes for `/info` and metrics.
