@@ -45,6 +45,10 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
 
     let base = PosixFileSystem()
     let state = Mutex(State())
+    /// Held across every mutating file call and across `crash()`, so a write or sync is wholly
+    /// before or wholly after the power loss (a sync that started before it cannot acknowledge
+    /// bytes the crash rolled back).
+    let ioLock = Mutex(())
 
     /// A fault-free file system until told otherwise.
     public init() {}
@@ -73,6 +77,10 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
     /// the file at `tearing.path` keeps its unsynced writes and only the first `tearing.keep` bytes
     /// of its last write. All handles open so far become dead.
     public func crash(tearing: (path: String, keep: Int)? = nil) {
+        ioLock.withLock { _ in crashLocked(tearing: tearing) }
+    }
+
+    private func crashLocked(tearing: (path: String, keep: Int)?) {
         state.withLock { s in
             for (path, entries) in s.undo where !entries.isEmpty {
                 guard let file = try? base.open(path, create: false) else { continue }
@@ -221,6 +229,10 @@ final class FaultInjectingFile: StorageFile, @unchecked Sendable {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(StorageError) {
+        try owner.ioLock.withLock { _ throws(StorageError) in try writeLocked(bytes, at: offset) }
+    }
+
+    private func writeLocked(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(StorageError) {
         try owner.check(.write, generation: generation)
         let before = try base.size()
         let oldCount = max(0, min(Int64(bytes.count), before - offset))
@@ -235,14 +247,20 @@ final class FaultInjectingFile: StorageFile, @unchecked Sendable {
     }
 
     func sync() throws(StorageError) {
-        try owner.check(.sync, generation: generation)
-        try base.sync()
-        owner.markSynced(path)
+        try owner.ioLock.withLock { _ throws(StorageError) in
+            try owner.check(.sync, generation: generation)
+            try base.sync()
+            owner.markSynced(path)
+        }
     }
 
     func size() throws(StorageError) -> Int64 { try base.size() }
 
     func truncate(to size: Int64) throws(StorageError) {
+        try owner.ioLock.withLock { _ throws(StorageError) in try truncateLocked(to: size) }
+    }
+
+    private func truncateLocked(to size: Int64) throws(StorageError) {
         try owner.check(.truncate, generation: generation)
         let before = try base.size()
         var old: [UInt8] = []
