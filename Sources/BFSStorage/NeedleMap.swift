@@ -18,9 +18,10 @@ public struct NeedleLocation: Equatable, Sendable {
 /// The in-memory needle map of one volume: key -> location (DESIGN.md §4.4).
 ///
 /// Memory: 16 bytes per slot, load kept between 0.68 (right after growing by 1.25x at 0.85) and
-/// 0.85, so a map that is not rehashing holds at most 16 / 0.68 ≈ 23.6 bytes per entry (plus one
+/// 0.85, so a map that is not rehashing holds at most 16 / 0.68 ≈ 23.5 bytes per entry (plus one
 /// page minimum and a few fixed bytes); `init(expectedCount:)` sizes for a load of 0.8
-/// (20 bytes per entry). During a rehash both tables are mapped, at most ≈ 42 bytes per entry.
+/// (20 bytes per entry). A rehash starts with both tables mapped (≈ 42 bytes per entry); the
+/// drained part of the old table is returned to the kernel as the drain advances.
 ///
 /// Growth is incremental: when the live table passes 0.85 load, a table 1.25x larger becomes
 /// the live one and the old one is drained `migrationStep` slots per mutation. Lookups probe
@@ -29,30 +30,38 @@ public struct NeedleLocation: Equatable, Sendable {
 /// Worst-case work per operation:
 /// - `get`: one probe sequence in each table (Robin Hood runs are short at 0.85 load);
 /// - `set` / `markDeleted` / `remove`: the same, plus migrating at most `migrationStep` (32)
-///   old slots (≤ 32 hashed inserts, ≈ 512 bytes read); growing maps a new table (one `mmap`,
-///   no initialization pass) and finishing a drain unmaps the old one (one `munmap`).
+///   old slots (≤ 32 hashed inserts, ≈ 512 bytes read), and every 128 mutations one `madvise`
+///   returning 64 KiB of drained pages; growing maps a new table (one `mmap`, no initialization
+///   pass) and finishing a drain unmaps the old one, whose pages are by then mostly released.
 /// With 32 slots per mutation a drain of a table of capacity C ends after C/32 mutations, well
 /// before the next growth, which needs ≥ 0.21·C more inserts; so the "grow while still
 /// draining" path (finish the drain in one go) is reachable only with a smaller step (tests).
 ///
+/// Running out of address space for a table traps, as any Swift allocation failure does.
 /// Not thread-safe: the volume guards it with a `Mutex`. Sendable because it is the unique
 /// owner of its memory (non-copyable), so moving it between threads moves that ownership.
 /// The table never shrinks: a volume's needle count only grows until compaction builds a new map.
 public struct NeedleMap: ~Copyable, @unchecked Sendable {
     /// Growth threshold as a fraction: grow past 17/20 = 0.85 load.
     static let maxLoadNumerator = 17, maxLoadDenominator = 20
-    /// Growth factor 5/4: the smallest step that keeps post-growth load ≥ 0.68 (≤ 24 B/entry)
-    /// while costing on average 1/(1.25-1) = 4 migrations per insert when growing from empty.
+    /// Growth factor 5/4: post-growth load is 0.85 / 1.25 = 0.68, and 24 B/entry needs ≥ 2/3
+    /// (a factor ≤ 1.275). A smaller factor would cost more: on average 1/(g − 1) migrations
+    /// per insert when growing from empty, 4 here.
     static let growthNumerator = 5, growthDenominator = 4
     /// Old slots migrated per mutation while a rehash is in progress.
     static let defaultMigrationStep = 32
+    /// Drained memory is returned in chunks of this size: one `madvise` per 64 KiB (every 128
+    /// mutations at the default step) keeps the system-call cost per mutation small.
+    static let releaseChunkBytes = 64 << 10
 
     /// The table receiving inserts.
     var live: NeedleMapTable
     /// The table being drained into `live`, if a rehash is in progress.
     var draining: NeedleMapTable?
-    /// Next slot of `draining` to migrate.
+    /// Next slot of `draining` to migrate; slots below it are treated as gone.
     var cursor = 0
+    /// Bytes at the start of `draining` already returned to the kernel.
+    var releasedBytes = 0
     /// Entry count (both tables) beyond which `live` grows.
     var growthThreshold: Int
     /// Old slots migrated per mutation; tests lower it to force growth mid-rehash.
@@ -83,6 +92,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
         draining?.deallocate()
     }
 
+    /// Entry count beyond which a live table of `capacity` slots grows.
     static func threshold(forCapacity capacity: Int) -> Int {
         capacity * maxLoadNumerator / maxLoadDenominator
     }
@@ -95,7 +105,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
     /// Bytes of memory the map holds: mapped table bytes (both tables during a rehash) plus
     /// the fixed part. Pages never touched are counted too: this is the committed figure.
     public var residentBytes: Int {
-        live.byteSize + (draining?.byteSize ?? 0) + MemoryLayout<NeedleMap>.size
+        live.byteSize + (draining.map { $0.byteSize - releasedBytes } ?? 0) + MemoryLayout<NeedleMap>.size
     }
 
     /// True while an old table is still being drained.
@@ -109,14 +119,14 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
         if key == NeedleMapTable.emptyKey { return zeroKeyEntry }
         if key == NeedleMapTable.tombstoneKey { return minKeyEntry }
         if let i = live.find(key) { return live.location(at: i) }
-        if let old = draining, let i = old.find(key) { return old.location(at: i) }
+        if let old = draining, let i = old.find(key, migrated: cursor) { return old.location(at: i) }
         return nil
     }
 
     /// Stores `loc` for `key`; returns the previous location, if any.
     @discardableResult
     public mutating func set(_ key: Int64, _ loc: NeedleLocation) -> NeedleLocation? {
-        migrate()
+        migrate(upTo: migrationStep)
         let previous = update(key) { _ in loc }
         if previous == nil {
             if key == NeedleMapTable.emptyKey {
@@ -135,7 +145,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
     /// location, or nil (and changes nothing) if the key is absent.
     @discardableResult
     public mutating func markDeleted(_ key: Int64) -> NeedleLocation? {
-        migrate()
+        migrate(upTo: migrationStep)
         let previous = update(key) { NeedleLocation(offsetUnits: 0, totalSize: $0.totalSize) }
         if let previous {
             account(removing: previous, adding: NeedleLocation(offsetUnits: 0, totalSize: previous.totalSize))
@@ -146,7 +156,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
     /// Removes `key` entirely; returns its location, or nil if absent.
     @discardableResult
     public mutating func remove(_ key: Int64) -> NeedleLocation? {
-        migrate()
+        migrate(upTo: migrationStep)
         var previous: NeedleLocation?
         if key == NeedleMapTable.emptyKey {
             previous = zeroKeyEntry
@@ -157,7 +167,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
         } else if let i = live.find(key) {
             previous = live.location(at: i)
             live.remove(at: i)
-        } else if draining != nil, let i = draining!.find(key) {
+        } else if draining != nil, let i = draining!.find(key, migrated: cursor) {
             previous = draining!.location(at: i)
             draining!.tombstone(at: i)
         }
@@ -170,12 +180,12 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
         if let loc = zeroKeyEntry { body(NeedleMapTable.emptyKey, loc) }
         if let loc = minKeyEntry { body(NeedleMapTable.tombstoneKey, loc) }
         live.forEach(body)
-        draining?.forEach(body)
+        draining?.forEach(migrated: cursor, body)
     }
 
     /// Migrates every remaining old slot now, e.g. after a bulk load, to release the old table.
     public mutating func finishRehash() {
-        while draining != nil { migrate(slots: Int.max) }
+        while draining != nil { migrate(upTo: Int.max) }
     }
 
     /// Replaces the location of an existing `key` with `transform(old)` wherever it lives;
@@ -197,7 +207,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
             return old
         }
         // Updated in place rather than moved: the old table only loses entries, never gains.
-        if let table = draining, let i = table.find(key) {
+        if let table = draining, let i = table.find(key, migrated: cursor) {
             let old = table.location(at: i)
             table.store(transform(old), at: i)
             return old
@@ -219,28 +229,36 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
             draining = live
             live = NeedleMapTable(minimumCapacity: max(grown, live.capacity + 1))
             cursor = 0
+            releasedBytes = 0
             growthThreshold = Self.threshold(forCapacity: live.capacity)
         }
         live.insertAbsent(NeedleMapSlot(key: key, offsetUnits: loc.offsetUnits, totalSize: loc.totalSize))
     }
 
-    /// Moves up to `slots` old slots into the live table; releases the old table when done.
-    private mutating func migrate(slots: Int = 0) {
+    /// Moves up to `budget` old slots into the live table, returning drained pages to the kernel
+    /// as the cursor passes them, so memory falls during the drain and the final unmap of the
+    /// old table is short whatever its size.
+    private mutating func migrate(upTo budget: Int) {
         guard var old = draining else { return }
-        let budget = slots == 0 ? migrationStep : slots
         let end = old.capacity - cursor <= budget ? old.capacity : cursor + budget
         while cursor < end && old.count > 0 {
             let slot = old.slots[cursor]
             if slot.key != NeedleMapTable.emptyKey && slot.key != NeedleMapTable.tombstoneKey {
+                // No tombstone written: lookups skip every slot below the cursor.
                 live.insertAbsent(slot)
-                old.tombstone(at: cursor)
+                old.count -= 1
             }
             cursor += 1
         }
         if old.count == 0 {
             old.deallocate()
             draining = nil
+            cursor = 0
+            releasedBytes = 0
         } else {
+            if cursor * NeedleMapTable.slotSize - releasedBytes >= Self.releaseChunkBytes {
+                releasedBytes = old.release(from: releasedBytes, below: cursor)
+            }
             draining = old
         }
     }

@@ -18,9 +18,9 @@ struct NeedleMapSlot {
 ///
 /// Key `0` marks an empty slot, because fresh anonymous pages are zero: a table of millions of
 /// slots costs one `mmap` and no initializing pass, so growth does not stall the caller while
-/// the kernel zero-fills pages as they are touched. `Int64.min` marks a slot whose entry moved
-/// to the next table during an incremental rehash (a tombstone; only tables being drained hold
-/// them). Both keys therefore live outside the table, in `NeedleMap`'s side slots.
+/// the kernel zero-fills pages as they are touched. `Int64.min` marks a slot whose entry was
+/// removed from a table being drained (a tombstone: its neighbours must not move under the drain
+/// cursor). Both keys therefore live outside the table, in `NeedleMap`'s side slots.
 ///
 /// Home slot = high 64 bits of `mix(key) * capacity` (Lemire's multiply-shift range reduction),
 /// so any capacity works, not only powers of two: growth can be by 1.25x, which is what keeps
@@ -104,17 +104,36 @@ struct NeedleMapTable {
     /// Robin Hood early exit: once the probe is farther from home than the resident of a slot,
     /// the key cannot be further on, since insertion would have taken that slot. Tombstones
     /// replaced entries in place without moving anyone, so skipping them keeps that rule valid.
-    func find(_ key: Int64) -> Int? {
+    /// Slots below `migrated` (a drain cursor) count as tombstones without being read: their
+    /// pages may already be returned to the kernel and read as zero (empty).
+    func find(_ key: Int64, migrated: Int = 0) -> Int? {
         var i = home(key)
         var distance = 0
         while true {
+            if i < migrated {
+                distance += migrated - i
+                i = migrated
+                // Every slot from the cursor on was probed without an empty slot: not present.
+                if distance > capacity || i == capacity { return nil }
+                continue
+            }
             let k = slots[i].key
             if k == key { return i }
             if k == Self.emptyKey { return nil }
             if k != Self.tombstoneKey && displacement(of: k, at: i) < distance { return nil }
             i = next(i)
             distance += 1
+            if distance > capacity { return nil }
         }
+    }
+
+    /// Returns to the kernel the whole pages between byte `start` and slot `slotCount`; they
+    /// read as zero afterwards. Returns the new end of the released prefix, in bytes.
+    func release(from start: Int, below slotCount: Int) -> Int {
+        let end = slotCount * Self.slotSize / Self.pageSize * Self.pageSize
+        guard end > start else { return start }
+        _ = madvise(UnsafeMutableRawPointer(slots) + start, end - start, MADV_DONTNEED)
+        return end
     }
 
     /// The location stored at slot `i`.
@@ -170,16 +189,16 @@ struct NeedleMapTable {
         count -= 1
     }
 
-    /// Marks slot `i` as migrated or removed in a table being drained: its neighbours are not
-    /// moved, because the migration cursor must not see entries jump behind it.
+    /// Marks slot `i` as removed in a table being drained: its neighbours are not moved,
+    /// because the drain cursor must not see entries jump behind it.
     mutating func tombstone(at i: Int) {
         slots[i].key = Self.tombstoneKey
         count -= 1
     }
 
-    /// Calls `body` for every real entry.
-    func forEach(_ body: (Int64, NeedleLocation) -> Void) {
-        for i in 0..<capacity {
+    /// Calls `body` for every real entry at or above slot `migrated`.
+    func forEach(migrated: Int = 0, _ body: (Int64, NeedleLocation) -> Void) {
+        for i in migrated..<capacity {
             let k = slots[i].key
             if k != Self.emptyKey && k != Self.tombstoneKey { body(k, location(at: i)) }
         }
