@@ -106,6 +106,12 @@ public final class Volume: Sendable {
 
     /// Appends several needles with one `pwrite` and one sync (Haystack's multi-write); all or none
     /// are acknowledged. An existing key is overwritten: the new needle wins, the old one is flagged.
+    ///
+    /// The encode and `pwrite` run on the calling thread under the append lock, so call it from a
+    /// worker thread, not a loop thread. `completion` runs on the flusher thread after the covering
+    /// `fdatasync`; errors found before anything was queued (too large, closed, failed, full, a
+    /// failed `pwrite`) complete at once on the calling thread. Completions must not block or call
+    /// back into this volume synchronously: hop them onto a loop.
     public func append(_ needles: [NeedleInput],
                        completion: @escaping @Sendable (Result<[NeedleLocation], StorageError>) -> Void) {
         guard !needles.isEmpty else { return completion(.failure(.badBatch)) }
@@ -154,7 +160,8 @@ public final class Volume: Sendable {
         if let error { completion(.failure(error)) }
     }
 
-    /// Deletes `key`: writes the flag byte in place, completes after the sync covering it.
+    /// Deletes `key`: writes the flag byte in place, completes after the sync covering it (same
+    /// threading rules as `append`). Reads see the delete as soon as the flag is written.
     public func delete(key: Int64, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
         let error: StorageError? = appender.withLock { (_: inout Appender) -> StorageError? in
             let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
