@@ -56,7 +56,12 @@ public final class Volume: Sendable {
     let shared: Mutex<Shared>
     let appender: Mutex<Appender>
     let queue = WakeSignal(CommitQueue())
-    let finished = WakeSignal(false)
+    /// How many flusher lanes have exited.
+    let finished = WakeSignal(0)
+    /// Orders the publication of synced batches across lanes.
+    let publishLock = Mutex(())
+    /// Whether overwrite flags were written after the last sync.
+    let flagsUnsynced = Mutex(false)
     /// The index hint writer; swapped by compaction, so the flusher reaches it through the lock.
     let index: Mutex<IndexWriter>
     let fileSystem: FileSystem
@@ -262,7 +267,9 @@ public final class Volume: Sendable {
         if wasClosed { return }
         appender.withLock { _ in }  // waits for an append that already passed its closed check
         queue.update { $0.stopping = true }
-        finished.wait(until: { $0 }) { _ in }
+        let lanes = max(1, settings.syncLanes)
+        finished.wait(until: { $0 == lanes }) { _ in }
+        finishFlushing()
         index.withLock { $0.file.close() }
     }
 }

@@ -23,11 +23,11 @@ final class WakeSignal<Value>: @unchecked Sendable {
         cond.deallocate()
     }
 
-    /// Mutates the value under the lock and wakes the waiter.
+    /// Mutates the value under the lock and wakes the waiters.
     func update<R>(_ body: (inout Value) -> R) -> R {
         pthread_mutex_lock(mutex)
         let r = body(&value)
-        pthread_cond_signal(cond)
+        pthread_cond_broadcast(cond)
         pthread_mutex_unlock(mutex)
         return r
     }
