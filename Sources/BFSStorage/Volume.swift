@@ -266,7 +266,7 @@ public final class Volume: Sendable {
         }
         if wasClosed { return }
         appender.withLock { _ in }  // waits for an append that already passed its closed check
-        queue.update { $0.stopping = true }
+        queue.update(wake: .all) { $0.stopping = true }
         let lanes = max(1, settings.syncLanes)
         finished.wait(until: { $0 == lanes }) { _ in }
         finishFlushing()

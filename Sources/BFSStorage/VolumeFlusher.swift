@@ -87,14 +87,14 @@ extension Volume {
             }
             publishReady(finished: number, outcome: failure)
         }
-        finished.update { $0 += 1 }
+        finished.update(wake: .all) { $0 += 1 }
     }
 
     /// Records the outcome of batch `number`, then publishes, in order, every batch at the front
     /// whose own sync has returned.
     func publishReady(finished number: Int, outcome: StorageError?) {
         publishLock.withLock { _ in
-            let ready: [InFlightBatch] = queue.update { q in
+            let ready: [InFlightBatch] = queue.update(wake: .none) { q in
                 if let i = q.inFlight.firstIndex(where: { $0.number == number }) { q.inFlight[i].outcome = .some(outcome) }
                 let n = q.inFlight.prefix { $0.outcome != nil }.count
                 defer { q.inFlight.removeFirst(n) }
@@ -106,7 +106,7 @@ extension Volume {
                 if failure == nil { syncedOperations.add(batch.jobs.count, ordering: .relaxed) }
                 flagsUnsynced.withLock { $0 = commit(batch.jobs, failure: failure) || $0 }
             }
-            let idle = queue.update { $0.jobs.isEmpty && $0.inFlight.isEmpty }
+            let idle = queue.update(wake: .none) { $0.jobs.isEmpty && $0.inFlight.isEmpty }
             if idle { index.withLock { try? $0.flush() } }
         }
     }

@@ -7,7 +7,7 @@ public struct VolumeSettings: Sendable, Equatable {
     public var durableWrites = true
     /// Flusher threads whose `fdatasync` calls may overlap (see `Volume.startFlusher`); 1 gives a
     /// single classic group-commit flusher.
-    public var syncLanes = 4
+    public var syncLanes = 2
     /// Index hint records buffered before they are written (they are also written when the flusher
     /// goes idle, and at close).
     public var indexBatchRecords = 1024
