@@ -26,7 +26,8 @@ public struct NeedleInput: Sendable {
 /// visible to reads only once it is durable. Reads take the state lock only for the map lookup;
 /// the `pread`/`sendfile` runs without any lock. Deletes write the flag byte in place and complete
 /// after the sync that covers it. Completions run on the flusher thread, never on a loop thread:
-/// the caller hops them onto its loop.
+/// the caller hops them onto its loop. Call `close()` when done: the flusher threads keep the
+/// volume alive until then.
 public final class Volume: Sendable {
     /// The volume id.
     public let id: VolumeID

@@ -131,3 +131,20 @@ import Testing
         #expect(Int(st.st_blocks) * 512 >= 1 << 20)
     }
 }
+
+@Suite struct AddVolumeFailureTests {
+    @Test func aFreeVolumeThatFailsToOpenGoesBackToTheFreeList() throws {
+        let dir = TempDir("store-addfail")
+        defer { dir.remove() }
+        let fs = FaultInjectingFileSystem()
+        let store = try StoreVolumes(fileSystem: fs, volumeListPath: dir.file("volume.idx"), freeListPath: dir.file("free_volume.idx"))
+        defer { store.close() }
+        try store.addFreeVolumes(count: 1, blockDirectory: dir.path, indexDirectory: dir.path)
+        fs.failNext(.read, errno: EIO)  // the super block read during recovery
+        #expect(throws: StorageError.io(operation: "injected read", errno: EIO)) { try store.addVolume(9) }
+        #expect(fs.exists(dir.file("_free_block_1")))
+        #expect(!fs.exists(dir.file("9_0")))
+        #expect(store.freeCount == 1)
+        #expect(try store.addVolume(9).blockPath == dir.file("9_0"))
+    }
+}
