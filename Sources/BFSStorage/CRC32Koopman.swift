@@ -7,6 +7,7 @@ public struct CRC32Koopman: Sendable {
     /// The running value, pre-inverted as the algorithm keeps it.
     private var state: UInt32 = 0xFFFF_FFFF
 
+    /// A checksum over no bytes yet.
     public init() {}
 
     /// The checksum of `bytes` in one call.

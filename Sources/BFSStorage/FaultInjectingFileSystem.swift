@@ -12,7 +12,9 @@ import Glibc
 /// makes the N-th next call of an operation fail with an errno (EIO, ENOSPC...).
 /// Handles opened before a crash are dead afterwards: every call on them fails with EIO, so a
 /// volume abandoned by the "crashed process" cannot touch the files the test reopens.
-/// Renames and creations are treated as durable at once (directory syncs are not modeled).
+/// File creations and renames are durable only once their directories are synced
+/// (`syncDirectory`); `crash()` undoes the others (a replaced file gets its old content back).
+/// Removals are treated as durable at once.
 public final class FaultInjectingFileSystem: FileSystem, Sendable {
     /// The operations `failNext` can target.
     public enum Operation: Hashable, Sendable {
@@ -26,8 +28,16 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
         var sizeBefore: Int64
     }
 
+    /// A name change not yet covered by a sync of every directory it touched.
+    struct NameChange {
+        var created: String?
+        var renamed: (from: String, to: String, displaced: [UInt8]?)?
+        var directories: Set<String>
+    }
+
     struct State {
         var undo: [String: [UndoEntry]] = [:]
+        var names: [NameChange] = []
         var generation = 0
         var failures: [Operation: (remaining: Int, errno: Int32)] = [:]
         var calls: [Operation: Int] = [:]
@@ -35,6 +45,10 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
 
     let base = PosixFileSystem()
     let state = Mutex(State())
+    /// Held across every mutating file call and across `crash()`, so a write or sync is wholly
+    /// before or wholly after the power loss (a sync that started before it cannot acknowledge
+    /// bytes the crash rolled back).
+    let ioLock = Mutex(())
 
     /// A fault-free file system until told otherwise.
     public init() {}
@@ -63,6 +77,10 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
     /// the file at `tearing.path` keeps its unsynced writes and only the first `tearing.keep` bytes
     /// of its last write. All handles open so far become dead.
     public func crash(tearing: (path: String, keep: Int)? = nil) {
+        ioLock.withLock { _ in crashLocked(tearing: tearing) }
+    }
+
+    private func crashLocked(tearing: (path: String, keep: Int)?) {
         state.withLock { s in
             for (path, entries) in s.undo where !entries.isEmpty {
                 guard let file = try? base.open(path, create: false) else { continue }
@@ -74,6 +92,19 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
                 }
             }
             s.undo = [:]
+            for change in s.names.reversed() {
+                if let r = change.renamed {
+                    try? base.rename(r.to, to: r.from)
+                    if let old = r.displaced, let file = try? base.open(r.to, create: true) {
+                        old.withUnsafeBytes { b in try? file.write(b, at: 0) }
+                        try? file.truncate(to: Int64(old.count))
+                        try? file.sync()
+                        file.close()
+                    }
+                }
+                if let path = change.created { try? base.remove(path) }
+            }
+            s.names = []
             s.generation += 1
         }
     }
@@ -132,6 +163,11 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
     /// Opens `path` through the real file system, wrapped to track durability.
     public func open(_ path: String, create: Bool) throws(StorageError) -> StorageFile {
         try check(.open)
+        if create && !base.exists(path) {
+            let file = try base.open(path, create: true)
+            state.withLock { $0.names.append(NameChange(created: path, directories: [directoryOf(path)])) }
+            return FaultInjectingFile(base: file, owner: self, generation: generation)
+        }
         return FaultInjectingFile(base: try base.open(path, create: create), owner: self, generation: generation)
     }
 
@@ -141,9 +177,11 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
     /// Renames, moving the durability record along.
     public func rename(_ from: String, to: String) throws(StorageError) {
         try check(.rename)
+        let displaced = base.exists(to) ? try base.readSmallFile(to) : nil
         try base.rename(from, to: to)
         state.withLock { s in
             s.undo[to] = s.undo.removeValue(forKey: from)
+            s.names.append(NameChange(renamed: (from, to, displaced), directories: [directoryOf(from), directoryOf(to)]))
         }
     }
 
@@ -157,6 +195,10 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
     public func syncDirectory(_ directory: String) throws(StorageError) {
         try check(.syncDirectory)
         try base.syncDirectory(directory)
+        state.withLock { s in
+            for i in s.names.indices { s.names[i].directories.remove(directory) }
+            s.names.removeAll { $0.directories.isEmpty }
+        }
     }
 
     /// Creates the directory.
@@ -187,6 +229,10 @@ final class FaultInjectingFile: StorageFile, @unchecked Sendable {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(StorageError) {
+        try owner.ioLock.withLock { _ throws(StorageError) in try writeLocked(bytes, at: offset) }
+    }
+
+    private func writeLocked(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(StorageError) {
         try owner.check(.write, generation: generation)
         let before = try base.size()
         let oldCount = max(0, min(Int64(bytes.count), before - offset))
@@ -201,14 +247,20 @@ final class FaultInjectingFile: StorageFile, @unchecked Sendable {
     }
 
     func sync() throws(StorageError) {
-        try owner.check(.sync, generation: generation)
-        try base.sync()
-        owner.markSynced(path)
+        try owner.ioLock.withLock { _ throws(StorageError) in
+            try owner.check(.sync, generation: generation)
+            try base.sync()
+            owner.markSynced(path)
+        }
     }
 
     func size() throws(StorageError) -> Int64 { try base.size() }
 
     func truncate(to size: Int64) throws(StorageError) {
+        try owner.ioLock.withLock { _ throws(StorageError) in try truncateLocked(to: size) }
+    }
+
+    private func truncateLocked(to size: Int64) throws(StorageError) {
         try owner.check(.truncate, generation: generation)
         let before = try base.size()
         var old: [UInt8] = []

@@ -115,8 +115,18 @@ public final class StoreVolumes: Sendable {
             try fileSystem.rename(free.blockPath, to: entry.blockPath)
             try fileSystem.syncDirectory(indexDir)
             if blockDir != indexDir { try fileSystem.syncDirectory(blockDir) }
-            let volume = try Volume(id: id, blockPath: entry.blockPath, indexPath: entry.indexPath,
+            let volume: Volume
+            do throws(StorageError) {
+                volume = try Volume(id: id, blockPath: entry.blockPath, indexPath: entry.indexPath,
                                     fileSystem: fileSystem, settings: settings)
+            } catch {
+                // Put the free volume back under its free name so the free list stays true.
+                try? fileSystem.rename(entry.blockPath, to: free.blockPath)
+                try? fileSystem.rename(entry.indexPath, to: free.indexPath)
+                try? fileSystem.syncDirectory(blockDir)
+                if blockDir != indexDir { try? fileSystem.syncDirectory(indexDir) }
+                throw error
+            }
             let (active, remaining) = state.withLock { s in
                 s.active[id] = volume
                 s.activeEntries[id] = entry

@@ -26,7 +26,8 @@ public struct NeedleInput: Sendable {
 /// visible to reads only once it is durable. Reads take the state lock only for the map lookup;
 /// the `pread`/`sendfile` runs without any lock. Deletes write the flag byte in place and complete
 /// after the sync that covers it. Completions run on the flusher thread, never on a loop thread:
-/// the caller hops them onto its loop.
+/// the caller hops them onto its loop. Call `close()` when done: the flusher threads keep the
+/// volume alive until then.
 public final class Volume: Sendable {
     /// The volume id.
     public let id: VolumeID
@@ -56,7 +57,12 @@ public final class Volume: Sendable {
     let shared: Mutex<Shared>
     let appender: Mutex<Appender>
     let queue = WakeSignal(CommitQueue())
-    let finished = WakeSignal(false)
+    /// How many flusher lanes have exited.
+    let finished = WakeSignal(0)
+    /// Orders the publication of synced batches across lanes.
+    let publishLock = Mutex(())
+    /// Whether overwrite flags were written after the last sync.
+    let flagsUnsynced = Mutex(false)
     /// The index hint writer; swapped by compaction, so the flusher reaches it through the lock.
     let index: Mutex<IndexWriter>
     let fileSystem: FileSystem
@@ -106,6 +112,12 @@ public final class Volume: Sendable {
 
     /// Appends several needles with one `pwrite` and one sync (Haystack's multi-write); all or none
     /// are acknowledged. An existing key is overwritten: the new needle wins, the old one is flagged.
+    ///
+    /// The encode and `pwrite` run on the calling thread under the append lock, so call it from a
+    /// worker thread, not a loop thread. `completion` runs on the flusher thread after the covering
+    /// `fdatasync`; errors found before anything was queued (too large, closed, failed, full, a
+    /// failed `pwrite`) complete at once on the calling thread. Completions must not block or call
+    /// back into this volume synchronously: hop them onto a loop.
     public func append(_ needles: [NeedleInput],
                        completion: @escaping @Sendable (Result<[NeedleLocation], StorageError>) -> Void) {
         guard !needles.isEmpty else { return completion(.failure(.badBatch)) }
@@ -154,7 +166,8 @@ public final class Volume: Sendable {
         if let error { completion(.failure(error)) }
     }
 
-    /// Deletes `key`: writes the flag byte in place, completes after the sync covering it.
+    /// Deletes `key`: writes the flag byte in place, completes after the sync covering it (same
+    /// threading rules as `append`). Reads see the delete as soon as the flag is written.
     public func delete(key: Int64, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
         let error: StorageError? = appender.withLock { (_: inout Appender) -> StorageError? in
             let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
@@ -185,6 +198,24 @@ public final class Volume: Sendable {
     /// Finds `key`, reads and checks its header (magic, key, flag, size, cookie), and returns where
     /// its data is, for `sendfile`. Holding the result keeps the block file open.
     public func locate(key: Int64, cookie: Int32) throws(StorageError) -> NeedleExtent {
+        try fetch(key: key, cookie: cookie, whole: false).extent
+    }
+
+    /// Reads `key` whole with one `pread` and returns its data after checking header, footer, CRC
+    /// and padding: the small-needle path.
+    public func read(key: Int64, cookie: Int32) throws(StorageError) -> [UInt8] {
+        let (extent, bytes) = try fetch(key: key, cookie: cookie, whole: true)
+        let h = extent.header
+        let offset = extent.needleOffset
+        try bytes.withUnsafeBytes { b in
+            Result { () throws(StorageError) in try NeedleFormat.verifyBody(b, at: 0, header: h, fileOffset: offset) }
+        }.get()
+        return Array(bytes[NeedleFormat.headerSize..<(NeedleFormat.headerSize + h.dataSize)])
+    }
+
+    /// Map lookup under the state lock, then one `pread` (header only, or the whole needle)
+    /// without any lock, then the header checks.
+    private func fetch(key: Int64, cookie: Int32, whole: Bool) throws(StorageError) -> (extent: NeedleExtent, bytes: [UInt8]) {
         let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
             if s.closed { return .failure(.volumeClosed) }
             guard let loc = s.map.get(key) else { return .failure(.needleNotFound) }
@@ -193,11 +224,12 @@ public final class Volume: Sendable {
         }
         let (loc, block) = try found.get()
         let offset = Int64(loc.offsetUnits) * 8
-        var bytes = [UInt8](repeating: 0, count: NeedleFormat.headerSize)
+        let size = whole ? Int(loc.totalSize) : NeedleFormat.headerSize
+        var bytes = [UInt8](repeating: 0, count: size)
         let n = try bytes.withUnsafeMutableBytes { b in
             Result { () throws(StorageError) -> Int in try block.file.read(into: b, at: offset) }
         }.get()
-        guard n == NeedleFormat.headerSize else { throw .truncated(offset: offset) }
+        guard n == size else { throw .truncated(offset: offset) }
         let maxData = settings.needleMaxSize
         let header = try bytes.withUnsafeBytes { b in
             Result { () throws(StorageError) -> NeedleHeader in
@@ -214,12 +246,7 @@ public final class Volume: Sendable {
             throw .needleDeleted
         }
         guard header.cookie == cookie else { throw .cookieMismatch }
-        return NeedleExtent(block: block, header: header, needleOffset: offset)
-    }
-
-    /// Locates `key` and returns its data after checking footer, CRC and padding.
-    public func read(key: Int64, cookie: Int32) throws(StorageError) -> [UInt8] {
-        try locate(key: key, cookie: cookie).readVerified()
+        return (NeedleExtent(block: block, header: header, needleOffset: offset), bytes)
     }
 
     /// Counts and sizes for `/info` and metrics.
@@ -240,8 +267,10 @@ public final class Volume: Sendable {
         }
         if wasClosed { return }
         appender.withLock { _ in }  // waits for an append that already passed its closed check
-        queue.update { $0.stopping = true }
-        finished.wait(until: { $0 }) { _ in }
+        queue.update(wake: .all) { $0.stopping = true }
+        let lanes = max(1, settings.syncLanes)
+        finished.wait(until: { $0 == lanes }) { _ in }
+        finishFlushing()
         index.withLock { $0.file.close() }
     }
 }

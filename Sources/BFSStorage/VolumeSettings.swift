@@ -5,6 +5,9 @@ public struct VolumeSettings: Sendable, Equatable {
     /// Acknowledge appends and deletes only after `fdatasync` (DESIGN.md §4.2). `false` exists only
     /// to compare with bfs's behaviour in benchmarks.
     public var durableWrites = true
+    /// Flusher threads whose `fdatasync` calls may overlap (see `Volume.startFlusher`); 1 gives a
+    /// single classic group-commit flusher.
+    public var syncLanes = 2
     /// Index hint records buffered before they are written (they are also written when the flusher
     /// goes idle, and at close).
     public var indexBatchRecords = 1024

@@ -23,11 +23,21 @@ final class WakeSignal<Value>: @unchecked Sendable {
         cond.deallocate()
     }
 
-    /// Mutates the value under the lock and wakes the waiter.
-    func update<R>(_ body: (inout Value) -> R) -> R {
+    /// Whom an update wakes.
+    enum Wake {
+        case none, one, all
+    }
+
+    /// Mutates the value under the lock and wakes `wake` waiters (one by default: new work needs
+    /// one flusher lane, waking them all would only cost context switches).
+    func update<R>(wake: Wake = .one, _ body: (inout Value) -> R) -> R {
         pthread_mutex_lock(mutex)
         let r = body(&value)
-        pthread_cond_signal(cond)
+        switch wake {
+        case .none: break
+        case .one: pthread_cond_signal(cond)
+        case .all: pthread_cond_broadcast(cond)
+        }
         pthread_mutex_unlock(mutex)
         return r
     }

@@ -82,3 +82,69 @@ import Testing
         #expect(throws: StorageError.badVolumeList(line: "a,b")) { _ = try load(dir, PosixFileSystem()) }
     }
 }
+
+@Suite struct DurableNamingTests {
+    @Test func listReplacementIsDurableOnlyAfterTheDirectorySync() throws {
+        let dir = TempDir("naming-dirsync")
+        defer { dir.remove() }
+        let fs = FaultInjectingFileSystem()
+        let path = dir.file("volume.idx")
+        try fs.replaceAtomically(path, with: Array("a,b,1\n".utf8))
+        // Crash window: the new list was renamed over the old one, the directory sync failed.
+        fs.failNext(.syncDirectory, errno: EIO)
+        #expect(throws: StorageError.self) { try fs.replaceAtomically(path, with: Array("c,d,2\n".utf8)) }
+        #expect(String(decoding: fileBytes(path), as: UTF8.self) == "c,d,2\n")
+        fs.crash()
+        #expect(String(decoding: fileBytes(path), as: UTF8.self) == "a,b,1\n")
+        #expect(!fs.exists(path + ".tmp"))
+    }
+
+    @Test func unsyncedCreationVanishesOnCrash() throws {
+        let dir = TempDir("naming-create")
+        defer { dir.remove() }
+        let fs = FaultInjectingFileSystem()
+        let file = try fs.open(dir.file("x"), create: true)
+        try [UInt8](repeating: 7, count: 100).withUnsafeBytes { try file.write($0, at: 0) }
+        try file.sync()
+        file.close()
+        fs.crash()
+        #expect(!fs.exists(dir.file("x")))
+        let again = try fs.open(dir.file("y"), create: true)
+        again.close()
+        try fs.syncDirectory(dir.path)
+        fs.crash()
+        #expect(fs.exists(dir.file("y")))
+    }
+
+    @Test func freeVolumesArePreallocatedWithoutGrowing() throws {
+        let dir = TempDir("naming-prealloc")
+        defer { dir.remove() }
+        var settings = VolumeSettings()
+        settings.blockPreallocation = 1 << 20
+        let store = try StoreVolumes(fileSystem: PosixFileSystem(), volumeListPath: dir.file("volume.idx"),
+                                     freeListPath: dir.file("free_volume.idx"), settings: settings)
+        defer { store.close() }
+        try store.addFreeVolumes(count: 1, blockDirectory: dir.path, indexDirectory: dir.path)
+        var st = stat()
+        #expect(stat(dir.file("_free_block_1"), &st) == 0)
+        #expect(st.st_size == 8)
+        #expect(Int(st.st_blocks) * 512 >= 1 << 20)
+    }
+}
+
+@Suite struct AddVolumeFailureTests {
+    @Test func aFreeVolumeThatFailsToOpenGoesBackToTheFreeList() throws {
+        let dir = TempDir("store-addfail")
+        defer { dir.remove() }
+        let fs = FaultInjectingFileSystem()
+        let store = try StoreVolumes(fileSystem: fs, volumeListPath: dir.file("volume.idx"), freeListPath: dir.file("free_volume.idx"))
+        defer { store.close() }
+        try store.addFreeVolumes(count: 1, blockDirectory: dir.path, indexDirectory: dir.path)
+        fs.failNext(.read, errno: EIO)  // the super block read during recovery
+        #expect(throws: StorageError.io(operation: "injected read", errno: EIO)) { try store.addVolume(9) }
+        #expect(fs.exists(dir.file("_free_block_1")))
+        #expect(!fs.exists(dir.file("9_0")))
+        #expect(store.freeCount == 1)
+        #expect(try store.addVolume(9).blockPath == dir.file("9_0"))
+    }
+}
