@@ -39,8 +39,10 @@ public struct DumpedNeedle: Sendable, Equatable {
 /// written by Go bfs too, and only `fixIndex` writes (atomically).
 public enum VolumeTools {
     /// Reads both files and reports what they hold (read-only).
+    /// `progress` gets (bytes scanned, block size) as the scan advances.
     public static func inspectVolume(blockPath: String, indexPath: String, fileSystem: FileSystem = PosixFileSystem(),
-                                     settings: VolumeSettings = VolumeSettings()) throws(StorageError) -> VolumeInspection {
+                                     settings: VolumeSettings = VolumeSettings(),
+                                     progress: (Int64, Int64) -> Void = { _, _ in }) throws(StorageError) -> VolumeInspection {
         let block = try fileSystem.open(blockPath, create: false)
         defer { block.close() }
         var out = VolumeInspection()
@@ -54,6 +56,7 @@ public enum VolumeTools {
         BlockScan.walk(block, to: out.blockSize, settings: settings) { event in
             switch event {
             case .needle(let offset, let h):
+                progress(offset + Int64(h.totalSize), out.blockSize)
                 out.needles += 1
                 if h.isDeleted { out.deletedNeedles += 1 }
                 if let previous = latest[h.key], !previous.header.isDeleted { out.supersededNeedles += 1 }
@@ -84,8 +87,10 @@ public enum VolumeTools {
 
     /// The problems `inspectVolume` finds, one line each; empty when the volume is healthy.
     public static func checkVolume(blockPath: String, indexPath: String, fileSystem: FileSystem = PosixFileSystem(),
-                                   settings: VolumeSettings = VolumeSettings()) throws(StorageError) -> [String] {
-        let i = try inspectVolume(blockPath: blockPath, indexPath: indexPath, fileSystem: fileSystem, settings: settings)
+                                   settings: VolumeSettings = VolumeSettings(),
+                                   progress: (Int64, Int64) -> Void = { _, _ in }) throws(StorageError) -> [String] {
+        let i = try inspectVolume(blockPath: blockPath, indexPath: indexPath, fileSystem: fileSystem, settings: settings,
+                                  progress: progress)
         var problems: [String] = []
         for offset in i.damagedOffsets { problems.append("damaged needle at byte \(offset)") }
         if let t = i.tornOffset { problems.append("torn final needle at byte \(t)") }
@@ -99,12 +104,14 @@ public enum VolumeTools {
     /// Calls `visit` for every valid needle in block order (read-only); stops when it returns false.
     public static func dumpVolume(blockPath: String, fileSystem: FileSystem = PosixFileSystem(),
                                   settings: VolumeSettings = VolumeSettings(),
+                                  progress: (Int64, Int64) -> Void = { _, _ in },
                                   visit: (DumpedNeedle) -> Bool) throws(StorageError) {
         let block = try fileSystem.open(blockPath, create: false)
         defer { block.close() }
         let size = try block.size()
         BlockScan.walk(block, to: size, settings: settings) { event in
             guard case .needle(let offset, let h) = event else { return true }
+            progress(offset + Int64(h.totalSize), size)
             return visit(DumpedNeedle(offset: offset, header: h))
         }
     }
@@ -113,9 +120,10 @@ public enum VolumeTools {
     /// writes) and replaces the index file atomically. Returns the number of records.
     @discardableResult
     public static func fixIndex(blockPath: String, indexPath: String, fileSystem: FileSystem = PosixFileSystem(),
-                                settings: VolumeSettings = VolumeSettings()) throws(StorageError) -> Int {
+                                settings: VolumeSettings = VolumeSettings(),
+                                progress: (Int64, Int64) -> Void = { _, _ in }) throws(StorageError) -> Int {
         var records: [IndexRecord] = []
-        try dumpVolume(blockPath: blockPath, fileSystem: fileSystem, settings: settings) { n in
+        try dumpVolume(blockPath: blockPath, fileSystem: fileSystem, settings: settings, progress: progress) { n in
             if !n.header.isDeleted {
                 records.append(IndexRecord(key: n.header.key, offsetUnits: UInt32(n.offset / 8), totalSize: UInt32(n.header.totalSize)))
             }

@@ -29,10 +29,3 @@ struct OpsCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/ops.toml"
     func run() throws { throw NotBuiltYet(command: "ops") }
 }
-
-struct VolumeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "volume", abstract: "Offline tools on volume files (check, inspect, dump, fix-index).")
-    @Argument(help: "check | inspect | dump | fix-index") var action: String
-    @Argument(help: "Block file and index file.") var files: [String] = []
-    func run() throws { throw NotBuiltYet(command: "volume \(action)") }
-}
