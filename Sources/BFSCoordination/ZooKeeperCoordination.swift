@@ -41,6 +41,8 @@ public final class ZooKeeperCoordination: Coordination {
         var context: Unmanaged<ZooKeeperHandleContext>?
         var generation: UInt64 = 0
         var connected = false
+        /// Counts connection losses, so a delayed local-expiry check knows if it is stale.
+        var disconnects: UInt64 = 0
         var closed = false
         var recovering = false
         var pendingRecovery = EphemeralRegistry()

@@ -65,12 +65,25 @@ extension ZooKeeperCoordination {
                 notify(listeners, .connected)
             }
         case ZOO_CONNECTING_STATE, ZOO_ASSOCIATING_STATE:
-            let listeners = state.withLock { state -> [SessionListener]? in
+            let lost = state.withLock { state -> ([SessionListener], UInt64)? in
                 guard state.generation == generation, state.connected else { return nil }
                 state.connected = false
-                return state.listeners
+                state.disconnects += 1
+                return (state.listeners, state.disconnects)
             }
-            if let listeners { notify(listeners, .disconnected) }
+            guard let (listeners, epoch) = lost else { return }
+            notify(listeners, .disconnected)
+            // The server decides expiry, but a client cut off for twice the session timeout can
+            // never be told: an ensemble rebuilt from empty has no record of the session, and the
+            // C client refuses to attach to a server whose history is older than what it saw. By
+            // then the session is certainly gone (or will be), so give it up and start afresh.
+            let wait = DispatchTimeInterval.milliseconds(Int(sessionTimeout) * 2)
+            control.asyncAfter(deadline: .now() + wait) {
+                let stillLost = self.state.withLock { state in
+                    state.generation == generation && !state.closed && !state.connected && state.disconnects == epoch
+                }
+                if stillLost { self.replaceExpiredHandle(generation: generation) }
+            }
         case ZOO_EXPIRED_SESSION_STATE:
             // zookeeper_close joins this very thread: hand the replacement to the control queue.
             control.async { self.replaceExpiredHandle(generation: generation) }

@@ -4,6 +4,13 @@ import Glibc
 /// service's main thread (`bfs store`, `bfs up`). The signal is watched on a small loop of its own,
 /// so the service's loops never see it.
 public func waitForTerminationSignal() throws -> Int32 {
+    // A parent (a test runner, a supervisor) may have started us with these signals blocked;
+    // libuv installs handlers but never unblocks, so a blocked SIGTERM would never arrive.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGTERM)
+    sigaddset(&set, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
     let loop = try EventLoop(name: "bfs-signals")
     loop.start()
     let received = Completion<Int32>()

@@ -109,3 +109,30 @@ extension CoordinationBehaviourTests {
         }
     }
 }
+
+/// An ensemble rebuilt from empty on the same address: it has no record of the session, and the
+/// C client would never attach to it (its history is older than what the client saw). After
+/// twice the session timeout without a connection the client gives the session up itself.
+@Suite struct ZooKeeperRebuildTests {
+    @Test func clientStartsANewSessionOnAnEnsembleRebuiltFromEmpty() async throws {
+        let server = try await ZooKeeperServer.start()
+        defer { server.stop() }
+        try await CoordinationFixture.with(.zooKeeper, server: server) { fixture in
+            let client = try await fixture.client(root: "")
+            let sessions = Recorder<SessionEvent>()
+            client.addSessionListener(sessions.record)
+            try await sessions.wait { $0 == [.connected] }
+            // Enough writes that the client has seen a zxid the empty server will not have.
+            for i in 0..<20 { _ = try await client.create("/n\(i)", data: [UInt8(i)], mode: .persistent) }
+            _ = try await client.create("/live-rebuilt", data: [5], mode: .ephemeral)
+
+            server.stop()
+            try server.wipeData()
+            try await server.launch()
+            let events = try await sessions.wait(timeout: .seconds(40)) { $0.contains(where: \.isRecovered) }
+            #expect(events.contains(.expired))
+            #expect(try await client.get("/live-rebuilt").data == [5])
+            #expect(try await client.exists("/n0") == nil, "the rebuilt ensemble is really empty")
+        }
+    }
+}
