@@ -58,7 +58,7 @@ import Testing
         #expect(try target.postJSON("/bulk_volume", ["vid": "3", "from": "127.0.0.1:\(source.adminPort)"])["ret"] as? Int == 1)
         let job = try target.waitForJob("loads", id: 3)
         #expect(job["state"] as? String == "failed")
-        #expect((job["error"] as? String ?? "").contains("8001"))
+        #expect(adminText(job["error"]).contains("8001"))
         #expect(target.volumes.volume(3) == nil)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: target.dir.path).filter { $0.hasSuffix(".pull") }
         #expect(leftovers.isEmpty)

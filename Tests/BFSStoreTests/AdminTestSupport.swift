@@ -181,3 +181,8 @@ func adminPayload(seed: UInt64, size: Int) -> [UInt8] {
         return UInt8(truncatingIfNeeded: x >> 33)
     }
 }
+
+/// A JSON value as text ("" when absent or not a string).
+func adminText(_ value: Any?) -> String {
+    value as? String ?? ""
+}

@@ -120,7 +120,7 @@ import Testing
         #expect(try store.postJSON("/bulk_volume", ["vid": "2", "bfile": store.dir.file("nope"), "ifile": store.dir.file("nope.idx")])["ret"] as? Int == 1)
         let job = try store.waitForJob("loads", id: 2)
         #expect(job["state"] as? String == "failed")
-        #expect((job["error"] as? String ?? "").contains("io"))
+        #expect(adminText(job["error"]).contains("io"))
         #expect(store.volumes.volume(2) == nil)
     }
 }
