@@ -10,7 +10,12 @@ import Synchronization
 public final class AdminJobs: Sendable {
     /// What a job is doing.
     public enum State: String, Sendable, Encodable {
-        case running, done, failed
+        /// Still working.
+        case running
+        /// Finished; the volume is in place.
+        case done
+        /// Stopped on an error (in `error`).
+        case failed
     }
 
     /// One bulk load or pull, as `/info` shows it.

@@ -1,6 +1,7 @@
 import BFSCore
 import BFSHTTP
 import BFSStorage
+import Dispatch
 import Foundation
 import Testing
 @testable import BFSStore
@@ -101,5 +102,51 @@ import Testing
         #expect(text.contains(#"bfs_store_requests_total{endpoint="add_volume",status="2xx"} 1"#))
         #expect(text.contains(#"bfs_store_volume_needles{vid="6"} 1"#))
         #expect(text.contains(#"bfs_store_volume_size_bytes{vid="6"} \#(volume.info.durableEnd)"#))
+    }
+}
+
+@Suite struct StatJobFormatTests {
+    /// The `/info` additions `loads` and `compactions`, byte for byte.
+    @Test func jobJSONIsStable() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let load = AdminJobs.Load(id: 7, from: "10.0.0.2:6063", state: .running, done: 100, total: 4096, error: nil)
+        #expect(String(decoding: try encoder.encode(load), as: UTF8.self)
+            == #"{"done":100,"from":"10.0.0.2:6063","id":7,"state":"running","total":4096}"#)
+        let compaction = AdminJobs.Compaction(id: 3, state: .failed, startNanos: 5, elapsedNanos: 6, bytesBefore: 80, bytesAfter: 0,
+                                              error: "compacting")
+        #expect(String(decoding: try encoder.encode(compaction), as: UTF8.self)
+            == #"{"bytes_after":0,"bytes_before":80,"elapsed":6,"error":"compacting","id":3,"start_time":5,"state":"failed"}"#)
+    }
+
+    /// While a compaction copies, `/info` shows it with its progress.
+    @Test func infoShowsARunningCompaction() throws {
+        let store = try AdminTestStore("info-compact")
+        defer { store.stop() }
+        try store.addVolume(5)
+        let volume = try #require(store.volumes.volume(5))
+        for key in Int64(1)...30 { try volume.appendAndWait(key: key, cookie: 1, data: adminPayload(seed: UInt64(key), size: 2000)) }
+        let paused = DispatchSemaphore(value: 0), resume = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        let worker = Thread {
+            _ = try? store.volumes.compactVolume(5) { step in
+                if step == .copied {
+                    paused.signal()
+                    resume.wait()
+                }
+            }
+            finished.signal()
+        }
+        worker.start()
+        paused.wait()
+        let info = try store.info()
+        resume.signal()
+        finished.wait()
+        let v = try #require((info["volumes"] as? [[String: Any]])?.first)
+        #expect(v["compact"] as? Bool == true)
+        let progress = v["compact_progress"] as? [String: Any] ?? [:]
+        let total = progress["total"] as? Int ?? 0
+        #expect(total >= 30 * 2000)
+        #expect(progress["done"] as? Int == total)
+        #expect(v["compact_offset"] as? Int == total / 8)
     }
 }
