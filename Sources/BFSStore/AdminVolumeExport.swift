@@ -31,12 +31,16 @@ struct AdminVolumeExport: Sendable {
             guard let volume = context.volumes.volume(vid) else {
                 return AdminReplies.json(ex, context, nil, start: start, ret: Ret.volumeNotExist.rawValue)
             }
-            ex.loop.runBlocking({ try volume.snapshot() }) { result in
+            // Kept from the pool thread: keeping may drop expired snapshots, and dropping the
+            // last descriptor of an unlinked multi-GiB file frees its blocks inside close(2).
+            ex.loop.runBlocking({ () throws -> (UInt64, Int64, Int64) in
+                let snapshot = try volume.snapshot()
+                return (context.jobs.keep(snapshot, now: monotonicNanos()), snapshot.blockSize, snapshot.indexSize)
+            }) { result in
                 switch result {
-                case .success(let snapshot):
-                    let token = context.jobs.keep(snapshot, now: monotonicNanos())
+                case .success(let (token, blockSize, indexSize)):
                     AdminReplies.json(ex, context, nil, start: start, ret: 1,
-                                      extra: ",\"snapshot\":\"\(token)\",\"block_size\":\(snapshot.blockSize),\"index_size\":\(snapshot.indexSize)")
+                                      extra: ",\"snapshot\":\"\(token)\",\"block_size\":\(blockSize),\"index_size\":\(indexSize)")
                 case .failure(let e):
                     AdminReplies.json(ex, context, nil, start: start, ret: AdminReplies.ret(of: e))
                 }
@@ -89,8 +93,11 @@ struct AdminVolumeExport: Sendable {
             guard let token = params?.first("snapshot").flatMap({ UInt64($0) }) else {
                 return AdminReplies.json(ex, context, nil, start: start, ret: Ret.paramError.rawValue)
             }
-            let ret = context.jobs.release(token) ? 1 : Ret.paramError.rawValue
-            AdminReplies.json(ex, context, nil, start: start, ret: ret)
+            // Released from the pool thread, for the same close(2) reason as above.
+            ex.loop.runBlocking({ context.jobs.release(token) }) { released in
+                let ret = (try? released.get()) == true ? 1 : Ret.paramError.rawValue
+                AdminReplies.json(ex, context, nil, start: start, ret: ret)
+            }
         }
     }
 }

@@ -77,18 +77,22 @@ extension AdminHandlers {
     }
 
     /// Opens and registers `block`/`index` as volume `id`, tells coordination, records the
-    /// outcome of the load. Blocking: a worker thread only.
-    static func register(_ context: StoreContext, id: VolumeID, block: String, index: String) {
+    /// outcome of the load. False if the volume could not be registered. Blocking: a worker
+    /// thread only.
+    @discardableResult
+    static func register(_ context: StoreContext, id: VolumeID, block: String, index: String) -> Bool {
         do {
             try context.volumes.bulkVolume(id: id, blockPath: block, indexPath: index)
         } catch {
             logger.error("bulk_volume \(id) from \(block), \(index) failed: \(error)")
-            return context.jobs.finishLoad(id: id, error: "\(error)")
+            context.jobs.finishLoad(id: id, error: "\(error)")
+            return false
         }
         let report = context.volumes.volume(id)?.recoveryReport
         logger.info("bulk_volume \(id): opened \(block), \(report?.damagedCount ?? 0) damaged regions")
         let error = tellCoordination(context, id: id, block: block, index: index)
         context.jobs.finishLoad(id: id, error: error.map { "registered locally; coordination failed: \($0)" })
+        return true
     }
 
     /// Calls `volumeDidChange` and waits for its answer (worker threads only).

@@ -133,7 +133,10 @@ final class VolumePuller: @unchecked Sendable {
                 try fs.rename(paths.block, to: block)
                 try fs.syncDirectory(directoryOf(block))
                 Self.logger.info("pulled volume \(id) from \(from) into \(block)")
-                AdminHandlers.register(context, id: id, block: block, index: index)
+                // Refused (say, the vid was added meanwhile): the copy is nobody's, remove it.
+                if !AdminHandlers.register(context, id: id, block: block, index: index) {
+                    Self.removeFiles((block, index))
+                }
             } catch {
                 files.block.close()
                 files.index.close()

@@ -106,7 +106,8 @@ final class AdminTestStore: @unchecked Sendable {
                 client.close()
             }
         }
-        return try done.wait().get()
+        guard let result = done.wait(milliseconds: 30_000) else { throw AdminTestError() }
+        return try result.get()
     }
 
     func post(_ path: String, _ form: FormFields) throws -> HTTPClientResponse {
