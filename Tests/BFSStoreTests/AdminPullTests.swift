@@ -2,6 +2,7 @@ import BFSCore
 import BFSHTTP
 import BFSStorage
 import Foundation
+import Synchronization
 import Testing
 @testable import BFSStore
 
@@ -48,6 +49,52 @@ import Testing
         #expect(source.context.jobs.snapshotCount == 0)
         // A second pull of the same vid is refused up front.
         #expect(try target.postJSON("/bulk_volume", ["vid": "7", "from": from])["ret"] as? Int == 8000)
+    }
+
+    /// Writes and deletes go on at the peer during the pull: the copy holds everything written
+    /// before it started, opens without damage, and whatever else it holds matches the peer.
+    @Test func pullFromAVolumeBeingWritten() throws {
+        let source = try AdminTestStore("pull-live-src")
+        defer { source.stop() }
+        let target = try AdminTestStore("pull-live-dst")
+        defer { target.stop() }
+        try source.addVolume(4)
+        let volume = try #require(source.volumes.volume(4))
+        for key in Int64(1)...20 { try volume.appendAndWait(key: key, cookie: 1, data: adminPayload(seed: UInt64(key), size: 600_000)) }
+        let stop = Mutex(false)
+        let acknowledged = Atomic<Int64>(999)
+        let writer = Thread {
+            var key: Int64 = 1000
+            while !stop.withLock({ $0 }) {
+                if (try? volume.appendAndWait(key: key, cookie: 1, data: adminPayload(seed: UInt64(key), size: 5000))) != nil {
+                    acknowledged.store(key, ordering: .sequentiallyConsistent)
+                }
+                if key % 4 == 0 { try? volume.deleteAndWait(key: key - 1) }
+                key += 1
+            }
+        }
+        writer.start()
+        while acknowledged.load(ordering: .sequentiallyConsistent) < 1005 { usleep(1000) }
+        let before = acknowledged.load(ordering: .sequentiallyConsistent)
+        #expect(try target.postJSON("/bulk_volume", ["vid": "4", "from": "127.0.0.1:\(source.adminPort)"])["ret"] as? Int == 1)
+        let job = try target.waitForJob("loads", id: 4)
+        stop.withLock { $0 = true }
+        #expect(job["state"] as? String == "done")
+        let copy = try #require(target.volumes.volume(4))
+        #expect(copy.recoveryReport.damagedCount == 0)
+        for key in Int64(1)...20 {
+            #expect(try copy.read(key: key, cookie: 1) == adminPayload(seed: UInt64(key), size: 600_000))
+        }
+        var extra = 0
+        for key in Int64(1000)..<Int64(1000 + copy.info.needleCount) {
+            let data = try? copy.read(key: key, cookie: 1)
+            // Acknowledged before the pull began and never deleted: must be in the copy.
+            if key <= before && key % 4 != 3 { #expect(data != nil, "key \(key)") }
+            guard let data else { continue }
+            #expect(data == adminPayload(seed: UInt64(key), size: 5000))
+            if key > before { extra += 1 }
+        }
+        print("pulled \(extra) needles written during the pull, \(before - 999) before it")
     }
 
     @Test func pullOfAVolumeThePeerLacksFails() throws {
