@@ -3,6 +3,7 @@ import BFSHTTP
 import BFSLoop
 import BFSStorage
 import Foundation
+import Glibc
 import Logging
 
 /// Pulls a copy of volume `id` from a peer store's admin listener (`/bulk_volume?from=`), then
@@ -13,7 +14,8 @@ import Logging
 /// (one range in flight: the HTTP client runs on the loop, each range is written with `pwrite`
 /// in the libuv pool before the next is asked for, so memory stays at one range and a slow disk
 /// slows the transfer); release the snapshot; then on a thread of its own fsync both files,
-/// rename them to `<vid>_<i>`/`<vid>_<i>.idx`, fsync the directory, and register them
+/// move them to `<vid>_<i>`/`<vid>_<i>.idx` without replacing anything, fsync the directory,
+/// and register them
 /// (`StoreVolumes.bulkVolume`, whose recovery rescans the block past the last index record).
 ///
 /// Crash windows: before the renames the `.pull` files are orphans nobody lists (removed by
@@ -122,15 +124,22 @@ final class VolumePuller: @unchecked Sendable {
         self.files = nil
         let (context, id, paths, from) = (context, id, paths, "\(host):\(port)")
         AdminHandlers.detach("pull-\(id)") {
-            do {
+            let block = String(paths.block.dropLast(".pull".count)), index = String(paths.index.dropLast(".pull".count))
+            let synced = Result { () throws(StorageError) in
                 try files.block.sync()
                 try files.index.sync()
-                files.block.close()
-                files.index.close()
+            }
+            // Closed exactly once: a second close could hit a descriptor number reused meanwhile.
+            files.block.close()
+            files.index.close()
+            var movedIndex = false, movedBlock = false
+            do {
+                try synced.get()
                 let fs = PosixFileSystem()
-                let block = String(paths.block.dropLast(".pull".count)), index = String(paths.index.dropLast(".pull".count))
-                try fs.rename(paths.index, to: index)
-                try fs.rename(paths.block, to: block)
+                try Self.moveNoReplace(paths.index, to: index)
+                movedIndex = true
+                try Self.moveNoReplace(paths.block, to: block)
+                movedBlock = true
                 try fs.syncDirectory(directoryOf(block))
                 Self.logger.info("pulled volume \(id) from \(from) into \(block)")
                 // Refused (say, the vid was added meanwhile): the copy is nobody's, remove it.
@@ -138,9 +147,10 @@ final class VolumePuller: @unchecked Sendable {
                     Self.removeFiles((block, index))
                 }
             } catch {
-                files.block.close()
-                files.index.close()
                 Self.removeFiles(paths)
+                // Only names this pull created: another volume may own them otherwise.
+                if movedIndex { try? PosixFileSystem().remove(index) }
+                if movedBlock { try? PosixFileSystem().remove(block) }
                 Self.logger.error("pull of volume \(id) from \(from) failed: \(error)")
                 context.jobs.finishLoad(id: id, error: "\(error)")
             }
@@ -193,6 +203,13 @@ final class VolumePuller: @unchecked Sendable {
             }
             i += 1
         }
+    }
+
+    /// Renames without replacing: `link(2)` fails if `to` exists (an `add_volume` of the same vid
+    /// may have taken the name meanwhile, and a plain rename would clobber that volume's file).
+    static func moveNoReplace(_ from: String, to: String) throws(StorageError) {
+        guard link(from, to) == 0 else { throw .io(operation: "link \(from) \(to)", errno: errno) }
+        try PosixFileSystem().remove(from)
     }
 
     static func removeFiles(_ paths: (block: String, index: String)) {
