@@ -111,6 +111,21 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 
+    @Test func pullFromAnUnreachablePeerFails() throws {
+        let target = try AdminTestStore("pull-dead")
+        defer { target.stop() }
+        // Port 1 on loopback: nothing listens there, the connect is refused at once.
+        #expect(try target.postJSON("/bulk_volume", ["vid": "5", "from": "127.0.0.1:1"])["ret"] as? Int == 1)
+        let job = try target.waitForJob("loads", id: 5)
+        #expect(job["state"] as? String == "failed")
+        let error = adminText(job["error"])
+        #expect(error.contains("connect"))
+        #expect(target.volumes.volume(5) == nil)
+        // A failed load does not block a retry.
+        #expect(try target.postJSON("/bulk_volume", ["vid": "5", "from": "127.0.0.1:1"])["ret"] as? Int == 1)
+        _ = try target.waitForJob("loads", id: 5)
+    }
+
     /// The snapshot keeps serving the generation it pinned, even after the volume is compacted.
     @Test func snapshotSurvivesCompaction() throws {
         let store = try AdminTestStore("snapshot")
