@@ -41,7 +41,10 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore",
+                                              .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
+            "BFSUp",
             "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -51,7 +54,10 @@ let package = Package(
         .testTarget(name: "BFSLoopTests", dependencies: ["BFSLoop"]),
         .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop"]),
         .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage"]),
-        .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination"]),
+        .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination"]),
+        // Test-only helpers shared by test targets (a real ZooKeeper server for tests).
+        .target(name: "BFSTestSupport", path: "Tests/Support"),
     ]
 )

@@ -30,6 +30,7 @@ public final class EmbeddedCoordination: Coordination {
     /// This client's current session id (changes after `expire()`).
     public var sessionID: Int64 { state.withLock { $0.session } }
 
+    /// Creates a node (see `Coordination.create`).
     public func create(_ path: String, data: [UInt8], mode: CreateMode, completion: @escaping CoordinationCompletion<String>) {
         run(completion) { tree, root, session throws(CoordinationError) in
             let full = try root.full(path, sequential: mode.contains(.sequential))
@@ -41,6 +42,7 @@ public final class EmbeddedCoordination: Coordination {
         }
     }
 
+    /// Reads a node, optionally arming a data watch (see `Coordination.get`).
     public func get(_ path: String, watch: WatchHandler?, completion: @escaping CoordinationCompletion<NodeData>) {
         run(completion) { tree, root, session throws(CoordinationError) in
             let full = try root.full(path)
@@ -49,6 +51,7 @@ public final class EmbeddedCoordination: Coordination {
         }
     }
 
+    /// Writes a node's data with a version check (see `Coordination.set`).
     public func set(_ path: String, data: [UInt8], version: Int32, completion: @escaping CoordinationCompletion<NodeStat>) {
         run(completion) { tree, root, _ throws(CoordinationError) in
             let full = try root.full(path)
@@ -58,6 +61,7 @@ public final class EmbeddedCoordination: Coordination {
         }
     }
 
+    /// Deletes a childless node with a version check (see `Coordination.delete`).
     public func delete(_ path: String, version: Int32, completion: @escaping CoordinationCompletion<Void>) {
         run(completion) { tree, root, _ throws(CoordinationError) in
             let full = try root.full(path)
@@ -66,6 +70,7 @@ public final class EmbeddedCoordination: Coordination {
         }
     }
 
+    /// Answers a node's stat or nil, optionally arming a watch (see `Coordination.exists`).
     public func exists(_ path: String, watch: WatchHandler?, completion: @escaping CoordinationCompletion<NodeStat?>) {
         run(completion) { tree, root, session throws(CoordinationError) in
             let full = try root.full(path)
@@ -74,6 +79,7 @@ public final class EmbeddedCoordination: Coordination {
         }
     }
 
+    /// Lists child names, optionally arming a child watch (see `Coordination.children`).
     public func children(_ path: String, watch: WatchHandler?, completion: @escaping CoordinationCompletion<[String]>) {
         run(completion) { tree, root, session throws(CoordinationError) in
             let full = try root.full(path)
@@ -82,6 +88,7 @@ public final class EmbeddedCoordination: Coordination {
         }
     }
 
+    /// Creates the node and its missing ancestors (see `Coordination.ensurePath`).
     public func ensurePath(_ path: String, completion: @escaping CoordinationCompletion<Void>) {
         run(completion) { tree, root, session throws(CoordinationError) in
             let full = try root.full(path)
@@ -93,6 +100,7 @@ public final class EmbeddedCoordination: Coordination {
         }
     }
 
+    /// Registers a session listener; it gets `.connected` at once if the session is up.
     public func addSessionListener(_ listener: @escaping SessionListener) {
         let closed = state.withLock { state in
             if !state.closed { state.listeners.append(listener) }
@@ -101,6 +109,7 @@ public final class EmbeddedCoordination: Coordination {
         if !closed { executor { listener(.connected) } }
     }
 
+    /// Ends the session; `completion` runs through the executor once it is closed.
     public func close(completion: (@Sendable () -> Void)?) {
         let session = state.withLock { state -> Int64? in
             defer { state.closed = true }

@@ -16,6 +16,13 @@ import Synchronization
 /// - an expired session gives `.expired`: pending watches fire `.sessionExpired` (they are not
 ///   re-armed: changes may have been missed, so owners read again), a new handle is opened, the
 ///   ephemerals this client created are re-created, then `.recovered(renamed:failed:)`.
+///
+/// Expiry is the server's decision: a client cut off longer than its session timeout learns of
+/// it when it reaches a server again. A standalone server restarted from its data directory
+/// restores its sessions with fresh timers, so after such a restart clients see `.disconnected`
+/// then `.connected` with their ephemerals intact (tested with 7 s down and a 4 s timeout).
+///
+/// Call `close()` when done: each C handle keeps its client alive until it is closed.
 public final class ZooKeeperCoordination: Coordination {
     let hosts: String
     let root: CoordinationRoot
@@ -78,6 +85,7 @@ public final class ZooKeeperCoordination: Coordination {
         state.withLock { state in state.handle.flatMap { zoo_client_id($0)?.pointee.client_id } ?? 0 }
     }
 
+    /// Creates a node (see `Coordination.create`).
     public func create(_ path: String, data: [UInt8], mode: CreateMode, completion: @escaping CoordinationCompletion<String>) {
         submit(path, sequential: mode.contains(.sequential), completion) { state, zh, full in
             let reply = ZooKeeperReply<String?> { rc, created in
@@ -96,6 +104,7 @@ public final class ZooKeeperCoordination: Coordination {
         }
     }
 
+    /// Reads a node, optionally arming a data watch (see `Coordination.get`).
     public func get(_ path: String, watch: WatchHandler?, completion: @escaping CoordinationCompletion<NodeData>) {
         submit(path, completion) { state, zh, full in
             let id = state.arm(watch, path: path, full: full, child: false)
@@ -115,6 +124,7 @@ public final class ZooKeeperCoordination: Coordination {
         }
     }
 
+    /// Writes a node's data with a version check (see `Coordination.set`).
     public func set(_ path: String, data: [UInt8], version: Int32, completion: @escaping CoordinationCompletion<NodeStat>) {
         submit(path, completion) { state, zh, full in
             let reply = ZooKeeperReply<NodeStat?> { rc, stat in
@@ -131,6 +141,7 @@ public final class ZooKeeperCoordination: Coordination {
         }
     }
 
+    /// Deletes a childless node with a version check (see `Coordination.delete`).
     public func delete(_ path: String, version: Int32, completion: @escaping CoordinationCompletion<Void>) {
         submit(path, completion) { state, zh, full in
             let reply = ZooKeeperReply<Void> { rc, _ in
@@ -145,6 +156,7 @@ public final class ZooKeeperCoordination: Coordination {
         }
     }
 
+    /// Answers a node's stat or nil, optionally arming a watch (see `Coordination.exists`).
     public func exists(_ path: String, watch: WatchHandler?, completion: @escaping CoordinationCompletion<NodeStat?>) {
         submit(path, completion) { state, zh, full in
             let id = state.arm(watch, path: path, full: full, child: false)
@@ -165,6 +177,7 @@ public final class ZooKeeperCoordination: Coordination {
         }
     }
 
+    /// Lists child names, optionally arming a child watch (see `Coordination.children`).
     public func children(_ path: String, watch: WatchHandler?, completion: @escaping CoordinationCompletion<[String]>) {
         submit(path, completion) { state, zh, full in
             let id = state.arm(watch, path: path, full: full, child: true)
@@ -183,6 +196,7 @@ public final class ZooKeeperCoordination: Coordination {
         }
     }
 
+    /// Creates the node and its missing ancestors (see `Coordination.ensurePath`).
     public func ensurePath(_ path: String, completion: @escaping CoordinationCompletion<Void>) {
         let full: String
         do { full = try root.full(path) } catch { return executor { completion(.failure(error)) } }

@@ -60,7 +60,7 @@ extension ZooKeeperCoordination {
             }
             guard let (listeners, toRecreate) = action else { return }
             if let toRecreate {
-                recreate(toRecreate.ordered[...], all: toRecreate, recovery: EphemeralRecovery(), generation: generation)
+                recreate(toRecreate.ordered[...], recovery: EphemeralRecovery(), generation: generation)
             } else {
                 notify(listeners, .connected)
             }
@@ -88,8 +88,9 @@ extension ZooKeeperCoordination {
             state.context = nil
             state.connected = false
             let pending = takeAllWatches(&state)
-            // Ephemerals not yet re-created after an earlier expiry stay in the plan.
-            var plan = state.recovering ? state.pendingRecovery : EphemeralRegistry()
+            // The plan is only cleared when a recovery finished in its own session, so the
+            // ephemerals of an interrupted recovery are re-created by this one.
+            var plan = state.pendingRecovery
             plan.merge(state.ephemerals)
             state.pendingRecovery = plan
             state.ephemerals = EphemeralRegistry()
@@ -111,15 +112,12 @@ extension ZooKeeperCoordination {
     }
 
     /// Re-creates remembered ephemerals one by one in the new session, then reports.
-    private func recreate(_ queue: ArraySlice<(path: String, record: EphemeralRegistry.Record)>, all: EphemeralRegistry,
+    private func recreate(_ queue: ArraySlice<(path: String, record: EphemeralRegistry.Record)>,
                           recovery: EphemeralRecovery, generation: UInt64) {
         guard let (old, record) = queue.first else {
             let listeners = state.withLock { state -> [SessionListener]? in
-                guard state.generation == generation, !state.closed else {
-                    // Expired again meanwhile: the next recovery re-creates the whole set.
-                    state.pendingRecovery.merge(all)
-                    return nil
-                }
+                // Expired again meanwhile: the plan is still pending, the next recovery runs it.
+                guard state.generation == generation, !state.closed else { return nil }
                 state.ephemerals.merge(recovery.registry)
                 state.pendingRecovery = EphemeralRegistry()
                 return state.listeners
@@ -130,7 +128,7 @@ extension ZooKeeperCoordination {
         let next: @Sendable (String?) -> Void = { created in
             var recovery = recovery
             recovery.note(old: old, record: record, newPath: created.map(self.root.relative))
-            self.recreate(queue.dropFirst(), all: all, recovery: recovery, generation: generation)
+            self.recreate(queue.dropFirst(), recovery: recovery, generation: generation)
         }
         guard let full = try? root.full(record.requestedPath, sequential: record.mode.contains(.sequential)) else { return next(nil) }
         let fail: CoordinationCompletion<String> = { _ in next(nil) }
@@ -145,6 +143,7 @@ extension ZooKeeperCoordination {
         }
     }
 
+    /// Registers a session listener; it gets `.connected` at once if the session is up.
     public func addSessionListener(_ listener: @escaping SessionListener) {
         let connected = state.withLock { state in
             if !state.closed { state.listeners.append(listener) }
@@ -153,6 +152,7 @@ extension ZooKeeperCoordination {
         if connected { executor { listener(.connected) } }
     }
 
+    /// Ends the session; `completion` runs through the executor once it is closed.
     public func close(completion: (@Sendable () -> Void)?) {
         let (handle, context) = state.withLock { state -> (ClosingHandle?, Unmanaged<ZooKeeperHandleContext>?) in
             guard !state.closed else { return (nil, nil) }

@@ -73,27 +73,31 @@ public final class HTTPClient: @unchecked Sendable {
     /// during the call only), then `completion` exactly once with the head or the error.
     ///
     /// An error thrown by `onBody` (say, the proxy's downstream went away) aborts the exchange:
-    /// the connection is closed and `completion` gets that error.
+    /// the connection is closed and `completion` gets that error. The returned task cancels the
+    /// request or pauses its body.
+    @discardableResult
     public func execute(
         _ request: HTTPClientRequest,
         onHead: @escaping (HTTPClientResponseHead) -> Void = { _ in },
         onBody: @escaping (UnsafeRawBufferPointer) throws(HTTPClientError) -> Void,
         completion: @escaping (Result<HTTPClientResponseHead, HTTPClientError>) -> Void
-    ) {
+    ) -> HTTPClientTask {
         precondition(loop.inEventLoop, "HTTPClient used off its loop thread")
         let exchange = HTTPClientExchange(request: request, onHead: onHead, onBody: onBody,
                                           completion: completion)
         start(exchange)
+        return HTTPClientTask(exchange: exchange)
     }
 
     /// Sends `request` and gathers the whole response body (up to `maxBodySize` bytes).
+    @discardableResult
     public func execute(
         _ request: HTTPClientRequest, maxBodySize: Int = 16 * 1024 * 1024,
         completion: @escaping (Result<HTTPClientResponse, HTTPClientError>) -> Void
-    ) {
+    ) -> HTTPClientTask {
         final class Gathered { var body: [UInt8] = [] }
         let gathered = Gathered()
-        execute(request, onBody: { bytes throws(HTTPClientError) in
+        return execute(request, onBody: { bytes throws(HTTPClientError) in
             guard gathered.body.count + bytes.count <= maxBodySize else {
                 throw .responseBodyTooLarge(limit: maxBodySize)
             }
@@ -152,6 +156,8 @@ public final class HTTPClient: @unchecked Sendable {
                     connection.close()
                     return exchange.complete(.failure(.clientClosed))
                 }
+                // Cancelled while connecting: the fresh connection serves the next request.
+                guard exchange.isPending else { return connectionDidBecomeIdle(connection) }
                 connection.send(exchange, head: head)
             }
         }
@@ -187,6 +193,5 @@ public final class HTTPClient: @unchecked Sendable {
     func connectionDidClose(_ connection: HTTPClientConnection) {
         open.removeValue(forKey: ObjectIdentifier(connection))
         idle[connection.key]?.removeAll { $0 === connection }
-        connection.fail(.connectionClosed)
     }
 }

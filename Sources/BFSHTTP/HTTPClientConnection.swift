@@ -10,6 +10,10 @@ final class HTTPClientExchange {
     var timer: LoopTimer?
     /// Whether this exchange was already re-sent once after a stale keep-alive connection.
     var retried = false
+    /// The connection carrying the exchange, once it has one.
+    weak var connection: HTTPClientConnection?
+    /// Whether the caller paused reading the response (see ``HTTPClientTask``).
+    var isPaused = false
 
     init(request: HTTPClientRequest, onHead: @escaping (HTTPClientResponseHead) -> Void,
          onBody: @escaping (UnsafeRawBufferPointer) throws(HTTPClientError) -> Void,
@@ -28,6 +32,7 @@ final class HTTPClientExchange {
     func complete(_ result: Result<HTTPClientResponseHead, HTTPClientError>) {
         timer?.close()
         timer = nil
+        connection = nil
         guard let completion else { return }
         self.completion = nil
         completion(result)
@@ -41,12 +46,17 @@ final class HTTPClientExchange {
 final class HTTPClientConnection {
     let key: String
     let tcp: TCPConnection
-    private unowned let client: HTTPClient
+    /// Weak: a client dropped without `close()` must not be reached from a late close callback.
+    private weak var client: HTTPClient?
+    private let configuration: HTTPClient.Configuration
     private(set) var exchange: HTTPClientExchange?
     private var parser: HTTPClientResponseParser
     /// Whether the connection already completed an exchange (so it may be stale).
     private(set) var wasReused = false
     private var receivedBytes = false
+    /// Request writes not yet handed to the kernel; a connection is pooled only at zero, or
+    /// the rest of an early-answered request body would run into the next request.
+    private var pendingWrites = 0
     /// The loop time (ms) the connection went idle.
     var idleSince: UInt64 = 0
 
@@ -54,9 +64,13 @@ final class HTTPClientConnection {
         self.key = key
         self.tcp = tcp
         self.client = client
-        parser = HTTPClientResponseParser(maxHeadSize: client.configuration.maxResponseHeadSize,
+        configuration = client.configuration
+        parser = HTTPClientResponseParser(maxHeadSize: configuration.maxResponseHeadSize,
                                           isHeadRequest: false)
-        tcp.onClose = { [self] in client.connectionDidClose(self) }
+        tcp.onClose = { [self] in
+            self.client?.connectionDidClose(self)
+            fail(.connectionClosed)
+        }
     }
 
     /// Starts reading; throws if the socket is already unusable.
@@ -67,18 +81,23 @@ final class HTTPClientConnection {
     /// Sends `exchange`'s request and arms its timeout.
     func send(_ exchange: HTTPClientExchange, head: [UInt8]) {
         self.exchange = exchange
-        parser = HTTPClientResponseParser(maxHeadSize: client.configuration.maxResponseHeadSize,
+        exchange.connection = self
+        if exchange.isPaused { tcp.stopReading() }
+        parser = HTTPClientResponseParser(maxHeadSize: configuration.maxResponseHeadSize,
                                           isHeadRequest: exchange.request.method == "HEAD")
         receivedBytes = false
-        exchange.timer = tcp.loop.scheduleTimer(after: client.configuration.requestTimeout) {
+        exchange.timer = tcp.loop.scheduleTimer(after: configuration.requestTimeout) {
             [weak self, weak exchange] in
             guard let self, let exchange, self.exchange === exchange else { return }
             self.fail(.requestTimeout)
         }
         let onWritten: (UVError?) -> Void = { [weak self, weak exchange] error in
-            guard let self, let error, let exchange, self.exchange === exchange else { return }
-            self.lost(.transport(error))
+            guard let self else { return }
+            pendingWrites -= 1
+            guard let error, let exchange, self.exchange === exchange else { return }
+            lost(.transport(error))
         }
+        pendingWrites += 1 + exchange.request.body.count { !$0.isEmpty }
         tcp.write(head, completion: onWritten)
         for chunk in exchange.request.body where !chunk.isEmpty {
             chunk.withUnsafeBytes { tcp.write($0, completion: onWritten) }
@@ -128,11 +147,15 @@ final class HTTPClientConnection {
     private func finish(_ exchange: HTTPClientExchange, leftover: Bool) {
         self.exchange = nil
         wasReused = true
+        // An idle connection must read, to notice the server closing it.
+        if exchange.isPaused { tcp.resumeReading() }
         let head = exchange.head!
         let requestSaidClose = exchange.request.headers.contains {
             $0.name.lowercased() == "connection" && $0.value.lowercased().contains("close")
         }
-        if !leftover && head.allowsKeepAlive && !requestSaidClose && !tcp.isClosed {
+        if !leftover && head.allowsKeepAlive && !requestSaidClose && pendingWrites == 0,
+           !tcp.isClosed, let client
+        {
             client.connectionDidBecomeIdle(self)
         } else {
             close()
@@ -150,7 +173,11 @@ final class HTTPClientConnection {
             exchange.timer = nil
             exchange.retried = true
             close()
-            client.retry(exchange)
+            if let client {
+                client.retry(exchange)
+            } else {
+                exchange.complete(.failure(.clientClosed))
+            }
             return
         }
         fail(error)

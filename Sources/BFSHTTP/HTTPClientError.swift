@@ -22,6 +22,8 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidRequest(String)
     /// The client was closed before the request completed.
     case clientClosed
+    /// The caller cancelled the request (``HTTPClientTask/cancel()``).
+    case cancelled
 
     /// A one-line message for logs.
     public var description: String {
@@ -36,6 +38,7 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .responseBodyTooLarge(let limit): return "response body larger than \(limit) bytes"
         case .invalidRequest(let why): return "invalid request: \(why)"
         case .clientClosed: return "client closed"
+        case .cancelled: return "request cancelled"
         }
     }
 }

@@ -221,8 +221,10 @@ struct HTTPClientResponseParser {
         for pair in head.headers where pair.name.lowercased() == "content-length" {
             for piece in pair.value.split(separator: ",", omittingEmptySubsequences: false) {
                 let text = MultipartHeaderValue.trimmed(Array(piece.utf8)[...])
-                guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                      let value = Int(text), length == nil || length == value
+                // 18 digits stay below Int.max, and no body is anywhere near that size.
+                guard !text.isEmpty, text.utf8.count <= 18,
+                      text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(text),
+                      length == nil || length == value
                 else { throw HTTPClientError.malformedResponse("content-length \(pair.value)") }
                 length = value
             }
@@ -244,7 +246,8 @@ struct HTTPClientResponseParser {
               (100...999).contains(code),
               statusLine.count == 12 || statusLine[statusLine.startIndex + 12] == 0x20
         else {
-            throw HTTPClientError.malformedResponse("status line \"\(String(decoding: lines.first ?? [], as: UTF8.self))\"")
+            let text = String(decoding: lines.first ?? [], as: UTF8.self)
+            throw HTTPClientError.malformedResponse("status line \"\(text)\"")
         }
         var headers: [FormFields.Pair] = []
         for line in lines.dropFirst() {
@@ -255,7 +258,8 @@ struct HTTPClientResponseParser {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
                   !line[..<colon].contains(where: { $0 == 0x20 || $0 == 0x09 })
             else {
-                throw HTTPClientError.malformedResponse("header line \"\(String(decoding: line, as: UTF8.self))\"")
+                let text = String(decoding: line, as: UTF8.self)
+                throw HTTPClientError.malformedResponse("header line \"\(text)\"")
             }
             headers.append(.init(name: String(decoding: line[..<colon], as: UTF8.self),
                                  value: MultipartHeaderValue.trimmed(line[(colon + 1)...])))

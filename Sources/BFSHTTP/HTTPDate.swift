@@ -49,7 +49,7 @@ public enum HTTPDate {
         // 1970-01-01 was a Thursday (index 4 in `dayNames`).
         let weekday = Int((days % 7 + 7 + 4) % 7)
         bytes.append(contentsOf: dayNames[weekday])
-        bytes.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")])
+        bytes.append(contentsOf: ", ".utf8)
         appendDigits(day, count: 2, to: &bytes)
         bytes.append(UInt8(ascii: " "))
         bytes.append(contentsOf: monthNames[month - 1])
@@ -61,7 +61,7 @@ public enum HTTPDate {
         appendDigits(secondOfDay / 60 % 60, count: 2, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
         appendDigits(secondOfDay % 60, count: 2, to: &bytes)
-        bytes.append(contentsOf: Array(" GMT".utf8))
+        bytes.append(contentsOf: " GMT".utf8)
     }
 
     /// The Unix time of an HTTP date in any of the three formats, or nil if it is malformed.

@@ -10,6 +10,4 @@ public enum HTTPError: Error, Equatable, Sendable {
     case alreadyResponded
     /// A file-range body failed (`errno` of `sendfile`/`pread`, or EIO for a short file).
     case fileRead(errno: Int32)
-    /// Binding or listening failed (libuv error name and message).
-    case listen(String)
 }

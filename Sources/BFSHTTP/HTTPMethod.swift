@@ -6,6 +6,7 @@ public struct HTTPMethod: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// Wraps a method token.
     public init(rawValue: String) { self.rawValue = rawValue }
 
+    /// The token, for logs.
     public var description: String { rawValue }
 
     /// GET

@@ -95,9 +95,6 @@ final class HTTPRequestParser {
         if e == HPE_OK || e == HPE_PAUSED { http_parser_pause(parser, 1) }
     }
 
-    /// Whether bytes of a request have arrived that did not yet complete its head.
-    var isInsideHead: Bool { headerBytes > 0 }
-
     // MARK: callbacks (one forwarding closure each; no captures)
 
     private static func install(_ s: UnsafeMutablePointer<http_parser_settings>) {
@@ -115,7 +112,7 @@ final class HTTPRequestParser {
         field.removeAll(keepingCapacity: true)
         value.removeAll(keepingCapacity: true)
         headers = HTTPHeaders()
-        headerBytes = 1  // the head has started, even before its first callback with bytes
+        headerBytes = 0
         inValue = false
         return 0
     }
@@ -161,7 +158,7 @@ final class HTTPRequestParser {
         // http-parser leaves content_length at ULLONG_MAX when the header is absent.
         let length: Int? = chunked ? nil : (p.content_length == UInt64.max ? 0 : Int(clamping: p.content_length))
         let head = HTTPRequestHead(
-            method: HTTPMethod(rawValue: String(cString: http_method_str(http_method(rawValue: p.method)))),
+            method: Self.method(p.method),
             uri: uri, path: path, query: query, headers: headers,
             versionMajor: Int(p.http_major), versionMinor: Int(p.http_minor),
             keepAlive: http_should_keep_alive(parser) != 0,
@@ -169,6 +166,18 @@ final class HTTPRequestParser {
         headerBytes = 0
         delegate?.parserDidReceiveHead(head)
         return 0
+    }
+
+    /// The common methods come from constants, sparing a string allocation per request.
+    private static func method(_ raw: UInt32) -> HTTPMethod {
+        switch http_method(rawValue: raw) {
+        case HTTP_GET: return .get
+        case HTTP_HEAD: return .head
+        case HTTP_POST: return .post
+        case HTTP_PUT: return .put
+        case HTTP_DELETE: return .delete
+        default: return HTTPMethod(rawValue: String(cString: http_method_str(http_method(rawValue: raw))))
+        }
     }
 
     fileprivate func didReceiveBody(_ at: UnsafePointer<CChar>?, _ len: Int) -> Int32 {

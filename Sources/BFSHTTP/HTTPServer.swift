@@ -31,6 +31,7 @@ public final class HTTPServer: Sendable {
         let loops = Array(group.loops.prefix(max(count, 1)))
         var port = configuration.port
         var started: [HTTPServerLoopContext] = []
+        if loops.count > 1 { try TCPListener.ensureNobodyListens(host: configuration.host, port: port) }
         do {
             for loop in loops {
                 let (config, router, askedPort, reuse) = (configuration, self.router, port, loops.count > 1)

@@ -28,6 +28,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var readBufferSize = 64 * 1024
     /// Queued response bytes above which a connection stops reading pipelined requests.
     public var writeHighWaterMark = 1024 * 1024
+    /// Open connections per loop; a connection beyond it is closed at once, so a flood of idle
+    /// or slow clients cannot exhaust file descriptors.
+    public var maxConnectionsPerLoop = 16_384
     /// The listen backlog.
     public var backlog: Int32 = 1024
 

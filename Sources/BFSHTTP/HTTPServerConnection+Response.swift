@@ -95,17 +95,7 @@ extension HTTPServerConnection {
     func setSendWaiting(_ waiting: Bool) {
         guard waiting != sendWaiting, phase != .closed else { return }
         sendWaiting = waiting
-        if waiting {
-            arm(configuration.sendTimeoutMilliseconds)
-        } else {
-            switch phase {
-            case .idle: arm(configuration.idleTimeoutMilliseconds)
-            case .head: arm(configuration.headerTimeoutMilliseconds)
-            case .body: arm(configuration.bodyTimeoutMilliseconds)
-            case .lingering: arm(configuration.lingerMilliseconds)
-            case .handling, .closed: break
-            }
-        }
+        rearm()
     }
 
     /// Answering before the request body ended: the rest cannot be skipped reliably, so the

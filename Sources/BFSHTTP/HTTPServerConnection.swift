@@ -55,7 +55,7 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
         } catch {
             tcp.close()
         }
-        arm(configuration.idleTimeoutMilliseconds)
+        rearm()
     }
 
     // MARK: input
@@ -75,8 +75,10 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
             // A complete request is being answered, or pipelined ones wait: answer them first;
             // finishing the last exchange closes the connection.
             if exchange?.requestEnded == true || (exchange == nil && !pending.isEmpty) { return }
+            // Nothing complete to answer. An earlier answer may still be queued, so hang up
+            // gracefully rather than cancel it.
             exchange?.failBody(.connectionClosed)
-            tcp.close()
+            lingerClose()
         case .error:
             tcp.close()
         }
@@ -96,7 +98,7 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
             }
             if phase == .idle {
                 phase = .head
-                arm(configuration.headerTimeoutMilliseconds)
+                rearm()
             }
             switch parser.feed(rest) {
             case .consumedAll:
@@ -153,7 +155,7 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
 
     func parserDidReceiveHead(_ head: HTTPRequestHead) {
         phase = .body
-        arm(configuration.bodyTimeoutMilliseconds)
+        rearm()
         if head.versionMajor != 1 { return reject(.httpVersionNotSupported) }
         if let n = head.contentLength, n > configuration.maxBodyBytes { return reject(.contentTooLarge) }
         let ex = HTTPServerExchange(head: head, connection: self)
@@ -176,7 +178,7 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
             ex.failBody(.bodyTooLarge(limit: configuration.maxBodyBytes))
             return reject(.contentTooLarge)
         }
-        arm(configuration.bodyTimeoutMilliseconds)
+        rearm()
         ex.didReceive(chunk)
         if !ex.wantsMoreBody { parser.pause() }
     }
@@ -184,7 +186,7 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
     func parserDidCompleteMessage() {
         guard let ex = exchange, phase == .body else { return }
         phase = .handling
-        timer?.stop()
+        rearm()
         ex.didEndRequest()
         finishExchangeIfDone()
     }
@@ -196,13 +198,14 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
         guard let ex = exchange, ex.responseEnded, ex.requestEnded || ex.closeAfter else { return }
         exchange = nil
         if ex.closeAfter || !ex.requestEnded {
+            ex.failBody(.connectionClosed)  // the unread rest of the body is discarded
             return lingerClose()
         }
         if peerClosed && pending.isEmpty {
             return lingerClose()
         }
         phase = .idle
-        arm(configuration.idleTimeoutMilliseconds)
+        rearm()
         if tcp.writeQueueSize > configuration.writeHighWaterMark { waitingForWritable = true }
         if !parsing { drainPending() }
     }
@@ -211,7 +214,11 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
     func reject(_ status: HTTPStatus) {
         guard phase != .lingering, phase != .closed else { return }
         if let ex = exchange {
-            ex.failBody(status == .requestTimeout ? .timeout : .bodyTooLarge(limit: configuration.maxBodyBytes))
+            switch status {
+            case .requestTimeout: ex.failBody(.timeout)
+            case .contentTooLarge: ex.failBody(.bodyTooLarge(limit: configuration.maxBodyBytes))
+            default: ex.failBody(.connectionClosed)
+            }
             exchange = nil
             if ex.responseStarted {
                 // Part of an answer may be out already; a second one would corrupt the stream.
@@ -236,7 +243,7 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
     private func lingerClose() {
         phase = .lingering
         pending = []
-        arm(configuration.lingerMilliseconds)
+        rearm()
         tcp.shutdown { [weak self] _ in
             guard let self else { return }
             self.shutdownDone = true
@@ -248,18 +255,29 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
         }
     }
 
-    /// Server stop: idle connections close now, busy ones after their current answer.
+    /// Server stop: idle connections close now; busy ones, including a request whose head is
+    /// still arriving, after their current answer (bounded by the timeouts and the drain timeout).
     func drain() {
         closeAfterResponse = true
         exchange?.closeAfter = true
-        if exchange == nil && (phase == .idle || phase == .head) && pending.isEmpty {
-            tcp.close()
-        }
+        guard exchange == nil, phase == .idle, pending.isEmpty else { return }
+        // An earlier answer may still be queued: only an empty queue may be dropped at once.
+        if tcp.writeQueueSize == 0 { tcp.close() } else { lingerClose() }
     }
 
-    /// Arms the phase timer.
-    func arm(_ milliseconds: UInt64) {
-        timer?.start(after: milliseconds)
+    /// (Re)starts the one timer for what the connection waits on now: the client reading an
+    /// answer (send timeout) or, per phase, the next request, the head, the body, the linger.
+    func rearm() {
+        guard let timer else { return }
+        let c = configuration
+        if sendWaiting { return timer.start(after: c.sendTimeoutMilliseconds) }
+        switch phase {
+        case .idle: timer.start(after: c.idleTimeoutMilliseconds)
+        case .head: timer.start(after: c.headerTimeoutMilliseconds)
+        case .body: timer.start(after: c.bodyTimeoutMilliseconds)
+        case .lingering: timer.start(after: c.lingerMilliseconds)
+        case .handling, .closed: timer.stop()  // the handler's time is its own business
+        }
     }
 
     private func didTimeOut() {

@@ -39,7 +39,7 @@ final class HTTPServerLoopContext: @unchecked Sendable {
     }
 
     private func didAccept(_ tcp: TCPConnection) {
-        guard !draining else { return tcp.close() }
+        guard !draining, connections.count < configuration.maxConnectionsPerLoop else { return tcp.close() }
         let connection = HTTPServerConnection(tcp: tcp, context: self)
         if !tcp.isClosed { connections[ObjectIdentifier(connection)] = connection }
     }

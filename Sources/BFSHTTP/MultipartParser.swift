@@ -10,16 +10,7 @@ import Darwin
 /// ``MultipartParserDelegate``. Part data is handed over as slices of the fed chunk, so the
 /// parser copies nothing but part headers and allocates nothing per byte.
 ///
-/// Body grammar, with `D` = CRLF `--` boundary:
-///
-/// | Piece | Handling |
-/// |---|---|
-/// | preamble | anything before the first `--boundary` at a line start; ignored |
-/// | `D` then `--` | close delimiter: body ends, the rest (epilogue) is ignored |
-/// | `D` then spaces/tabs then CRLF | a part begins; the padding counts toward the header limit |
-/// | `D` then anything else | `.malformedDelimiter` (strict: Go would take it for data) |
-/// | headers | lines ending CRLF, then an empty line; a bare CR or LF is an error |
-/// | content | every byte up to the next `D`; the CRLF before `--boundary` belongs to `D` |
+/// The grammar it reads is in ``MultipartFormat``.
 ///
 /// The body starts as if preceded by CRLF, so a first boundary on the first line matches `D`.
 /// Because a boundary never holds a CR (``MultipartBoundary``), a delimiter can only begin at a
@@ -74,7 +65,7 @@ public struct MultipartParser {
         try MultipartBoundary.validate(boundary)
         self.boundary = boundary
         self.limits = limits
-        delimiter = Array("\r\n--\(boundary)".utf8)
+        delimiter = MultipartFormat.delimiter(boundary)
         headerBlock.reserveCapacity(256)
     }
 

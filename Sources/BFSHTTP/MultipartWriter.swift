@@ -4,15 +4,7 @@
 /// so a body can be written with one `writev` of ``makeChunks()`` and no copy of the file
 /// data; ``makeBody()`` is the one-copy convenience for small bodies and tests.
 ///
-/// Output layout (what ``MultipartParser`` reads back):
-///
-/// | Piece | Bytes |
-/// |---|---|
-/// | each part | (CRLF unless first) `--B` CRLF, headers each ending CRLF, CRLF, content |
-/// | end | (CRLF unless no parts) `--B--` CRLF |
-///
-/// Quoted parameter values escape `\` and `"` with a backslash (as Go's writer) and write CR
-/// and LF as `%0D`/`%0A` (as browsers), so no value can break out of its header line.
+/// The bytes it writes are laid out in ``MultipartFormat``.
 public struct MultipartWriter {
     /// The boundary, without the leading `--`.
     public let boundary: String
@@ -79,13 +71,13 @@ public struct MultipartWriter {
 
     /// The closing delimiter, with the CRLF that ends the last part's content.
     private var closing: ArraySlice<UInt8> {
-        Array("\(partCount == 0 ? "" : "\r\n")--\(boundary)--\r\n".utf8)[...]
+        Array(MultipartFormat.closing(boundary, hasParts: partCount > 0).utf8)[...]
     }
 
     /// Appends the delimiter and header block that open a part.
     private mutating func appendHead(disposition: String, contentType: String?) {
-        var head = partCount == 0 ? "" : "\r\n"
-        head += "--\(boundary)\r\nContent-Disposition: \(disposition)\r\n"
+        var head = MultipartFormat.opening(boundary, isFirst: partCount == 0)
+        head += "Content-Disposition: \(disposition)\r\n"
         if let contentType {
             head += "Content-Type: \(Self.singleLine(contentType))\r\n"
         }

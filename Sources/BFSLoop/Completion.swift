@@ -11,6 +11,7 @@ package final class Completion<Value: Sendable>: @unchecked Sendable {
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var value: Value?
 
+    /// An unfulfilled completion.
     package init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(cond, nil)

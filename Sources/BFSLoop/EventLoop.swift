@@ -17,6 +17,7 @@ public final class EventLoop: @unchecked Sendable {
     private let inbox = Mutex(Inbox())
     private let runningThread = Atomic<UInt>(0)
     private let started = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
     private var thread: pthread_t = 0
     /// Open handle owners; holding them here keeps them alive while libuv holds their pointers.
     private var resources: [ObjectIdentifier: any LoopResource] = [:]
@@ -96,14 +97,17 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `work` on the loop thread soon (from any thread). Jobs run in submission order.
     ///
-    /// Jobs submitted after `shutdown()` began are dropped.
-    public func execute(_ work: @escaping @Sendable () -> Void) {
+    /// Jobs submitted after `shutdown()` began are dropped; the result says whether `work` was
+    /// accepted (an accepted job always runs).
+    @discardableResult
+    public func execute(_ work: @escaping @Sendable () -> Void) -> Bool {
         inbox.withLock { box in
-            guard !box.closed else { return }
+            guard !box.closed else { return false }
             box.jobs.append(work)
             // A non-empty queue means a send is already pending and its callback will see this
             // job too. The send stays under the lock so it can never race the handle's close.
             if box.jobs.count == 1 { uv_async_send(wakeup) }
+            return true
         }
     }
 
@@ -111,7 +115,9 @@ public final class EventLoop: @unchecked Sendable {
     public func submitAndWait<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> T {
         if inEventLoop { return try work() }
         let done = Completion<Result<T, any Error>>()
-        execute { done.fulfill(Result { try work() }) }
+        guard execute({ done.fulfill(Result { try work() }) }) else {
+            throw UVError(code: -ESHUTDOWN, operation: "EventLoop.submitAndWait after shutdown")
+        }
         return try done.wait().get()
     }
 
@@ -123,16 +129,18 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Stops the loop: closes every registered handle, lets close callbacks run, joins the thread.
     ///
-    /// Call from another thread; blocks until the loop thread has exited.
+    /// Call from another thread; blocks until the loop thread has exited. Later calls return at
+    /// once.
     public func shutdown() {
         precondition(!inEventLoop, "EventLoop.shutdown() called on its own thread")
-        guard started.load(ordering: .acquiring) else { return }
+        guard started.load(ordering: .acquiring), !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         execute { self.closeEverything() }
         pthread_join(thread, nil)
     }
 
     private func closeEverything() {
         inbox.withLock { $0.closed = true }
+        didWake()  // jobs accepted before the flag was set still run
         for resource in Array(resources.values) { resource.closeForShutdown() }
         uv_close(asHandle(wakeup), nil)
     }

@@ -65,6 +65,28 @@ public final class TCPListener: LoopResource {
         }
     }
 
+    /// Fails with `EADDRINUSE` if something already listens on `host:port`.
+    ///
+    /// SO_REUSEPORT lets any socket of the same user join a port, so a second server process
+    /// started by mistake on a taken port would silently share its traffic. Binding a probe
+    /// socket without SO_REUSEPORT first turns that into the usual error. (SO_REUSEADDR keeps
+    /// connections in TIME_WAIT from failing the probe.) Any thread.
+    public static func ensureNobodyListens(host: String, port: Int) throws(UVError) {
+        guard port != 0 else { return }
+        guard let address = SocketAddress(host: host, port: port) else {
+            throw UVError(code: -EINVAL, operation: "listen address \(host):\(port)")
+        }
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw UVError(code: -errno, operation: "socket") }
+        defer { Glibc.close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let length = socklen_t(address.family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+        if address.withSockaddr({ bind(fd, $0, length) }) != 0 {
+            throw UVError(code: -errno, operation: "bind \(host):\(port)")
+        }
+    }
+
     private func acceptOne() {
         let connection = TCPConnection(loop: loop, readBufferSize: readBufferSize)
         guard uv_accept(asStream(handle), connection.stream) == 0 else {

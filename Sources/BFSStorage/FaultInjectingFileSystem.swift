@@ -44,6 +44,11 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
         state.withLock { $0.failures[operation] = (nth, code) }
     }
 
+    /// Cancels every pending `failNext`.
+    public func clearFailures() {
+        state.withLock { $0.failures = [:] }
+    }
+
     /// How many times `operation` was called so far.
     public func calls(_ operation: Operation) -> Int {
         state.withLock { $0.calls[operation, default: 0] }

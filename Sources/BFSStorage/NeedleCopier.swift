@@ -26,16 +26,18 @@ struct NeedleCopier {
             Result { () throws(StorageError) -> Int in try source.read(into: b, at: at) }
         }.get()
         let max = maxDataSize
-        let valid: Bool = n == bytes.count && bytes.withUnsafeBytes { b in
+        // nil: damaged; false: flagged deleted on disk (the map came from a stale index hint).
+        let live: Bool? = n == bytes.count ? bytes.withUnsafeBytes { b in
             guard let h = try? NeedleFormat.parseHeader(b, at: 0, maxDataSize: max),
-                  h.key == key, !h.isDeleted, h.totalSize == b.count,
-                  (try? NeedleFormat.verifyBody(b, at: 0, header: h)) != nil else { return false }
-            return true
-        }
-        guard valid else {
+                  h.key == key, h.totalSize == b.count,
+                  (try? NeedleFormat.verifyBody(b, at: 0, header: h)) != nil else { return nil }
+            return !h.isDeleted
+        } : nil
+        guard let live else {
             damaged += 1
             return
         }
+        guard live else { return }
         moved[loc.offsetUnits] = NeedleLocation(offsetUnits: UInt32(end / 8), totalSize: loc.totalSize)
         buffer += bytes
         end += Int64(bytes.count)

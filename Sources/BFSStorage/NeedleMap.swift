@@ -18,7 +18,7 @@ public struct NeedleLocation: Equatable, Sendable {
 /// The in-memory needle map of one volume: key -> location (DESIGN.md §4.4).
 ///
 /// Memory: 16 bytes per slot, load kept between 0.68 (right after growing by 1.25x at 0.85) and
-/// 0.85, so a map that is not rehashing holds at most 16 / 0.68 ≈ 23.6 bytes per entry (plus one
+/// 0.85, so a map that is not rehashing holds at most 16 / 0.68 ≈ 23.5 bytes per entry (plus one
 /// page minimum and a few fixed bytes); `init(expectedCount:)` sizes for a load of 0.8
 /// (20 bytes per entry). A rehash starts with both tables mapped (≈ 42 bytes per entry); the
 /// drained part of the old table is returned to the kernel as the drain advances.
@@ -37,14 +37,16 @@ public struct NeedleLocation: Equatable, Sendable {
 /// before the next growth, which needs ≥ 0.21·C more inserts; so the "grow while still
 /// draining" path (finish the drain in one go) is reachable only with a smaller step (tests).
 ///
+/// Running out of address space for a table traps, as any Swift allocation failure does.
 /// Not thread-safe: the volume guards it with a `Mutex`. Sendable because it is the unique
 /// owner of its memory (non-copyable), so moving it between threads moves that ownership.
 /// The table never shrinks: a volume's needle count only grows until compaction builds a new map.
 public struct NeedleMap: ~Copyable, @unchecked Sendable {
     /// Growth threshold as a fraction: grow past 17/20 = 0.85 load.
     static let maxLoadNumerator = 17, maxLoadDenominator = 20
-    /// Growth factor 5/4: the smallest step that keeps post-growth load ≥ 0.68 (≤ 24 B/entry)
-    /// while costing on average 1/(1.25-1) = 4 migrations per insert when growing from empty.
+    /// Growth factor 5/4: post-growth load is 0.85 / 1.25 = 0.68, and 24 B/entry needs ≥ 2/3
+    /// (a factor ≤ 1.275). A smaller factor would cost more: on average 1/(g − 1) migrations
+    /// per insert when growing from empty, 4 here.
     static let growthNumerator = 5, growthDenominator = 4
     /// Old slots migrated per mutation while a rehash is in progress.
     static let defaultMigrationStep = 32
@@ -90,6 +92,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
         draining?.deallocate()
     }
 
+    /// Entry count beyond which a live table of `capacity` slots grows.
     static func threshold(forCapacity capacity: Int) -> Int {
         capacity * maxLoadNumerator / maxLoadDenominator
     }
@@ -123,7 +126,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
     /// Stores `loc` for `key`; returns the previous location, if any.
     @discardableResult
     public mutating func set(_ key: Int64, _ loc: NeedleLocation) -> NeedleLocation? {
-        migrate()
+        migrate(upTo: migrationStep)
         let previous = update(key) { _ in loc }
         if previous == nil {
             if key == NeedleMapTable.emptyKey {
@@ -142,7 +145,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
     /// location, or nil (and changes nothing) if the key is absent.
     @discardableResult
     public mutating func markDeleted(_ key: Int64) -> NeedleLocation? {
-        migrate()
+        migrate(upTo: migrationStep)
         let previous = update(key) { NeedleLocation(offsetUnits: 0, totalSize: $0.totalSize) }
         if let previous {
             account(removing: previous, adding: NeedleLocation(offsetUnits: 0, totalSize: previous.totalSize))
@@ -153,7 +156,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
     /// Removes `key` entirely; returns its location, or nil if absent.
     @discardableResult
     public mutating func remove(_ key: Int64) -> NeedleLocation? {
-        migrate()
+        migrate(upTo: migrationStep)
         var previous: NeedleLocation?
         if key == NeedleMapTable.emptyKey {
             previous = zeroKeyEntry
@@ -182,7 +185,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
 
     /// Migrates every remaining old slot now, e.g. after a bulk load, to release the old table.
     public mutating func finishRehash() {
-        while draining != nil { migrate(slots: Int.max) }
+        while draining != nil { migrate(upTo: Int.max) }
     }
 
     /// Replaces the location of an existing `key` with `transform(old)` wherever it lives;
@@ -232,12 +235,11 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
         live.insertAbsent(NeedleMapSlot(key: key, offsetUnits: loc.offsetUnits, totalSize: loc.totalSize))
     }
 
-    /// Moves up to `slots` old slots into the live table, returning drained pages to the kernel
+    /// Moves up to `budget` old slots into the live table, returning drained pages to the kernel
     /// as the cursor passes them, so memory falls during the drain and the final unmap of the
     /// old table is short whatever its size.
-    private mutating func migrate(slots: Int = 0) {
+    private mutating func migrate(upTo budget: Int) {
         guard var old = draining else { return }
-        let budget = slots == 0 ? migrationStep : slots
         let end = old.capacity - cursor <= budget ? old.capacity : cursor + budget
         while cursor < end && old.count > 0 {
             let slot = old.slots[cursor]

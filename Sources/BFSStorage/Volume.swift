@@ -60,6 +60,8 @@ public final class Volume: Sendable {
     /// The index hint writer; swapped by compaction, so the flusher reaches it through the lock.
     let index: Mutex<IndexWriter>
     let fileSystem: FileSystem
+    let syncCount = Atomic<Int>(0)
+    let syncedOperations = Atomic<Int>(0)
     let compactionProgress = Atomic<Int64>(0)
     let compactionTotal = Atomic<Int64>(0)
 
@@ -224,7 +226,8 @@ public final class Volume: Sendable {
     public var info: VolumeInfo {
         shared.withLock { s in
             VolumeInfo(id: id, needleCount: s.map.count, liveCount: s.map.liveCount, durableEnd: s.durableEnd,
-                       failed: s.failed, closed: s.closed, mapResidentBytes: s.map.residentBytes)
+                       failed: s.failed, closed: s.closed, mapResidentBytes: s.map.residentBytes,
+                       syncs: syncCount.load(ordering: .relaxed), syncedOperations: syncedOperations.load(ordering: .relaxed))
         }
     }
 
@@ -259,4 +262,8 @@ public struct VolumeInfo: Sendable, Equatable {
     public var closed: Bool
     /// Resident bytes of the needle map.
     public var mapResidentBytes: Int
+    /// Group commits (`fdatasync` calls) run by the flusher.
+    public var syncs: Int
+    /// Appends and deletes those syncs acknowledged (divide by `syncs` for the batch size).
+    public var syncedOperations: Int
 }

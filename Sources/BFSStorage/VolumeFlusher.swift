@@ -71,6 +71,8 @@ extension Volume {
         if failure == nil && settings.durableWrites {
             do {
                 try block.file.sync()
+                syncCount.add(1, ordering: .relaxed)
+                syncedOperations.add(jobs.count, ordering: .relaxed)
             } catch {
                 // A failed fdatasync leaves the page cache state unknowable: stop the volume.
                 failure = error

@@ -6,12 +6,6 @@ struct NotBuiltYet: Error, CustomStringConvertible {
     var description: String { "bfs \(command) is not built yet; see the open issues (`issues`)." }
 }
 
-struct StoreCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "store", abstract: "Hold volumes and serve needles.")
-    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/store.toml"
-    func run() throws { throw NotBuiltYet(command: "store") }
-}
-
 struct DirectoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "directory", abstract: "Placement and metadata.")
     @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/directory.toml"
@@ -34,12 +28,6 @@ struct OpsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ops", abstract: "Admin API and web UI.")
     @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/ops.toml"
     func run() throws { throw NotBuiltYet(command: "ops") }
-}
-
-struct UpCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "up", abstract: "Single-node all-in-one.")
-    @Option(help: "Data directory.") var data: String = "./bfs-data"
-    func run() throws { throw NotBuiltYet(command: "up") }
 }
 
 struct VolumeCommand: ParsableCommand {

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSCoordination
 import Testing
 
@@ -51,10 +52,36 @@ extension CoordinationBehaviourTests {
     }
 }
 
+extension CoordinationBehaviourTests {
+    @Test(arguments: Backend.allCases)
+    func secondExpiryRecreatesWhatTheFirstRecoveryMade(_ backend: Backend) async throws {
+        try await CoordinationFixture.with(backend) { fixture in
+            let client = try await fixture.client()
+            let observer = try await fixture.client()
+            let sessions = Recorder<SessionEvent>()
+            client.addSessionListener(sessions.record)
+            try await client.ensurePath("/pitchfork")
+            let first = try await client.create("/pitchfork/", mode: [.ephemeral, .sequential])
+            _ = try await client.create("/live", data: [1], mode: .ephemeral)
+
+            await fixture.expire(client)
+            try await sessions.wait { $0.filter(\.isRecovered).count == 1 }
+            await fixture.expire(client)
+            let events = try await sessions.wait { $0.filter(\.isRecovered).count == 2 }
+            let recovered = events.filter(\.isRecovered)
+            #expect(recovered == [.recovered(renamed: [first: "/pitchfork/0000000001"], failed: []),
+                                  .recovered(renamed: ["/pitchfork/0000000001": "/pitchfork/0000000002"], failed: [])])
+            #expect(events.filter { $0 == .expired }.count == 2)
+            #expect(try await observer.children("/pitchfork") == ["0000000002"])
+            #expect(try await observer.get("/live").data == [1])
+        }
+    }
+}
+
 /// A ZooKeeper server restart: the client reconnects within its session.
 @Suite struct ZooKeeperRestartTests {
     @Test func clientReconnectsAfterServerRestartKeepingSessionAndWatches() async throws {
-        let server = try ZooKeeperServer.start()
+        let server = try await ZooKeeperServer.start()
         defer { server.stop() }
         try await CoordinationFixture.with(.zooKeeper, server: server) { fixture in
             let client = try await fixture.client()
@@ -69,7 +96,7 @@ extension CoordinationBehaviourTests {
             server.stop()
             try await sessions.wait { $0.last == .disconnected }
             // Same port and data directory: the server restores the session, the client reattaches.
-            try server.launch()
+            try await server.launch()
             try await sessions.wait { $0.last == .connected && $0.count >= 3 }
             #expect(sessions.all == [.connected, .disconnected, .connected])
             let stat = try #require(try await client.exists("/live-store"))

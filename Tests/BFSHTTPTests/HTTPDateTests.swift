@@ -81,8 +81,8 @@ import Testing
     }
 
     @Test func randomRoundTrips() {
-        let seed = SeededGenerator.printedSeed("HTTPDate randomRoundTrips")
-        var random = SeededGenerator(seed: seed)
+        let seed = FormTestRandom.printedSeed("HTTPDate randomRoundTrips")
+        var random = FormTestRandom(seed: seed)
         for _ in 0..<5000 {
             let time = Int64.random(in: HTTPDate.minUnixTime...HTTPDate.maxUnixTime, using: &random)
             let text = HTTPDate.format(time)

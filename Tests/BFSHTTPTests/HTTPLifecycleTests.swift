@@ -35,7 +35,7 @@ private func openSocketInodes() -> Set<String> {
     return out
 }
 
-private func openFDCount() -> Int {
+func openFDCount() -> Int {
     guard let d = opendir("/proc/self/fd") else { return -1 }
     defer { closedir(d) }
     var n = 0
@@ -98,10 +98,14 @@ extension String {
 
     @Test func stopDrainsAnInFlightRequestBeforeClosing() throws {
         let started = Shared(false)
+        let release = Shared(false)
         let router = testRouter { r in
             r.add(.get, "/work") { ex in
                 started.with { $0 = true }
-                ex.loop.runBlocking({ usleep(300_000) }) { _ in ex.respond(body: .bytes(Array("done".utf8))) }
+                // Off-loop work that lasts until the test has seen the drain begin.
+                ex.loop.runBlocking({ while !release.get { usleep(1000) } }) { _ in
+                    ex.respond(body: .bytes(Array("done".utf8)))
+                }
             }
         }
         let group = try EventLoopGroup(loopCount: 1, name: "drain-test")
@@ -119,6 +123,10 @@ extension String {
             server.stop(timeoutMilliseconds: 5000)
             stopped.with { $0 = true }
         }
+        // The listener closes when the drain begins; the request is still in flight then.
+        #expect(waitUntil { (try? RawClient(port: port)) == nil })
+        #expect(!stopped.get)
+        release.with { $0 = true }
         let r = try client.readResponse()
         #expect(r.status == 200)
         #expect(r.text == "done")
@@ -140,5 +148,37 @@ extension String {
         #expect(waitUntil { server.connectionCount == 1 })
         server.stop(timeoutMilliseconds: 200)
         #expect(client.readsEOF())
+    }
+}
+
+@Suite struct HTTPPortTests {
+    @Test func secondServerOnATakenPortFailsDespiteReusePort() throws {
+        try withServer(loops: 2, router: testRouter()) { _, port in
+            let group = try EventLoopGroup(loopCount: 2, name: "second")
+            defer { group.shutdown() }
+            var config = HTTPServerConfiguration()
+            config.port = port
+            let second = HTTPServer(configuration: config, router: testRouter())
+            #expect(throws: UVError.self) { try second.start(on: group) }
+            // The first server still answers.
+            let client = try RawClient(port: port)
+            try client.send(get("/hello"))
+            #expect(try client.readResponse().text == "hello")
+        }
+    }
+
+    @Test func clientThatStopsReadingIsCutOffBySendTimeout() throws {
+        try withTempDir { dir in
+            let fd = open(dir + "/big", O_RDWR | O_CREAT, 0o644)
+            defer { close(fd) }
+            #expect(ftruncate(fd, 16 << 20) == 0)
+            try withServer(configure: { $0.sendTimeoutMilliseconds = 300 }, router: fileRouter(fd: fd)) { server, port in
+                let client = try RawClient(port: port, receiveBuffer: 16 * 1024)
+                try client.send(get("/file?off=0&len=\(16 << 20)"))
+                #expect(waitUntil { server.connectionCount == 1 })
+                // Never read: the server must give the slot back.
+                #expect(waitUntil { server.connectionCount == 0 })
+            }
+        }
     }
 }

@@ -78,6 +78,20 @@ import Testing
         }
     }
 
+    @Test func connectionsBeyondTheLimitAreClosedAtOnce() throws {
+        try withServer(configure: { $0.maxConnectionsPerLoop = 2 }, router: testRouter()) { server, port in
+            let a = try RawClient(port: port)
+            let b = try RawClient(port: port)
+            #expect(waitUntil { server.connectionCount == 2 })
+            let c = try RawClient(port: port)
+            #expect(c.readsEOF())
+            for client in [a, b] {
+                try client.send(get("/hello"))
+                #expect(try client.readResponse().text == "hello")
+            }
+        }
+    }
+
     @Test func idleKeepAliveConnectionIsClosed() throws {
         try withServer(configure: { $0.idleTimeoutMilliseconds = 200 }, router: testRouter()) { server, port in
             let client = try RawClient(port: port)

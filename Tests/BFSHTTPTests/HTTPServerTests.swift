@@ -93,6 +93,41 @@ import Testing
         }
     }
 
+    @Test func halfCloseDoesNotCancelAQueuedBigAnswer() throws {
+        let big = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        let router = testRouter { r in r.add(.get, "/big") { ex in ex.respond(body: .bytes(big)) } }
+        try withServer(router: router) { _, port in
+            let client = try RawClient(port: port, receiveBuffer: 16 * 1024)
+            try client.send(get("/big"))
+            client.shutdownWrite()
+            usleep(100_000)  // the server sees EOF while most of the answer is still queued
+            let r = try client.readResponse()
+            #expect(r.body == big)
+            #expect(client.readsEOF())
+        }
+    }
+
+    @Test func pipelinedFloodWithAFullWriteQueueStaysInOrder() throws {
+        let router = testRouter { r in
+            r.add(.get, "/mib") { ex in
+                let tag = UInt8(ex.head.query) ?? 0
+                ex.respond(body: .bytes([UInt8](repeating: tag, count: 1 << 20)))
+            }
+        }
+        // A small high-water mark makes the server stop reading pipelined requests while
+        // earlier answers are still queued, and resume as they drain.
+        try withServer(configure: { $0.writeHighWaterMark = 64 * 1024 }, router: router) { _, port in
+            let client = try RawClient(port: port, receiveBuffer: 32 * 1024)
+            try client.send((0..<24).map { get("/mib?\($0)") }.joined())
+            usleep(100_000)
+            for i in 0..<24 {
+                let r = try client.readResponse()
+                #expect(r.body.count == 1 << 20)
+                #expect(r.body.allSatisfy { $0 == UInt8(i) }, "answer \(i) out of order")
+            }
+        }
+    }
+
     @Test func streamedResponseUsesChunkedCoding() throws {
         let router = testRouter { r in
             r.add(.get, "/stream") { ex in

@@ -2,7 +2,7 @@ import Testing
 @testable import BFSHTTP
 
 /// Collects streamed file events; a class so the collector's escaping callback can fill it.
-final class FileSink {
+final class MultipartFileSink {
     var files: [(part: MultipartPart, data: [UInt8], ended: Bool)] = []
 
     func handle(_ event: MultipartFormCollector.FileEvent) {
@@ -16,11 +16,11 @@ final class FileSink {
 
 @Suite struct MultipartFormCollectorTests {
     @Test func fieldsAsStringsFilesStreamed() throws {
-        let sink = FileSink()
+        let sink = MultipartFileSink()
         var parser = try MultipartParser(boundary: MultipartFixture.boundary)
         var form = MultipartFormCollector { sink.handle($0) }
         let body = MultipartFixture.body
-        for chunk in chunked(body, at: [100, 101, 350]) { try parser.feed(chunk, to: &form) }
+        for chunk in cutBody(body, at: [100, 101, 350]) { try parser.feed(chunk, to: &form) }
         try parser.finish()
         #expect(form.isComplete)
         #expect(form.fields == ["vid": "1", "key": "42"])
@@ -38,7 +38,7 @@ final class FileSink {
             writer.addField(name: "cookies", value: "\(7 * index)")
             writer.addFile(name: "file", filename: "\(index).jpg", data: [UInt8(index)])
         }
-        let sink = FileSink()
+        let sink = MultipartFileSink()
         var parser = try MultipartParser(contentType: writer.contentType)
         var form = MultipartFormCollector { sink.handle($0) }
         for chunk in writer.makeChunks() { try parser.feed(chunk, to: &form) }
@@ -53,7 +53,7 @@ final class FileSink {
         var writer = MultipartWriter()
         writer.addField(name: "file", value: "sent as a plain field by an old client")
         writer.addField(name: "vid", value: "1")
-        let sink = FileSink()
+        let sink = MultipartFileSink()
         var parser = try MultipartParser(contentType: writer.contentType)
         var form = MultipartFormCollector(isFile: { $0.name == "file" }) { sink.handle($0) }
         try parser.feed(writer.makeBody(), to: &form)

@@ -15,7 +15,7 @@ import Testing
     func parse(_ body: [UInt8], _ limits: MultipartParser.Limits, split: Int? = nil) throws {
         var parser = try MultipartParser(boundary: "B", limits: limits)
         var recording = MultipartRecording()
-        for chunk in chunked(body, at: split.map { [$0] } ?? []) {
+        for chunk in cutBody(body, at: split.map { [$0] } ?? []) {
             try parser.feed(chunk, to: &recording)
         }
         try parser.finish()

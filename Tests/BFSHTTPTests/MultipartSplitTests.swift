@@ -2,7 +2,7 @@ import Testing
 @testable import BFSHTTP
 
 /// A small deterministic generator (SplitMix64) so a failing random case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
+struct FormTestRandom: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }
@@ -24,7 +24,7 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// Cuts `body` at the given sorted positions.
-func chunked(_ body: [UInt8], at cuts: [Int]) -> [ArraySlice<UInt8>] {
+func cutBody(_ body: [UInt8], at cuts: [Int]) -> [ArraySlice<UInt8>] {
     var chunks: [ArraySlice<UInt8>] = []
     var start = 0
     for cut in cuts + [body.count] {
@@ -39,7 +39,7 @@ func chunked(_ body: [UInt8], at cuts: [Int]) -> [ArraySlice<UInt8>] {
         let body = MultipartFixture.body
         let expected = MultipartFixture.expectedParts
         for cut in 0...body.count {
-            let recording = try MultipartFixture.parse(chunked(body, at: [cut]))
+            let recording = try MultipartFixture.parse(cutBody(body, at: [cut]))
             #expect(recording.contractViolation == nil, "cut at \(cut)")
             #expect(recording.parts == expected, "cut at \(cut)")
             #expect(recording.bodyEnded, "cut at \(cut)")
@@ -48,7 +48,7 @@ func chunked(_ body: [UInt8], at cuts: [Int]) -> [ArraySlice<UInt8>] {
 
     @Test func oneByteAtATime() throws {
         let body = MultipartFixture.body
-        let recording = try MultipartFixture.parse(chunked(body, at: Array(1..<body.count)))
+        let recording = try MultipartFixture.parse(cutBody(body, at: Array(1..<body.count)))
         #expect(recording.contractViolation == nil)
         #expect(recording.parts == MultipartFixture.expectedParts)
         #expect(recording.bodyEnded)
@@ -64,7 +64,7 @@ func chunked(_ body: [UInt8], at cuts: [Int]) -> [ArraySlice<UInt8>] {
             let window = max(0, start - 2)...min(body.count, start + delimiter.count + 4)
             for first in window {
                 for second in first...window.upperBound {
-                    let recording = try MultipartFixture.parse(chunked(body, at: [first, second]))
+                    let recording = try MultipartFixture.parse(cutBody(body, at: [first, second]))
                     #expect(recording.parts == MultipartFixture.expectedParts,
                             "cuts at \(first), \(second)")
                 }
@@ -73,14 +73,14 @@ func chunked(_ body: [UInt8], at cuts: [Int]) -> [ArraySlice<UInt8>] {
     }
 
     @Test func randomChunkings() throws {
-        let seed = SeededGenerator.printedSeed("randomChunkings")
-        var random = SeededGenerator(seed: seed)
+        let seed = FormTestRandom.printedSeed("randomChunkings")
+        var random = FormTestRandom(seed: seed)
         let body = MultipartFixture.body
         for round in 0..<300 {
             let cutCount = Int.random(in: 0...40, using: &random)
             let cuts = (0..<cutCount).map { _ in Int.random(in: 0...body.count, using: &random) }
                 .sorted()
-            let recording = try MultipartFixture.parse(chunked(body, at: cuts))
+            let recording = try MultipartFixture.parse(cutBody(body, at: cuts))
             #expect(recording.parts == MultipartFixture.expectedParts,
                     "seed \(seed) round \(round) cuts \(cuts)")
             #expect(recording.contractViolation == nil, "seed \(seed) round \(round)")
@@ -90,7 +90,7 @@ func chunked(_ body: [UInt8], at cuts: [Int]) -> [ArraySlice<UInt8>] {
     @Test func emptyChunksAreHarmless() throws {
         let body = MultipartFixture.body
         var chunks: [ArraySlice<UInt8>] = []
-        for piece in chunked(body, at: [10, 200, 201]) { chunks += [piece, []] }
+        for piece in cutBody(body, at: [10, 200, 201]) { chunks += [piece, []] }
         let recording = try MultipartFixture.parse(chunks)
         #expect(recording.parts == MultipartFixture.expectedParts)
     }

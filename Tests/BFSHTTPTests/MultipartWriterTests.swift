@@ -49,8 +49,8 @@ import Testing
     }
 
     @Test func roundTripRandomForms() throws {
-        let seed = SeededGenerator.printedSeed("roundTripRandomForms")
-        var random = SeededGenerator(seed: seed)
+        let seed = FormTestRandom.printedSeed("roundTripRandomForms")
+        var random = FormTestRandom(seed: seed)
         for round in 0..<40 {
             var writer = MultipartWriter()
             var expected: [(name: String, filename: String?, data: [UInt8])] = []
@@ -58,8 +58,10 @@ import Testing
                 let size = Int.random(in: 0...3000, using: &random)
                 var data = (0..<size).map { _ in UInt8.random(in: 0...255, using: &random) }
                 if Bool.random(using: &random) {
-                    // Plant a near-delimiter inside the content.
-                    let decoy = Array("\r\n--\(writer.boundary)".utf8).dropLast()
+                    // Plant a near-delimiter inside the content: the delimiter with its last
+                    // byte changed (random bytes could otherwise complete the real one).
+                    var decoy = Array("\r\n--\(writer.boundary)".utf8)
+                    decoy[decoy.count - 1] ^= 0x01
                     data.insert(contentsOf: decoy, at: Int.random(in: 0...data.count, using: &random))
                 }
                 if Bool.random(using: &random) {
@@ -78,7 +80,7 @@ import Testing
             try parser.finish()
             let body = writer.makeBody()
             let cuts = (0..<8).map { _ in Int.random(in: 0...body.count, using: &random) }.sorted()
-            let recut = try MultipartFixture.parse(chunked(body, at: cuts), boundary: writer.boundary)
+            let recut = try MultipartFixture.parse(cutBody(body, at: cuts), boundary: writer.boundary)
             #expect(recut == recording, "seed \(seed) round \(round)")
             #expect(recording.bodyEnded)
             #expect(recording.parts.map(\.part.name) == expected.map(\.name), "seed \(seed)")

@@ -65,8 +65,8 @@ import Testing
     }
 
     @Test func encodeParseRoundTrip() throws {
-        let seed = SeededGenerator.printedSeed("encodeParseRoundTrip")
-        var random = SeededGenerator(seed: seed)
+        let seed = FormTestRandom.printedSeed("encodeParseRoundTrip")
+        var random = FormTestRandom(seed: seed)
         let alphabet = Array("ab +%&=~é€\u{0}\r\n;#?/".unicodeScalars)
         for _ in 0..<200 {
             var fields = FormFields()

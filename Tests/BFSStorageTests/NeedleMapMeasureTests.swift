@@ -35,7 +35,8 @@ struct NeedleMapMeasureTests {
         let rounds = 3
         var found = 0
         var insertGrowing = Double.infinity, insertPresized = Double.infinity
-        var hit = Double.infinity, miss = Double.infinity
+        var hit = Double.infinity, miss = Double.infinity, chained = Double.infinity
+        var chainSum = 0
         var grownBytes = 0.0, presizedBytes = 0.0
         for _ in 0..<rounds {
             var grown = NeedleMap()
@@ -48,6 +49,14 @@ struct NeedleMapMeasureTests {
             found = 0
             hit = min(hit, nanosPerOp(Self.entries) { if presized.get(shuffled[$0]) != nil { found += 1 } })
             miss = min(miss, nanosPerOp(Self.entries) { if presized.get(misses[$0]) != nil { found += 1 } })
+            // Latency: each key depends on the previous result, so lookups cannot overlap.
+            // A store request does one lookup, so this is closer to what a request pays.
+            var next = 0
+            chained = min(chained, nanosPerOp(Self.entries) {
+                let offset = Int(presized.get(shuffled[next])?.offsetUnits ?? 0)
+                chainSum &+= offset
+                next = (next &* 31 &+ offset &+ $0) % Self.entries
+            })
         }
 
         // Per-insert latency while growing from empty: no insert may copy the table, so the slow
@@ -73,13 +82,19 @@ struct NeedleMapMeasureTests {
         let slow = latencies.count - (latencies.firstIndex { $0 > 50_000 } ?? latencies.count)
 
         var dict: [Int64: UInt64] = [:]
-        var dictInsert = Double.infinity, dictHit = Double.infinity
+        var dictInsert = Double.infinity, dictHit = Double.infinity, dictChained = Double.infinity
         var dictFound = 0
         for _ in 0..<rounds {
             dict = [:]
             dictInsert = min(dictInsert, nanosPerOp(Self.entries) { dict[keys[$0]] = UInt64($0) })
             dictFound = 0
             dictHit = min(dictHit, nanosPerOp(Self.entries) { if dict[shuffled[$0]] != nil { dictFound += 1 } })
+            var next = 0
+            dictChained = min(dictChained, nanosPerOp(Self.entries) {
+                let value = Int(truncatingIfNeeded: dict[shuffled[next]] ?? 0) & 1
+                chainSum &+= value
+                next = (next &* 31 &+ value &+ $0) % Self.entries
+            })
         }
         // Dictionary storage: a bucket of key + value (16 B) per capacity slot plus 1 bit per bucket.
         let dictBytes = dict.capacity * 16 + dict.capacity / 8
@@ -92,9 +107,11 @@ struct NeedleMapMeasureTests {
               insert presized: \(insertPresized) ns/op
               lookup hit:      \(hit) ns/op (random order)
               lookup miss:     \(miss) ns/op
+              lookup hit, dependent chain: \(chained) ns/op (latency; checksum \(chainSum))
               single insert while growing: p99.9 \(p999) ns, p99.999 \(p99999) ns, \
             max \(latencies.last! / 1000) µs, \(slow) over 50 µs (\(slowAtGrowth) at a growth or drain end, worst of those events \(worstAtGrowth / 1000) µs)
               Dictionary<Int64, UInt64>: insert \(dictInsert) ns/op, hit \(dictHit) ns/op, \
+            dependent chain \(dictChained) ns/op, \
             ~\(Double(dictBytes) / Double(dict.count)) bytes/entry (capacity \(dict.capacity))
             """)
         #expect(found == Self.entries && dictFound == Self.entries)

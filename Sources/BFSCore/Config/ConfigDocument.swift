@@ -1,5 +1,5 @@
 import Glibc
-import TOMLKit
+internal import TOMLKit
 
 /// Loads a TOML configuration file strictly: syntax errors carry the position, and `finish()`
 /// rejects any key that the settings type did not read.

@@ -1,4 +1,4 @@
-import TOMLKit
+internal import TOMLKit
 
 /// A typed, strict view of one TOML table: every getter records the key it read, so that after
 /// loading, `unknownKeys()` lists whatever the file holds that no setting consumed.

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSCoordination
 import Dispatch
 import Foundation

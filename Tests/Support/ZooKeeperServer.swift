@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,33 +9,36 @@ import Glibc
 /// Each server has its own temp data directory and a free port (bind port 0, read it, close).
 /// It is started as `java ... QuorumPeerMain <cfg>` (toolchain.md §2) and is ready when `srvr`
 /// answers `Mode: standalone`. Missing java or the jar is a test failure with an instruction,
-/// never a silent pass. `stop()` sends SIGTERM to its pid and waits.
-final class ZooKeeperServer: Sendable {
+/// never a silent pass. `stop()` sends SIGTERM to its pid and waits. The transaction log is not
+/// fsynced (`forceSync=no`): tests need no durability across power loss, and a SIGTERM restart
+/// still finds every write in the page cache.
+public final class ZooKeeperServer: Sendable {
     /// Why a server could not be started.
-    struct StartError: Error, CustomStringConvertible {
-        var description: String
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
     }
 
     static let jar = "/usr/share/java/zookeeper.jar"
     static let confDirectory = "/etc/zookeeper/conf"
 
     /// The client port on 127.0.0.1.
-    let port: Int
+    public let port: Int
     /// The directory holding zoo.cfg, data/ and zk.log.
-    let directory: String
+    public let directory: String
     private let process = Mutex<Process?>(nil)
 
     /// "127.0.0.1:<port>", for `ZooKeeperCoordination(hosts:)`.
-    var hosts: String { "127.0.0.1:\(port)" }
+    public var hosts: String { "127.0.0.1:\(port)" }
 
     /// Starts a server in a new temp directory; `tickTime` 500 ms allows 1 s sessions.
-    static func start() throws -> ZooKeeperServer {
+    public static func start() async throws -> ZooKeeperServer {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bfs-zk-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         let server = ZooKeeperServer(port: try freePort(), directory: directory)
         do {
-            try server.launch()
+            try await server.launch()
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
@@ -55,7 +57,7 @@ final class ZooKeeperServer: Sendable {
     }
 
     /// Starts (again) on the same port and data directory; the sessions it knew survive.
-    func launch() throws {
+    public func launch() async throws {
         guard let java = Self.findJava() else {
             throw StartError(description: "java not found: run `apt-get install zookeeper` (or scripts/install-deps.sh)")
         }
@@ -70,6 +72,7 @@ final class ZooKeeperServer: Sendable {
             maxClientCnxns=0
             admin.enableServer=false
             4lw.commands.whitelist=srvr,ruok,stat
+            forceSync=no
             """
         try config.write(toFile: directory + "/zoo.cfg", atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: directory + "/zk.log", contents: nil)
@@ -84,22 +87,33 @@ final class ZooKeeperServer: Sendable {
         child.standardInput = FileHandle.nullDevice
         try child.run()
         process.withLock { $0 = child }
-        try waitUntilServing(child)
+        try await waitUntilServing(child)
     }
 
     /// Sends SIGTERM and waits for the JVM to exit.
-    func stop() {
+    public func stop() {
         guard let child = process.withLock({ p -> Process? in defer { p = nil }; return p }) else { return }
         if child.isRunning { kill(child.processIdentifier, SIGTERM) }
         child.waitUntilExit()
     }
 
-    private func waitUntilServing(_ child: Process) throws {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
+    /// Polls `srvr` (not `ruok`, which answers before the server serves; toolchain.md §2).
+    /// A JVM start takes about 0.3 s idle; the 60 s bound only matters on a starved machine.
+    /// Deletes the data directory's contents (server stopped): the next `launch` starts an empty
+    /// ensemble on the same port, where every old session is unknown, i.e. expired.
+    public func wipeData() throws {
+        let data = directory + "/data"
+        try FileManager.default.removeItem(atPath: data)
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+    }
+
+    private func waitUntilServing(_ child: Process) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while clock.now < deadline {
             guard child.isRunning else { break }
             if Self.fourLetterWord("srvr", port: port)?.contains("Mode: standalone") == true { return }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         let log = (try? String(contentsOfFile: directory + "/zk.log", encoding: .utf8)) ?? ""
         stop()
@@ -107,10 +121,14 @@ final class ZooKeeperServer: Sendable {
     }
 
     /// Sends a four-letter word and reads the whole answer (nil if the port refuses).
-    static func fourLetterWord(_ word: String, port: Int) -> String? {
+    public static func fourLetterWord(_ word: String, port: Int) -> String? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        // A server still starting may accept and not answer: bound every wait.
+        var limit = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         var address = loopback(port: port)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -128,7 +146,7 @@ final class ZooKeeperServer: Sendable {
     }
 
     /// A port that was free a moment ago: bind 127.0.0.1:0, read the port, close.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw StartError(description: "socket: errno \(errno)") }
         defer { close(fd) }
@@ -159,35 +177,3 @@ final class ZooKeeperServer: Sendable {
     }
 }
 
-/// A suite trait that starts one ZooKeeper server for the whole suite and stops it at the end.
-///
-/// Tests reach it through `ZooKeeperServer.shared` and isolate themselves with a unique root
-/// prefix. A failed start is kept and thrown by each test that asks for the server, so the
-/// embedded cases still run and every ZooKeeper case fails with the instruction.
-struct SharedZooKeeperServer: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
-
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let server = Result { try ZooKeeperServer.start() }
-        try await ZooKeeperServer.$current.withValue(server) { try await function() }
-        try? server.get().stop()
-    }
-}
-
-extension Trait where Self == SharedZooKeeperServer {
-    /// One real ZooKeeper server for the suite (see `SharedZooKeeperServer`).
-    static var zooKeeperServer: SharedZooKeeperServer { SharedZooKeeperServer() }
-}
-
-extension ZooKeeperServer {
-    /// The suite's server, set by `SharedZooKeeperServer`.
-    @TaskLocal static var current: Result<ZooKeeperServer, any Error>?
-
-    /// The suite's server, or the reason it is missing.
-    static func shared() throws -> ZooKeeperServer {
-        guard let current else {
-            throw StartError(description: "no ZooKeeper server: add the .zooKeeperServer trait to the suite")
-        }
-        return try current.get()
-    }
-}

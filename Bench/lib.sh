@@ -1,0 +1,71 @@
+# Shared helpers of the Bench/ scripts (sourced). Expects $T (a temp dir) and $ROOT (the repo).
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+print_environment() {  # what every result records: machine, toolchain, commit
+    echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, kernel $(uname -r)"
+    echo "== toolchain: $(swift --version 2>&1 | head -1)"
+    echo "== commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo ' (dirty)')"
+    echo "== nginx: $(nginx -v 2>&1)"
+}
+
+# Starts nginx with one worker serving $1 (document root) on port $2; appends its pid to PIDS.
+start_nginx() {
+    local root=$1 port=$2 dir=$T/nginx
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_requests 1000000;
+    open_file_cache max=200000 inactive=60s;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    server { listen 127.0.0.1:$port; root $root; }
+}
+CONF
+    nginx -c "$dir/nginx.conf" -e "$dir/error.log" &
+    PIDS+=($!)
+}
+
+# wrk's latency lines look like "     50%  312.00us"; normalise to microseconds.
+to_us() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); print v} else if (v ~ /ms$/) {sub(/ms/,"",v); print v*1000} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000000}}'; }
+
+# run NAME ROUND WRK-ARGS...: one wrk run; prints and appends "NAME rps p50 p99" to $T/results.
+run_wrk() {
+    local name=$1 round=$2; shift 2
+    local out; out=$(wrk -t1 -c32 -d"$DURATION" --latency "$@" 2>"$T/wrk.err")
+    local rps p50 p99 errors
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p50=$(echo "$out" | awk '$1=="50%" {print $2}' | to_us)
+    p99=$(echo "$out" | awk '$1=="99%" {print $2}' | to_us)
+    errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
+    printf '%-14s round %d  %10.0f req/s  p50 %7.0f us  p99 %7.0f us  %s\n' "$name" "$round" "$rps" "$p50" "$p99" "$errors"
+    [ -s "$T/wrk.err" ] && head -3 "$T/wrk.err"
+    echo "$name $rps $p50 $p99" >>"$T/results"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# summary BASELINE NAME...: medians per workload and the req/s ratio to BASELINE.
+summary() {
+    local base=$1; shift
+    local base_rps; base_rps=$(awk -v n="$base" '$1==n {print $2}' "$T/results" | median)
+    for name in "$base" "$@"; do
+        local rps p50 p99
+        rps=$(awk -v n="$name" '$1==n {print $2}' "$T/results" | median)
+        p50=$(awk -v n="$name" '$1==n {print $3}' "$T/results" | median)
+        p99=$(awk -v n="$name" '$1==n {print $4}' "$T/results" | median)
+        printf '%-14s %10.0f req/s  p50 %7.0f us  p99 %7.0f us  ratio vs %s %.2f\n' \
+            "$name" "$rps" "$p50" "$p99" "$base" "$(echo "$rps $base_rps" | awk '{print $1/$2}')"
+    done
+}

@@ -1,0 +1,4 @@
+import BFSHTTP
+import BFSStorage
+import BFSCore
+func makeAPIRouter(context: StoreContext) -> HTTPRouter { HTTPRouter() }

@@ -1,0 +1,59 @@
+import BFSCore
+import BFSStore
+
+/// Settings of `bfs up`, the single-node all-in-one (`Conf/bfs-up.toml`); every key optional.
+public struct UpSettings: Sendable, Equatable {
+    /// Where volumes and lists live.
+    public var dataDir = "./bfs-data"
+    /// Host the listeners bind.
+    public var host = "127.0.0.1"
+    /// Store needle API port (`/get`, `/upload`, `/del`).
+    public var apiPort = 6062
+    /// Store admin API port.
+    public var adminPort = 6063
+    /// Store stat port (`/info`, `/metrics`).
+    public var statPort = 6061
+    /// Space reserved per volume.
+    public var volumeSize: Int64 = 1 << 30
+    /// Volumes created at the first start.
+    public var volumes = 2
+    /// Largest upload.
+    public var needleMaxSize: Int64 = 10 << 20
+
+    public init() {}
+
+    /// Reads `path`, or the defaults when `path` is nil.
+    public static func load(path: String?) throws(ConfigError) -> UpSettings {
+        var s = UpSettings()
+        guard let path else { return s }
+        let root = try ConfigDocument.load(path: path)
+        let up = try root.section("up")
+        s.dataDir = try up.string("data_dir", default: s.dataDir)
+        s.host = try up.string("host", default: s.host)
+        s.apiPort = try up.int("api_port", default: s.apiPort, in: 0...65535)
+        s.adminPort = try up.int("admin_port", default: s.adminPort, in: 0...65535)
+        s.statPort = try up.int("stat_port", default: s.statPort, in: 0...65535)
+        s.volumeSize = try up.byteSize("volume_size", default: s.volumeSize, in: (1 << 20)...(32 << 30))
+        s.volumes = try up.int("volumes", default: s.volumes, in: 1...1000)
+        s.needleMaxSize = try up.byteSize("needle_max_size", default: s.needleMaxSize, in: 1...(1 << 30))
+        try ConfigDocument.finish(root)
+        return s
+    }
+
+    /// The store settings of the single node: embedded coordination, small volumes.
+    public var storeSettings: StoreSettings {
+        var s = StoreSettings()
+        s.id = "up-store-1"
+        s.rack = "up"
+        s.dataDir = dataDir
+        s.volumeIndex = dataDir + "/volume.idx"
+        s.freeVolumeIndex = dataDir + "/free_volume.idx"
+        s.freeVolumeSize = volumeSize
+        s.needleMaxSize = needleMaxSize
+        s.apiListen = HostPort(host: host, port: apiPort)
+        s.adminListen = HostPort(host: host, port: adminPort)
+        s.statListen = HostPort(host: host, port: statPort)
+        s.coordinationBackend = "embedded"
+        return s
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import BFSLoop
+import BFSUp
+import Glibc
+import Logging
+
+/// `bfs up`: the single-node all-in-one, ready for uploads in seconds.
+struct UpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "up", abstract: "Single-node all-in-one.")
+
+    @Option(name: .shortAndLong, help: "Config file (default: built-in settings).") var config: String?
+    @Option(help: "Data directory (overrides the config).") var data: String?
+    @Option(help: "Log level.") var logLevel: Logger.Level = .info
+
+    func run() throws {
+        bootstrapLogging(level: logLevel)
+        var settings: UpSettings
+        do { settings = try UpSettings.load(path: config) } catch { throw ValidationError("\(error)") }
+        if let data { settings.dataDir = data }
+        let node = SingleNode(settings: settings)
+        let ports = try node.start()
+        let api = "http://\(settings.host):\(ports.api)"
+        print("""
+            bfs up: ready (data in \(settings.dataDir))
+              upload:  curl -F vid=1 -F key=1 -F cookie=42 -F file=@photo.jpg \(api)/upload
+              read:    curl '\(api)/get?vid=1&key=1&cookie=42' -o photo.jpg
+              delete:  curl -d vid=1 -d key=1 \(api)/del
+              stats:   curl http://\(settings.host):\(ports.stat)/info
+            """)
+        fflush(nil)  // the banner must reach a piped log before the process waits
+        let signum = try waitForTerminationSignal()
+        Logger(label: "bfs.up").info("signal \(signum): draining")
+        node.stop()
+    }
+}
