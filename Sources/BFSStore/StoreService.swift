@@ -156,7 +156,7 @@ public final class StoreService: Sendable {
         }
         for entry in try await registrar.reconcile(local: local) {
             do {
-                try volumes.bulkVolume(entry.vid, blockPath: entry.blockPath, indexPath: entry.indexPath)
+                try volumes.bulkVolume(id: entry.vid, blockPath: entry.blockPath, indexPath: entry.indexPath)
                 logger.info("opened volume known to coordination", metadata: ["vid": "\(entry.vid)", "block": "\(entry.blockPath)"])
             } catch {
                 logger.error("volume in coordination failed to open", metadata: ["vid": "\(entry.vid)", "error": "\(error)"])
