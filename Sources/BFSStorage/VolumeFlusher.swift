@@ -63,22 +63,24 @@ extension Volume {
 
     func runLane() {
         while true {
-            let taken: (Int, BlockHandle)? = queue.wait(until: { !$0.jobs.isEmpty || $0.stopping }) { q in
+            let taken: (Int, BlockHandle, Int)? = queue.wait(until: { !$0.jobs.isEmpty || $0.stopping }) { q in
                 guard !q.jobs.isEmpty else { return nil }
                 let number = q.nextBatch
+                let size = q.jobs.count
                 q.nextBatch += 1
                 q.inFlight.append(InFlightBatch(number: number, jobs: q.jobs, outcome: nil))
                 q.jobs.removeAll()
                 // The batch's writes went to the block current now (a compaction swap drains the
                 // queue first), so sync that one.
-                return (number, shared.withLock { $0.block })
+                return (number, shared.withLock { $0.block }, size)
             }
-            guard let (number, block) = taken else { break }
+            guard let (number, block, size) = taken else { break }
             var failure: StorageError? = nil
             if settings.durableWrites {
                 do {
                     try block.file.sync()
                     syncCount.add(1, ordering: .relaxed)
+                    settings.syncObserver?.didSync(size)
                 } catch {
                     // A failed fdatasync leaves the page cache state unknowable: stop the volume.
                     failure = error

@@ -13,10 +13,25 @@ public struct VolumeSettings: Sendable, Equatable {
     public var indexBatchRecords = 1024
     /// Bytes reserved (`fallocate` KEEP_SIZE) when a block is created; bfs always reserves 32 GiB.
     public var blockPreallocation: Int64 = 0
+    /// Told the size of every group-commit batch after its `fdatasync` (for metrics).
+    public var syncObserver: SyncObserver?
 
     /// Default settings (10 MiB needles, durable writes, no preallocation).
     public init() {}
 
     /// The largest total needle size, `align8(29 + needleMaxSize)`.
     public var maxNeedleTotalSize: Int { NeedleFormat.totalSize(dataSize: needleMaxSize) }
+}
+
+/// Receives the number of writes and deletes each `fdatasync` made durable (group-commit batch
+/// size). Called on a flusher thread: keep it short and non-blocking.
+public final class SyncObserver: Sendable, Equatable {
+    let didSync: @Sendable (Int) -> Void
+
+    /// An observer calling `didSync` with each batch size.
+    public init(_ didSync: @escaping @Sendable (Int) -> Void) {
+        self.didSync = didSync
+    }
+
+    public static func == (a: SyncObserver, b: SyncObserver) -> Bool { a === b }
 }

@@ -70,6 +70,8 @@ public final class StoreService: Sendable {
         volumeSettings.needleMaxSize = Int(settings.needleMaxSize)
         volumeSettings.durableWrites = settings.durableWrites
         volumeSettings.blockPreallocation = settings.freeVolumeSize
+        let metrics = StoreMetrics()
+        volumeSettings.syncObserver = SyncObserver { batch in metrics.syncBatch.record(Int64(batch)) }
         let volumes = try StoreVolumes(fileSystem: fs, volumeListPath: settings.volumeIndex,
                                        freeListPath: settings.freeVolumeIndex, settings: volumeSettings)
         for (vid, error) in volumes.failedVolumes.sorted(by: { $0.key < $1.key }) {
@@ -88,7 +90,7 @@ public final class StoreService: Sendable {
             coordination = try EmbeddedCoordination(tree: tree, root: settings.coordinationRoot, executor: executor)
         }
         let registrar = StoreRegistrar(coordination: coordination, id: settings.id, rack: settings.rack, logger: logger)
-        let context = StoreContext(settings: settings, volumes: volumes, events: registrar)
+        let context = StoreContext(settings: settings, volumes: volumes, metrics: metrics, events: registrar)
         state.withLock {
             $0.group = group
             $0.context = context
