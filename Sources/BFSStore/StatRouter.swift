@@ -33,7 +33,7 @@ public func makeStatRouter(context: StoreContext) -> HTTPRouter {
             guard let v = context.volumes.volume(id) else { continue }
             let info = v.info
             context.metrics.setVolume(id: id, sizeBytes: info.durableEnd, needles: info.liveCount,
-                                      deleted: info.needleCount - info.liveCount, damaged: v.recoveryReport.damagedCount)
+                                      deleted: info.needleCount - info.liveCount, damaged: context.damagedCount(of: v))
         }
         // Recorded before rendering, so a scrape sees its own endpoint's series.
         context.metrics.record(.metrics, status: 200, elapsedNanos: monotonicNanos() &- start)
@@ -115,7 +115,7 @@ enum StatInfo {
             compact: running != nil,
             compactOffset: UInt32(truncatingIfNeeded: (running?.bytesDone ?? 0) / 8),
             compactTime: job?.startNanos ?? 0,
-            needles: info.liveCount, deleted: info.needleCount - info.liveCount, damaged: v.recoveryReport.damagedCount,
+            needles: info.liveCount, deleted: info.needleCount - info.liveCount, damaged: context.damagedCount(of: v),
             compactProgress: running.map { .init(done: $0.bytesDone, total: $0.bytesTotal) })
     }
 

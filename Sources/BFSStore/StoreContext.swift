@@ -23,6 +23,7 @@ public final class StoreContext: Sendable {
     /// Compactions, bulk loads and pulls running or finished, for `/info` (admin listener).
     public let jobs = AdminJobs()
     private let perVolume = Mutex<[VolumeID: RequestStats]>([:])
+    private let scrubbed = Mutex<[VolumeID: ScrubReport]>([:])
 
     /// Builds the context over already opened volumes.
     public init(settings: StoreSettings, volumes: StoreVolumes, metrics: StoreMetrics = StoreMetrics(),
@@ -39,6 +40,18 @@ public final class StoreContext: Sendable {
         writeLimit = bucket(settings.writeRate, settings.writeBurst)
         deleteLimit = bucket(settings.deleteRate, settings.deleteBurst)
         startTime = time(nil)
+    }
+
+    /// Keeps the latest scrub pass over volume `id`.
+    public func didScrub(_ id: VolumeID, _ report: ScrubReport) {
+        scrubbed.withLock { $0[id] = report }
+    }
+
+    /// Damaged regions known for `volume`: a scrub pass walks the whole block, so it finds again
+    /// what recovery skipped at open; until one has run, recovery's count stands.
+    public func damagedCount(of volume: Volume) -> Int {
+        let scrub = scrubbed.withLock { $0[volume.id]?.damagedOffsets.count ?? 0 }
+        return max(volume.recoveryReport.damagedCount, scrub)
     }
 
     /// The counters of volume `id`, created on first use.

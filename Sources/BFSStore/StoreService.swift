@@ -45,6 +45,7 @@ public final class StoreService: Sendable {
         var context: StoreContext?
         var coordination: (any Coordination)?
         var registrar: StoreRegistrar?
+        var scrubber: StoreScrubber?
         var addresses: StoreRegistrar.Addresses?
         var ports: Ports?
         var stopped = false
@@ -120,6 +121,9 @@ public final class StoreService: Sendable {
         }
         try waitForCoordination("publishing the store") { try await registrar.publish(addresses) }
         coordination.addSessionListener { [weak self] event in self?.sessionDidChange(event) }
+        let scrubber = StoreScrubber(context: context, logger: logger)
+        state.withLock { $0.scrubber = scrubber }
+        scrubber.start()
         logger.info("store started", metadata: [
             "id": "\(settings.id)", "api": "\(addresses.api)", "admin": "\(addresses.admin)", "stat": "\(addresses.stat)",
             "volumes": "\(volumes.volumeIDs.count)", "free": "\(volumes.freeCount)"])
@@ -134,6 +138,7 @@ public final class StoreService: Sendable {
             return s
         }
         guard !s.stopped else { return }
+        s.scrubber?.stop()
         for server in s.servers { server.stop() }
         if let registrar = s.registrar {
             try? waitForCoordination("withdrawing", seconds: 5) { await registrar.withdraw() }
