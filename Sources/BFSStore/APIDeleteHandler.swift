@@ -20,7 +20,7 @@ struct APIDeleteHandler: Sendable {
     func handle(_ ex: HTTPServerExchange) {
         let start = monotonicNanos()
         if let limit = context.deleteLimit, !limit.allow(nowNanos: start) {
-            return answer(ex, .serviceUnavailable, start: start, limited: true)
+            return APIReplies.afterDrainingBody(ex) { answer(ex, .serviceUnavailable, start: start, limited: true) }
         }
         ex.collectBody(limit: Self.maxBodySize) { result in
             guard case .success(let body) = result else { return }  // the server answers 413 or the client left

@@ -22,6 +22,18 @@ enum APIReplies {
                    body: .bytes(jsonBody(ret)), completion: completion)
     }
 
+    /// Most unread body bytes discarded to keep a connection alive after an early refusal (Go's
+    /// server drains the same 256 KiB after a handler returns).
+    static let drainLimit = 256 * 1024
+
+    /// Runs `answer` once a small request body has been read and dropped, so a refusal that
+    /// needs no body (rate limit, wrong content type) keeps the connection open; a larger or
+    /// chunked body is not worth reading and the server closes after the early answer.
+    static func afterDrainingBody(_ ex: HTTPServerExchange, _ answer: @escaping () -> Void) {
+        guard ex.head.hasBody, let length = ex.head.contentLength, length <= drainLimit else { return answer() }
+        ex.readBody(onChunk: { _ in }, onEnd: { _ in answer() })
+    }
+
     /// The HTTP status a JSON answer counts as in the metrics (the wire status is 200): client
     /// mistakes as 400, everything the store itself failed at as 500.
     static func statusClass(_ ret: Ret) -> Int {

@@ -32,7 +32,7 @@ struct APIUploadHandler: Sendable {
     func handle(_ ex: HTTPServerExchange) {
         let start = monotonicNanos()
         if let limit = context.writeLimit, !limit.allow(nowNanos: start) {
-            return answer(ex, .serviceUnavailable, start: start, limited: true)
+            return APIReplies.afterDrainingBody(ex) { answer(ex, .serviceUnavailable, start: start, limited: true) }
         }
         let maxFileSize = Int(context.settings.needleMaxSize)
         let maxFiles = batch ? context.settings.batchMaxFiles : 1
@@ -45,7 +45,7 @@ struct APIUploadHandler: Sendable {
             body = try APIUploadBody(contentType: ex.head.headers["Content-Type"] ?? "", maxFileSize: maxFileSize,
                                      maxFiles: maxFiles, skipExtraFiles: !batch)
         } catch {
-            return answer(ex, .paramError, status: .badRequest, start: start)
+            return APIReplies.afterDrainingBody(ex) { answer(ex, .paramError, status: .badRequest, start: start) }
         }
         var finished = false
         ex.readBody(onChunk: { chunk in
