@@ -46,7 +46,9 @@ struct APIDeleteHandler: Sendable {
                         handler.answer(ex, error.ret, start: start)
                     }
                 }
-            }, then: { _ in })
+            }, then: { queued in
+                if case .failure = queued { handler.answer(ex, .internalError, start: start) }
+            })
         }
     }
 

@@ -35,7 +35,9 @@ final class APIUploadBody {
 
     /// A body reader for a request whose Content-Type is `contentType`; throws `FormDataError`
     /// when it is not multipart with a valid boundary.
-    init(contentType: String, maxFileSize: Int, maxFiles: Int, skipExtraFiles: Bool) throws(FormDataError) {
+    /// `sizeHint` (the declared body length of a one-file upload, or 0) sizes the first file's
+    /// buffer up front, so a 10 MiB file is not copied by repeated growth.
+    init(contentType: String, maxFileSize: Int, maxFiles: Int, skipExtraFiles: Bool, sizeHint: Int = 0) throws(FormDataError) {
         // The parser's part cap is the needle maximum, so even a non-`file` part is bounded.
         let limits = MultipartParser.Limits(maxPartHeaderSize: 8 * 1024, maxParts: 1024, maxPartSize: maxFileSize)
         parser = try MultipartParser(contentType: contentType, limits: limits)
@@ -49,7 +51,9 @@ final class APIUploadBody {
                     if skipExtraFiles { return }
                     throw APIUploadError.tooManyFiles
                 }
-                files.current = []
+                var buffer: [UInt8] = []
+                if files.seen == 1 { buffer.reserveCapacity(min(sizeHint, maxFileSize)) }
+                files.current = buffer
             case .data(let bytes):
                 guard files.current != nil else { return }
                 guard files.current!.count + bytes.count <= maxFileSize else { throw APIUploadError.fileTooLarge }

@@ -43,7 +43,8 @@ struct APIUploadHandler: Sendable {
         let body: APIUploadBody
         do {
             body = try APIUploadBody(contentType: ex.head.headers["Content-Type"] ?? "", maxFileSize: maxFileSize,
-                                     maxFiles: maxFiles, skipExtraFiles: !batch)
+                                     maxFiles: maxFiles, skipExtraFiles: !batch,
+                                     sizeHint: batch ? 0 : ex.head.contentLength ?? 0)
         } catch {
             return APIReplies.afterDrainingBody(ex) { answer(ex, .paramError, status: .badRequest, start: start) }
         }
@@ -127,7 +128,10 @@ struct APIUploadHandler: Sendable {
                     handler.answer(ex, error.ret, start: start)
                 }
             }
-        }, then: { _ in })
+        }, then: { queued in
+            // Only a failure to queue the job lands here; the append answers for itself otherwise.
+            if case .failure = queued { handler.answer(ex, .internalError, start: start) }
+        })
     }
 
     /// Sends `{"ret":N}` (from any thread) and counts the request.

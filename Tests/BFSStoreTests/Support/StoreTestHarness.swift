@@ -56,7 +56,9 @@ final class StoreTestHarness {
         }
         context = StoreContext(settings: s, volumes: volumes, events: events)
         group = try EventLoopGroup(loopCount: loops, name: "store-test")
-        let server = HTTPServer(configuration: HTTPServerConfiguration(), router: makeRouter(context))
+        var http = HTTPServerConfiguration()
+        http.maxBodyBytes = Int.max  // the api handlers bound bodies themselves (see makeAPIRouter)
+        let server = HTTPServer(configuration: http, router: makeRouter(context))
         port = try server.start(on: group)
         self.server = server
     }
