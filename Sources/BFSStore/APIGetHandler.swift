@@ -1,0 +1,178 @@
+import BFSCore
+import BFSHTTP
+import BFSStorage
+
+/// `GET|HEAD /get?vid&key&cookie`: serves one needle's data (reference/bfs-v1.md §1.9,
+/// DESIGN.md §4.5).
+///
+/// Statuses as bfs: 503 (empty body) when rate limited, 400 for an unparsable parameter, 404 for
+/// an absent volume or needle or a deleted needle, 500 for anything else (cookie mismatch,
+/// damage, I/O), with the error text as Go's `http.Error` writes it. Beyond bfs: `Range` (one
+/// range: 206/416; several: the whole body with 200) and `Accept-Ranges`.
+///
+/// The data goes out in one of three ways, all without blocking the loop on the disk:
+/// - needles up to `verifiedReadMaxSize` are read whole with a non-waiting `preadv2` and their
+///   CRC is checked before the bytes are written (corruption answers 500 instead of bad bytes);
+/// - larger needles whose pages are cached go out with `sendfile(2)` from the loop;
+/// - on a page-cache miss the read (small) or a warming read (large) runs on the libuv pool,
+///   counted in `metrics.coldReads`.
+/// `Volume.locate` itself still does one 21-byte header `pread` on the loop, before any probe
+/// can run (the map lookup and the header read are one storage call). That page is usually
+/// cached, but when it is not, this read blocks the loop for one random disk read, and the
+/// kernel's read-ahead then brings in the rest of a small needle, so small cold reads are in
+/// practice not detected (only needles spanning beyond the read-ahead window are). Probing
+/// before the header read needs a storage call that returns the offset without reading.
+///
+/// Content type: bfs let Go sniff one from the first 512 bytes; we answer
+/// `application/octet-stream` and do not sniff (the proxy knows the real type from metadata).
+struct APIGetHandler: Sendable {
+    /// The largest needle (total size) read whole and CRC-checked instead of `sendfile`d. 64 KiB
+    /// covers the median image (~20 KiB) with one syscall; `Bench/store` measures the crossover.
+    static let verifiedReadMaxSize = 64 * 1024
+
+    let context: StoreContext
+
+    func handle(_ ex: HTTPServerExchange) {
+        let start = monotonicNanos()
+        if let limit = context.readLimit, !limit.allow(nowNanos: start) {
+            context.metrics.record(.get, status: 503, limited: true, elapsedNanos: monotonicNanos() - start)
+            return APIReplies.text(ex, status: .serviceUnavailable, message: "")
+        }
+        guard let query = try? QueryString.parse(ex.head.query),
+              let vid = APIParameter.int32(query.first("vid")),
+              let key = APIParameter.int64(query.first("key")),
+              let cookie = APIParameter.int32(query.first("cookie"))
+        else {
+            return fail(ex, status: .badRequest, message: APIReplies.message(.paramError), start: start)
+        }
+        guard let volume = context.volumes.volume(vid) else {
+            return fail(ex, status: .notFound, message: APIReplies.message(.volumeNotExist), start: start)
+        }
+        let extent: NeedleExtent
+        do {
+            extent = try volume.locate(key: key, cookie: cookie)
+        } catch {
+            let status: HTTPStatus = error == .needleNotFound || error == .needleDeleted ? .notFound : .internalServerError
+            return fail(ex, status: status, message: APIReplies.message(error.ret), start: start)
+        }
+        let length = extent.dataSize
+        var headers: HTTPHeaders = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
+        let status: HTTPStatus
+        let slice: Range<Int>
+        switch APIRange.parse(ex.head.headers["Range"], length: length) {
+        case .full:
+            (status, slice) = (.ok, 0..<length)
+        case .partial(let r):
+            (status, slice) = (.partialContent, r)
+            headers.add(name: "Content-Range", value: "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(length)")
+        case .unsatisfiable:
+            context.metrics.record(.get, status: 416, elapsedNanos: monotonicNanos() - start)
+            return APIReplies.text(ex, status: .rangeNotSatisfiable, message: "requested range not satisfiable",
+                                   headers: ["Content-Range": "bytes */\(length)"])
+        }
+        let reply = Reply(context: context, vid: vid, start: start, status: status, headers: headers, slice: slice)
+        if ex.head.method == .head || slice.isEmpty {
+            return reply.sendFile(ex, extent, counted: false)
+        }
+        if extent.totalSize <= Self.verifiedReadMaxSize {
+            serveSmall(ex, extent, reply)
+        } else {
+            serveLarge(ex, extent, reply)
+        }
+    }
+
+    /// Reads the whole needle if cached and checks its CRC; on a miss, does so on the pool.
+    private func serveSmall(_ ex: HTTPServerExchange, _ extent: NeedleExtent, _ reply: Reply) {
+        var bytes = [UInt8](repeating: 0, count: extent.totalSize)
+        let probe = bytes.withUnsafeMutableBytes {
+            APIPageCache.readIfCached(fd: extent.descriptor, into: $0, at: extent.needleOffset)
+        }
+        switch probe {
+        case .hit:
+            do throws(StorageError) {
+                try bytes.withUnsafeBytes { b in
+                    Result { () throws(StorageError) in
+                        try NeedleFormat.verifyBody(b, at: 0, header: extent.header, fileOffset: extent.needleOffset)
+                    }
+                }.get()
+            } catch {
+                return fail(ex, status: .internalServerError, message: APIReplies.message(error.ret), start: reply.start)
+            }
+            let from = NeedleFormat.headerSize + reply.slice.lowerBound
+            reply.sendBytes(ex, Array(bytes[from..<(from + reply.slice.count)]))
+        case .miss:
+            context.metrics.coldReads.increment()
+            ex.loop.runBlocking({ try extent.readVerified() }, then: { result in
+                switch result {
+                case .success(let data):
+                    reply.sendBytes(ex, Array(data[reply.slice]))
+                case .failure(let error):
+                    let ret = (error as? StorageError)?.ret ?? .internalError
+                    fail(ex, status: .internalServerError, message: APIReplies.message(ret), start: reply.start)
+                }
+            })
+        case .unknown:
+            reply.sendFile(ex, extent, counted: true)
+        }
+    }
+
+    /// `sendfile`s the range from the loop, first warming the page cache on the pool if the
+    /// probe says the disk would be hit.
+    private func serveLarge(_ ex: HTTPServerExchange, _ extent: NeedleExtent, _ reply: Reply) {
+        let offset = extent.dataOffset + Int64(reply.slice.lowerBound)
+        let count = reply.slice.count
+        guard APIPageCache.looksCached(fd: extent.descriptor, offset: offset, length: count) == .miss else {
+            return reply.sendFile(ex, extent, counted: true)
+        }
+        context.metrics.coldReads.increment()
+        ex.loop.runBlocking({ APIPageCache.warm(fd: extent.descriptor, offset: offset, length: count) }, then: { _ in
+            reply.sendFile(ex, extent, counted: true)
+        })
+    }
+
+    private func fail(_ ex: HTTPServerExchange, status: HTTPStatus, message: String, start: UInt64) {
+        context.metrics.record(.get, status: status.code, elapsedNanos: monotonicNanos() - start)
+        APIReplies.text(ex, status: status, message: message)
+    }
+
+    /// The success answer being built, and its accounting once sent.
+    private struct Reply: Sendable {
+        let context: StoreContext
+        let vid: VolumeID
+        let start: UInt64
+        let status: HTTPStatus
+        let headers: HTTPHeaders
+        let slice: Range<Int>
+
+        /// Sends the slice with `sendfile`; the completion holds `extent` (the read lease) so the
+        /// block descriptor stays open until the kernel has taken the last byte.
+        func sendFile(_ ex: HTTPServerExchange, _ extent: NeedleExtent, counted: Bool) {
+            let body: HTTPResponseBody = slice.isEmpty ? .empty
+                : .file(fd: extent.descriptor, offset: extent.dataOffset + Int64(slice.lowerBound), length: slice.count)
+            countServed(bytes: counted ? slice.count : 0)
+            ex.respond(status: status, headers: headers, body: body) { [extent] error in
+                withExtendedLifetime(extent) { recordLatency(error) }
+            }
+        }
+
+        /// Sends bytes already read and verified.
+        func sendBytes(_ ex: HTTPServerExchange, _ data: [UInt8]) {
+            countServed(bytes: data.count)
+            ex.respond(status: status, headers: headers, body: .bytes(data)) { error in recordLatency(error) }
+        }
+
+        /// Counts the read when the answer is handed to the server (as bfs counts a finished
+        /// read), so a client that has the answer also sees it in `/info`.
+        private func countServed(bytes: Int) {
+            let nanos = monotonicNanos() - start
+            context.metrics.bytesRead.increment(by: Int64(bytes))
+            context.stats.didGet(bytes: bytes, nanos: nanos)
+            context.stats(of: vid).didGet(bytes: bytes, nanos: nanos)
+        }
+
+        /// Records the request latency once the answer is out (499: the client went away).
+        private func recordLatency(_ error: HTTPError?) {
+            context.metrics.record(.get, status: error == nil ? status.code : 499, elapsedNanos: monotonicNanos() - start)
+        }
+    }
+}

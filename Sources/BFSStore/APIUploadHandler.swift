@@ -1,0 +1,146 @@
+import BFSCore
+import BFSHTTP
+import BFSStorage
+
+/// `POST /upload` (fields `vid`, `key`, `cookie`, file part `file`) and `POST /uploads` (`vid`,
+/// repeated `keys`, `cookies` and `file` parts), bfs-compatible (reference/bfs-v1.md §1.9) with
+/// its bugs fixed (§6 items 1, 7, 22):
+///
+/// - the body is parsed as it streams in and the file bytes are kept as they arrive; a file past
+///   `needleMaxSize` is refused with 5011 at that point, and a declared Content-Length that
+///   cannot fit is refused with 5011 before any body byte is read (bfs measured the whole
+///   request without allowance for multipart framing; we allow `APIUploadBody.framing…`);
+/// - chunked bodies are accepted (bfs answered 65535);
+/// - `{"ret":1}` is sent only once the needles are on stable storage (`Volume.append` completes
+///   after the group-committed `fdatasync`);
+/// - `/uploads` enforces `batchMaxFiles` with ret 2000 (`RetUploadMaxFile`, the code bfs defined
+///   for exactly this and never used), and writes all needles with one `pwrite` and one sync, so
+///   the batch is acknowledged all or nothing;
+/// - a body that is not well-formed multipart answers HTTP 400 with `{"ret":65534}` (bfs
+///   panicked on a non-multipart `/uploads`); every other outcome is HTTP 200 with a `ret`.
+///
+/// Parameters may come from the body or the query string (Go `FormValue`; the body wins).
+/// The append (`pwrite` under the volume's append lock, which another upload may hold for a
+/// 10 MiB write) runs on the libuv pool, never on the loop.
+struct APIUploadHandler: Sendable {
+    let context: StoreContext
+    /// `/uploads` rather than `/upload`.
+    let batch: Bool
+
+    private var endpoint: StoreMetrics.Endpoint { batch ? .uploads : .upload }
+
+    func handle(_ ex: HTTPServerExchange) {
+        let start = monotonicNanos()
+        if let limit = context.writeLimit, !limit.allow(nowNanos: start) {
+            return APIReplies.afterDrainingBody(ex) { answer(ex, .serviceUnavailable, start: start, limited: true) }
+        }
+        let maxFileSize = Int(context.settings.needleMaxSize)
+        let maxFiles = batch ? context.settings.batchMaxFiles : 1
+        if let declared = ex.head.contentLength,
+           declared > maxFiles * (maxFileSize + APIUploadBody.framingPerFile) + APIUploadBody.framingFields {
+            return answer(ex, .needleTooLarge, start: start)
+        }
+        let body: APIUploadBody
+        do {
+            body = try APIUploadBody(contentType: ex.head.headers["Content-Type"] ?? "", maxFileSize: maxFileSize,
+                                     maxFiles: maxFiles, skipExtraFiles: !batch,
+                                     sizeHint: batch ? 0 : ex.head.contentLength ?? 0)
+        } catch {
+            return APIReplies.afterDrainingBody(ex) { answer(ex, .paramError, status: .badRequest, start: start) }
+        }
+        var finished = false
+        ex.readBody(onChunk: { chunk in
+            guard !finished else { return }
+            do {
+                try body.feed(chunk)
+            } catch {
+                finished = true
+                refuse(ex, error, start: start)
+            }
+        }, onEnd: { error in
+            guard !finished else { return }
+            finished = true
+            if error != nil { return answer(ex, .paramError, status: .badRequest, start: start) }
+            do {
+                let (fields, files) = try body.finish()
+                store(ex, fields: fields, files: files, start: start)
+            } catch {
+                refuse(ex, error, start: start)
+            }
+        })
+    }
+
+    /// Answers a body the parser or the size limits refused.
+    private func refuse(_ ex: HTTPServerExchange, _ error: any Error, start: UInt64) {
+        switch error {
+        case APIUploadError.fileTooLarge, FormDataError.partTooLarge:
+            answer(ex, .needleTooLarge, start: start)
+        case APIUploadError.tooManyFiles:
+            answer(ex, .uploadMaxFile, start: start)
+        case FormDataError.fieldTooLarge, FormDataError.tooManyParts:
+            answer(ex, .paramError, start: start)
+        case is FormDataError:
+            answer(ex, .paramError, status: .badRequest, start: start)
+        default:
+            answer(ex, .internalError, start: start)
+        }
+    }
+
+    /// Checks the parameters against the files and appends them.
+    private func store(_ ex: HTTPServerExchange, fields bodyFields: FormFields, files: [[UInt8]], start: UInt64) {
+        guard let query = try? QueryString.parse(ex.head.query) else { return answer(ex, .paramError, start: start) }
+        let fields = bodyFields.merging(query)
+        guard let vid = APIParameter.int32(fields.first("vid")) else { return answer(ex, .paramError, start: start) }
+        var needles: [NeedleInput] = []
+        if batch {
+            let keys = fields.all("keys"), cookies = fields.all("cookies")
+            guard !files.isEmpty, keys.count == files.count, cookies.count == files.count else {
+                return answer(ex, .paramError, start: start)
+            }
+            for (i, data) in files.enumerated() {
+                guard let key = APIParameter.int64(keys[i]), let cookie = APIParameter.int32(cookies[i]) else {
+                    return answer(ex, .paramError, start: start)
+                }
+                needles.append(NeedleInput(key: key, cookie: cookie, data: data))
+            }
+        } else {
+            guard let key = APIParameter.int64(fields.first("key")),
+                  let cookie = APIParameter.int32(fields.first("cookie"))
+            else { return answer(ex, .paramError, start: start) }
+            guard let data = files.first else { return answer(ex, .internalError, start: start) }
+            needles.append(NeedleInput(key: key, cookie: cookie, data: data))
+        }
+        guard let volume = context.volumes.volume(vid) else { return answer(ex, .volumeNotExist, start: start) }
+        let bytes = needles.reduce(0) { $0 + $1.data.count }
+        let count = needles.count
+        let handler = self
+        let input = needles
+        ex.loop.runBlocking({
+            volume.append(input) { result in
+                switch result {
+                case .success:
+                    let nanos = monotonicNanos() - start
+                    handler.context.metrics.bytesWritten.increment(by: Int64(bytes))
+                    handler.context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
+                    handler.context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
+                    handler.answer(ex, .ok, start: start)
+                case .failure(let error):
+                    handler.answer(ex, error.ret, start: start)
+                }
+            }
+        }, then: { queued in
+            // Only a failure to queue the job lands here; the append answers for itself otherwise.
+            if case .failure = queued { handler.answer(ex, .internalError, start: start) }
+        })
+    }
+
+    /// Sends `{"ret":N}` (from any thread) and counts the request.
+    private func answer(_ ex: HTTPServerExchange, _ ret: Ret, status: HTTPStatus = .ok, start: UInt64, limited: Bool = false) {
+        let metricStatus = status == .ok ? APIReplies.statusClass(ret) : status.code
+        let metrics = context.metrics
+        let endpoint = self.endpoint
+        APIReplies.json(ex, ret: ret, status: status) { _ in
+            metrics.record(endpoint, status: metricStatus, limited: limited, elapsedNanos: monotonicNanos() - start)
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import BFSCore
+import Glibc
+import Testing
+@testable import BFSStore
+
+/// `/get` over a real socket against an in-process store.
+@Suite struct APIGetTests {
+    @Test func uploadThenGetIsByteIdenticalAcrossSizes() throws {
+        var random = SeededRandom(label: "get sizes")
+        try withStoreHarness { h in
+            let c = try h.client()
+            // Empty, tiny, around the verified-read threshold, and well past it (sendfile).
+            let sizes = [0, 1, 3, 1000, APIGetHandler.verifiedReadMaxSize - 29, APIGetHandler.verifiedReadMaxSize, 300_000, 2 << 20]
+            for (i, size) in sizes.enumerated() {
+                let data = random.bytes(size)
+                let key = Int64(100 + i)
+                let up = try c.upload(vid: 1, key: key, cookie: 77, data: data)
+                #expect(up.status == 200)
+                #expect(up.text == "{\"ret\":1}")
+                #expect(up.header("Content-Type") == "application/json;charset=utf-8")
+                let r = try c.get(vid: 1, key: key, cookie: 77)
+                #expect(r.status == 200, "size \(size)")
+                #expect(r.header("Content-Length") == String(size))
+                #expect(r.header("Content-Type") == "application/octet-stream")
+                #expect(r.header("Accept-Ranges") == "bytes")
+                #expect(r.body == data, "size \(size)")
+            }
+        }
+    }
+
+    @Test func headAnswersHeadersOnly() throws {
+        try withStoreHarness { h in
+            let c = try h.client()
+            _ = try c.upload(vid: 1, key: 5, cookie: 6, data: Array(repeating: 0x41, count: 5000))
+            let r = try c.get(vid: 1, key: 5, cookie: 6, method: "HEAD")
+            #expect(r.status == 200)
+            #expect(r.header("Content-Length") == "5000")
+            // The connection carries on with the next request: no body bytes were sent.
+            let again = try c.get(vid: 1, key: 5, cookie: 6)
+            #expect(again.body.count == 5000)
+        }
+    }
+
+    @Test func rangesAnswer206And416() throws {
+        var random = SeededRandom(label: "ranges")
+        try withStoreHarness { h in
+            let c = try h.client()
+            for (key, size) in [(Int64(1), 1000), (Int64(2), 200_000)] {
+                let data = random.bytes(size)
+                _ = try c.upload(vid: 1, key: key, cookie: 1, data: data)
+                let mid = try c.get(vid: 1, key: key, cookie: 1, headers: [("Range", "bytes=10-19")])
+                #expect(mid.status == 206)
+                #expect(mid.header("Content-Range") == "bytes 10-19/\(size)")
+                #expect(mid.body == Array(data[10..<20]))
+                let open = try c.get(vid: 1, key: key, cookie: 1, headers: [("Range", "bytes=\(size - 5)-")])
+                #expect(open.status == 206)
+                #expect(open.body == Array(data[(size - 5)...]))
+                let suffix = try c.get(vid: 1, key: key, cookie: 1, headers: [("Range", "bytes=-7")])
+                #expect(suffix.status == 206)
+                #expect(suffix.header("Content-Range") == "bytes \(size - 7)-\(size - 1)/\(size)")
+                #expect(suffix.body == Array(data[(size - 7)...]))
+                let bad = try c.get(vid: 1, key: key, cookie: 1, headers: [("Range", "bytes=\(size)-")])
+                #expect(bad.status == 416)
+                #expect(bad.header("Content-Range") == "bytes */\(size)")
+                let several = try c.get(vid: 1, key: key, cookie: 1, headers: [("Range", "bytes=0-1,5-6")])
+                #expect(several.status == 200)
+                #expect(several.body == data)
+            }
+        }
+    }
+
+    @Test func errorsMatchBfs() throws {
+        try withStoreHarness { h in
+            let c = try h.client()
+            _ = try c.upload(vid: 1, key: 9, cookie: 10, data: [1, 2, 3])
+            let cookie = try c.get(vid: 1, key: 9, cookie: 11)
+            #expect(cookie.status == 500)
+            #expect(cookie.text == "needle cookie not match\n")
+            #expect(cookie.header("Content-Type") == "text/plain; charset=utf-8")
+            #expect(try c.get(vid: 1, key: 8, cookie: 10).status == 404)
+            #expect(try c.get(vid: 2, key: 9, cookie: 10).status == 404)
+            #expect(try c.request("GET", "/get?vid=1&key=x&cookie=10").status == 400)
+            #expect(try c.request("GET", "/get?vid=1&key=9").status == 400)
+            #expect(try c.request("GET", "/get?vid=99999999999&key=9&cookie=10").status == 400)
+            #expect(try c.request("POST", "/get?vid=1&key=9&cookie=10").status == 405)
+            #expect(try c.request("GET", "/upload").status == 405)
+        }
+    }
+
+    @Test func rateLimitedGetAnswers503WithEmptyBody() throws {
+        var settings = StoreSettings()
+        settings.readRate = 0.001
+        settings.readBurst = 1
+        try withStoreHarness(settings: settings) { h in
+            let c = try h.client()
+            _ = try c.upload(vid: 1, key: 1, cookie: 1, data: [9])
+            #expect(try c.get(vid: 1, key: 1, cookie: 1).status == 200)
+            let limited = try c.get(vid: 1, key: 1, cookie: 1)
+            #expect(limited.status == 503)
+            #expect(limited.body.isEmpty)
+        }
+    }
+
+    @Test func statsAndMetricsCountReads() throws {
+        try withStoreHarness { h in
+            let c = try h.client()
+            _ = try c.upload(vid: 1, key: 1, cookie: 1, data: Array(repeating: 7, count: 1234))
+            _ = try c.get(vid: 1, key: 1, cookie: 1)
+            let s = h.context.stats(of: 1).snapshot(previous: nil, seconds: 0)
+            #expect(s.totalGetProcessed == 1)
+            #expect(s.totalReadBytes == 1234)
+            #expect(s.totalWriteProcessed == 1)
+            #expect(s.totalWriteBytes == 1234)
+            let text = String(decoding: h.context.metrics.render(), as: UTF8.self)
+            #expect(text.contains("bfs_store_read_bytes_total 1234"))
+            #expect(text.contains("bfs_store_written_bytes_total 1234"))
+        }
+    }
+
+    /// A large needle whose pages were dropped from the page cache is warmed on a worker and
+    /// counted; a small one is still served right (its header read by `locate` pulls it back in,
+    /// see `APIGetHandler`), so only the large one is counted.
+    @Test(.enabled(if: APIPageCache.isAvailable)) func coldReadIsServedOffLoopAndCounted() throws {
+        var random = SeededRandom(label: "cold")
+        try withStoreHarness { h in
+            let c = try h.client()
+            let small = random.bytes(4000), large = random.bytes(3_000_000)
+            _ = try c.upload(vid: 1, key: 1, cookie: 1, data: small)
+            _ = try c.upload(vid: 1, key: 2, cookie: 1, data: large)
+            // The block file's pages are clean (synced), so DONTNEED evicts them.
+            let fd = open(h.context.volumes.volume(1)!.blockPath, O_RDONLY)
+            #expect(fd >= 0)
+            #expect(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0)
+            close(fd)
+            // The small needle's header page is read by `locate`, so evict again before each read.
+            let r1 = try c.get(vid: 1, key: 2, cookie: 1)
+            #expect(r1.body == large)
+            let fd2 = open(h.context.volumes.volume(1)!.blockPath, O_RDONLY)
+            #expect(posix_fadvise(fd2, 0, 0, POSIX_FADV_DONTNEED) == 0)
+            close(fd2)
+            let r2 = try c.get(vid: 1, key: 1, cookie: 1)
+            #expect(r2.body == small)
+            let text = String(decoding: h.context.metrics.render(), as: UTF8.self)
+            #expect(text.contains("bfs_store_cold_reads_total 1"), "\(text.split(separator: "\n").filter { $0.contains("cold") })")
+        }
+    }
+}
