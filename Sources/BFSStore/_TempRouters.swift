@@ -1,4 +1,0 @@
-import BFSHTTP
-import BFSStorage
-import BFSCore
-func makeAPIRouter(context: StoreContext) -> HTTPRouter { HTTPRouter() }
