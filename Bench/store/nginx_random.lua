@@ -10,7 +10,7 @@ end
 
 response = function(status, headers, body)
   if status ~= 200 then
-    io.stderr:write("unexpected status " .. status .. "\n")
+    io.stderr:write("unexpected status " .. status .. ": " .. string.sub(body or "", 1, 200) .. "\n")
     wrk.thread:stop()
   end
 end

@@ -36,7 +36,7 @@ cat >"$T/store.toml" <<CONF
 [store]
 id = "bench"
 data_dir = "$T/data"
-free_volume_size = "16GiB"
+free_volume_size = "8GiB"
 durable_writes = true
 [http]
 api_listen = "127.0.0.1:$API"

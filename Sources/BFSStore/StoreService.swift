@@ -213,8 +213,9 @@ public final class StoreService: Sendable {
         c.host = listen.host == "localhost" ? "127.0.0.1" : listen.host
         c.port = listen.port
         c.maxHeaderBytes = settings.maxHeaderSize
-        // The api body limit covers a full /uploads batch plus multipart framing per file.
-        c.maxBodyBytes = api ? Int(settings.needleMaxSize + 64 << 10) * settings.batchMaxFiles : 1 << 20
+        // The api handlers bound their own bodies (needle size, batch size) and answer bfs's
+        // {"ret":5011}; a server-level 413 in plain text would be unreadable to bfs clients.
+        c.maxBodyBytes = api ? Int.max : 1 << 20
         c.idleTimeoutMilliseconds = UInt64(settings.idleTimeout.wholeMilliseconds)
         c.headerTimeoutMilliseconds = UInt64(settings.headerTimeout.wholeMilliseconds)
         c.bodyTimeoutMilliseconds = UInt64(settings.bodyTimeout.wholeMilliseconds)
