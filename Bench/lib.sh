@@ -16,6 +16,7 @@ start_nginx() {
     cat >"$dir/nginx.conf" <<CONF
 daemon off;
 worker_processes 1;
+worker_rlimit_nofile 262144;
 pid $dir/nginx.pid;
 error_log $dir/error.log;
 events { worker_connections 1024; }
