@@ -16,7 +16,7 @@ start_nginx() {
     cat >"$dir/nginx.conf" <<CONF
 daemon off;
 worker_processes 1;
-worker_rlimit_nofile 262144;
+worker_rlimit_nofile 16384;
 pid $dir/nginx.pid;
 error_log $dir/error.log;
 events { worker_connections 1024; }
@@ -25,7 +25,7 @@ http {
     sendfile on;
     tcp_nodelay on;
     keepalive_requests 1000000;
-    open_file_cache max=200000 inactive=60s;
+    open_file_cache max=1000 inactive=60s;
     client_body_temp_path $dir/body;
     proxy_temp_path $dir/proxy;
     fastcgi_temp_path $dir/fastcgi;

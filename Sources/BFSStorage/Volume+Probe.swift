@@ -21,28 +21,8 @@ extension Volume {
     /// there, which made pitchfork distrust empty volumes). Throws what the read found wrong;
     /// `.needleDeleted`/`.needleNotFound` mean a delete raced the probe.
     public func probe() throws(StorageError) -> Int64? {
-        let picked: Result<(Int64, NeedleLocation, BlockHandle)?, StorageError> = shared.withLock { s in
-            if s.closed { return .failure(.volumeClosed) }
-            guard let (key, loc) = s.map.randomLive() else { return .success(nil) }
-            return .success((key, loc, s.block))
-        }
-        guard let (key, loc, block) = try picked.get() else { return nil }
-        let offset = Int64(loc.offsetUnits) * 8
-        var bytes = [UInt8](repeating: 0, count: NeedleFormat.headerSize)
-        let n = try bytes.withUnsafeMutableBytes { b in
-            Result { () throws(StorageError) -> Int in try block.file.read(into: b, at: offset) }
-        }.get()
-        guard n == NeedleFormat.headerSize else { throw .truncated(offset: offset) }
-        let maxData = settings.needleMaxSize
-        let header = try bytes.withUnsafeBytes { b in
-            Result { () throws(StorageError) -> NeedleHeader in
-                try NeedleFormat.parseHeader(b, at: 0, maxDataSize: maxData, fileOffset: offset)
-            }
-        }.get()
-        guard header.key == key else { throw .keyMismatch(expected: key, actual: header.key) }
-        guard header.totalSize == Int(loc.totalSize) else { throw .badSize(Int64(header.dataSize)) }
-        if header.isDeleted { throw .needleDeleted }
-        _ = try NeedleExtent(block: block, header: header, needleOffset: offset).readVerified()
+        guard let key = randomLiveKey() else { return nil }
+        _ = try readVerified(key: key, cookie: nil)
         return key
     }
 }

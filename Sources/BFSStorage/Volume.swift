@@ -204,6 +204,11 @@ public final class Volume: Sendable {
     /// Reads `key` whole with one `pread` and returns its data after checking header, footer, CRC
     /// and padding: the small-needle path.
     public func read(key: Int64, cookie: Int32) throws(StorageError) -> [UInt8] {
+        try readVerified(key: key, cookie: cookie)
+    }
+
+    /// The verifying read; a nil `cookie` skips the cookie check (health probes).
+    func readVerified(key: Int64, cookie: Int32?) throws(StorageError) -> [UInt8] {
         let (extent, bytes) = try fetch(key: key, cookie: cookie, whole: true)
         let h = extent.header
         let offset = extent.needleOffset
@@ -215,7 +220,7 @@ public final class Volume: Sendable {
 
     /// Map lookup under the state lock, then one `pread` (header only, or the whole needle)
     /// without any lock, then the header checks.
-    private func fetch(key: Int64, cookie: Int32, whole: Bool) throws(StorageError) -> (extent: NeedleExtent, bytes: [UInt8]) {
+    private func fetch(key: Int64, cookie: Int32?, whole: Bool) throws(StorageError) -> (extent: NeedleExtent, bytes: [UInt8]) {
         let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
             if s.closed { return .failure(.volumeClosed) }
             guard let loc = s.map.get(key) else { return .failure(.needleNotFound) }
@@ -245,7 +250,7 @@ public final class Volume: Sendable {
             }
             throw .needleDeleted
         }
-        guard header.cookie == cookie else { throw .cookieMismatch }
+        if let cookie, header.cookie != cookie { throw .cookieMismatch }
         return (NeedleExtent(block: block, header: header, needleOffset: offset), bytes)
     }
 
