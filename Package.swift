@@ -52,10 +52,10 @@ let package = Package(
 
         .testTarget(name: "BFSCoreTests", dependencies: ["BFSCore"]),
         .testTarget(name: "BFSLoopTests", dependencies: ["BFSLoop"]),
-        .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop"]),
-        .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage"]),
+        .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop", "BFSTestSupport"]),
+        .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage", "BFSTestSupport"]),
         .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination", "BFSTestSupport"]),
-        .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore"]),
+        .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server for tests).
         .target(name: "BFSTestSupport", path: "Tests/Support"),

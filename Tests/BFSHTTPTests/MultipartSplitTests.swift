@@ -1,27 +1,9 @@
+import BFSTestSupport
 import Testing
 @testable import BFSHTTP
 
-/// A small deterministic generator (SplitMix64) so a failing random case can be replayed.
-struct FormTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A fresh seed, printed so the run can be reproduced.
-    static func printedSeed(_ label: String) -> UInt64 {
-        let seed = UInt64.random(in: 0...UInt64.max)
-        print("\(label) seed: \(seed)")
-        return seed
-    }
-}
+/// The shared seeded generator, under the name these tests use.
+typealias FormTestRandom = SeededGenerator
 
 /// Cuts `body` at the given sorted positions.
 func cutBody(_ body: [UInt8], at cuts: [Int]) -> [ArraySlice<UInt8>] {

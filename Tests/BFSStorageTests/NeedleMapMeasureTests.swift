@@ -22,7 +22,7 @@ struct NeedleMapMeasureTests {
     }
 
     @Test func measureOneMillion() {
-        let seed = NeedleMapTestRandom.freshSeed("measureOneMillion")
+        let seed = NeedleMapTestRandom.printedSeed("measureOneMillion")
         var rng = NeedleMapTestRandom(seed: seed)
         var gen = SnowflakeKeys()
         let keys = (0..<Self.entries).map { _ in gen.next() }

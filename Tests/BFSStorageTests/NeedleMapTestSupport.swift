@@ -1,26 +1,8 @@
+import BFSTestSupport
 @testable import BFSStorage
 
-/// SplitMix64: a tiny seeded generator so a failing run can be replayed from its printed seed.
-struct NeedleMapTestRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A seed from the system generator, printed so the run can be repeated.
-    static func freshSeed(_ label: String) -> UInt64 {
-        let seed = UInt64.random(in: 0...UInt64.max)
-        print("\(label) seed: \(seed)")
-        return seed
-    }
-}
+/// The shared seeded generator, under the name these tests use.
+typealias NeedleMapTestRandom = SeededGenerator
 
 /// Snowflake-shaped keys (41-bit millisecond time, 10-bit worker, 12-bit sequence), the keys
 /// bfs clients actually send: increasing, with dense low bits.

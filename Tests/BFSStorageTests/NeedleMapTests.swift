@@ -71,12 +71,12 @@ import Testing
     }
 
     @Test func matchesDictionaryAcrossGrowth() {
-        runModel(seed: NeedleMapTestRandom.freshSeed("matchesDictionaryAcrossGrowth"),
+        runModel(seed: NeedleMapTestRandom.printedSeed("matchesDictionaryAcrossGrowth"),
                  operations: 2_000_000, migrationStep: NeedleMap.defaultMigrationStep)
     }
 
     @Test func matchesDictionaryWhenGrowingMidRehash() {
-        runModel(seed: NeedleMapTestRandom.freshSeed("matchesDictionaryWhenGrowingMidRehash"),
+        runModel(seed: NeedleMapTestRandom.printedSeed("matchesDictionaryWhenGrowingMidRehash"),
                  operations: 1_000_000, migrationStep: 1)
     }
 
@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func forEachVisitsEachEntryOnceDuringRehash() {
-        let seed = NeedleMapTestRandom.freshSeed("forEachVisitsEachEntryOnceDuringRehash")
+        let seed = NeedleMapTestRandom.printedSeed("forEachVisitsEachEntryOnceDuringRehash")
         var rng = NeedleMapTestRandom(seed: seed)
         var map = NeedleMap(expectedCount: 0, migrationStep: 1)
         var model: [Int64: NeedleLocation] = [:]

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSCore
 import BFSHTTP
 import BFSStorage
@@ -17,7 +18,7 @@ import Testing
         let volume = try #require(source.volumes.volume(7))
         let seed = UInt64.random(in: 1...UInt64.max)
         print("pull test seed \(seed)")
-        var g = SplitMix(seed)
+        var g = SeededGenerator(seed: seed)
         var sizes: [Int64: Int] = [:]
         // Over 8 MiB in all, so the block comes in more than one range.
         for key in Int64(1)...40 {
@@ -155,15 +156,4 @@ import Testing
     }
 }
 
-/// A tiny seeded generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+
