@@ -6,8 +6,9 @@ import BFSStorage
 /// DESIGN.md §4.5).
 ///
 /// Statuses as bfs: 503 (empty body) when rate limited, 400 for an unparsable parameter, 404 for
-/// an absent volume or needle or a deleted needle, 500 for anything else (cookie mismatch,
-/// damage, I/O), with the error text as Go's `http.Error` writes it. Beyond bfs: `Range` (one
+/// an absent volume or needle or a deleted needle, 500 for anything else (damage, I/O), with the
+/// error text as Go's `http.Error` writes it. Unlike bfs, a wrong cookie answers the 404 of a
+/// missing key. Beyond bfs: `Range` (one
 /// range: 206/416; several: the whole body with 200) and `Accept-Ranges`.
 ///
 /// The data goes out in one of three ways, all without blocking the loop on the disk:
@@ -53,8 +54,7 @@ struct APIGetHandler: Sendable {
         do {
             extent = try volume.locate(key: key, cookie: cookie)
         } catch {
-            let status: HTTPStatus = error == .needleNotFound || error == .needleDeleted ? .notFound : .internalServerError
-            return fail(ex, status: status, message: APIReplies.message(error.ret), start: start)
+            return failLocating(ex, error, start: start)
         }
         let length = extent.dataSize
         var headers: HTTPHeaders = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
@@ -129,6 +129,19 @@ struct APIGetHandler: Sendable {
         ex.loop.runBlocking({ APIPageCache.warm(fd: extent.descriptor, offset: offset, length: count) }, then: { _ in
             reply.sendFile(ex, extent, counted: true)
         })
+    }
+
+    /// Answers a failed lookup. A wrong cookie answers exactly as a missing key (bfs: 500 "needle
+    /// cookie not match", which told a guesser that the key exists; DESIGN.md §11).
+    private func failLocating(_ ex: HTTPServerExchange, _ error: StorageError, start: UInt64) {
+        switch error {
+        case .needleNotFound, .cookieMismatch:
+            fail(ex, status: .notFound, message: APIReplies.message(.needleNotExist), start: start)
+        case .needleDeleted:
+            fail(ex, status: .notFound, message: APIReplies.message(.needleDeleted), start: start)
+        default:
+            fail(ex, status: .internalServerError, message: APIReplies.message(error.ret), start: start)
+        }
     }
 
     private func fail(_ ex: HTTPServerExchange, status: HTTPStatus, message: String, start: UInt64) {

@@ -73,17 +73,35 @@ import Testing
         try withStoreHarness { h in
             let c = try h.client()
             _ = try c.upload(vid: 1, key: 9, cookie: 10, data: [1, 2, 3])
-            let cookie = try c.get(vid: 1, key: 9, cookie: 11)
-            #expect(cookie.status == 500)
-            #expect(cookie.text == "needle cookie not match\n")
-            #expect(cookie.header("Content-Type") == "text/plain; charset=utf-8")
-            #expect(try c.get(vid: 1, key: 8, cookie: 10).status == 404)
+            let missing = try c.get(vid: 1, key: 8, cookie: 10)
+            #expect(missing.status == 404)
+            #expect(missing.text == "needle not exist\n")
+            #expect(missing.header("Content-Type") == "text/plain; charset=utf-8")
             #expect(try c.get(vid: 2, key: 9, cookie: 10).status == 404)
             #expect(try c.request("GET", "/get?vid=1&key=x&cookie=10").status == 400)
             #expect(try c.request("GET", "/get?vid=1&key=9").status == 400)
             #expect(try c.request("GET", "/get?vid=99999999999&key=9&cookie=10").status == 400)
             #expect(try c.request("POST", "/get?vid=1&key=9&cookie=10").status == 405)
             #expect(try c.request("GET", "/upload").status == 405)
+        }
+    }
+
+    /// A wrong cookie must not tell a guesser that the key exists (DESIGN.md §11): the answer is
+    /// byte for byte the one for a missing key, for GET and HEAD, small and large needles.
+    @Test func wrongCookieAnswersLikeAMissingKey() throws {
+        try withStoreHarness { h in
+            let c = try h.client()
+            _ = try c.upload(vid: 1, key: 9, cookie: 10, data: [1, 2, 3])
+            _ = try c.upload(vid: 1, key: 19, cookie: 10, data: Array(repeating: 7, count: 64 * 1024))
+            for method in ["GET", "HEAD"] {
+                let missing = try c.get(vid: 1, key: 8, cookie: 10, method: method)
+                for key: Int64 in [9, 19] {
+                    let wrong = try c.get(vid: 1, key: key, cookie: 11, method: method)
+                    #expect(wrong.status == 404, "\(method) key \(key)")
+                    #expect(wrong.body == missing.body, "\(method) key \(key)")
+                    #expect(wrong.header("Content-Type") == missing.header("Content-Type"))
+                }
+            }
         }
     }
 
