@@ -65,6 +65,7 @@ public final class StoreService: Sendable {
     @discardableResult
     public func start() throws -> Ports {
         ignoreSIGPIPE()
+        if let problem = settings.securityProblem { throw StartupError(description: problem) }
         let fs = PosixFileSystem()
         try fs.makeDirectory(settings.dataDir)
         var volumeSettings = VolumeSettings()
@@ -103,7 +104,8 @@ public final class StoreService: Sendable {
 
         var servers: [HTTPServer] = []
         var bound: [Int] = []
-        let routers = [makeAPIRouter(context: context), makeAdminRouter(context: context), makeStatRouter(context: context)]
+        let routers = [makeAPIRouter(context: context), AdminAuthorization.guarding(makeAdminRouter(context: context), token: settings.clusterToken),
+                       makeStatRouter(context: context)]
         let listens = [settings.apiListen, settings.adminListen, settings.statListen]
         for (router, listen) in zip(routers, listens) {
             let server = HTTPServer(configuration: serverConfiguration(listen, api: servers.isEmpty), router: router)
