@@ -1,5 +1,6 @@
 import BFSCore
 import BFSHTTP
+import BFSLoop
 import BFSStorage
 
 /// `GET|HEAD /get?vid&key&cookie`: serves one needle's data (reference/bfs-v1.md §1.9,
@@ -103,10 +104,12 @@ struct APIGetHandler: Sendable {
             reply.sendBytes(ex, Array(bytes[from..<(from + reply.slice.count)]))
         case .miss:
             context.metrics.coldReads.increment()
-            ex.loop.runBlocking({ try extent.readVerified() }, then: { result in
+            ex.loop.run(on: context.executors.reads, { try extent.readVerified() }, then: { result in
                 switch result {
                 case .success(let data):
                     reply.sendBytes(ex, Array(data[reply.slice]))
+                case .failure(let error as UVError) where error.isExecutorSaturated:
+                    fail(ex, status: .serviceUnavailable, message: APIReplies.message(.serviceUnavailable), start: reply.start)
                 case .failure(let error):
                     let ret = (error as? StorageError)?.ret ?? .internalError
                     fail(ex, status: .internalServerError, message: APIReplies.message(ret), start: reply.start)
@@ -126,7 +129,11 @@ struct APIGetHandler: Sendable {
             return reply.sendFile(ex, extent, counted: true)
         }
         context.metrics.coldReads.increment()
-        ex.loop.runBlocking({ APIPageCache.warm(fd: extent.descriptor, offset: offset, length: count) }, then: { _ in
+        ex.loop.run(on: context.executors.reads, { APIPageCache.warm(fd: extent.descriptor, offset: offset, length: count) },
+                    then: { result in
+            if case .failure(let error as UVError) = result, error.isExecutorSaturated {
+                return fail(ex, status: .serviceUnavailable, message: APIReplies.message(.serviceUnavailable), start: reply.start)
+            }
             reply.sendFile(ex, extent, counted: true)
         })
     }

@@ -145,6 +145,7 @@ public final class StoreService: Sendable {
         if let registrar = s.registrar {
             try? waitForCoordination("withdrawing", seconds: 5) { await registrar.withdraw() }
         }
+        s.context?.executors.shutdown()
         s.context?.volumes.close()
         if let coordination = s.coordination {
             let done = DispatchSemaphore(value: 0)

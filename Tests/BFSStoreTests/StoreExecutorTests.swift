@@ -1,0 +1,75 @@
+import BFSCore
+import BFSLoop
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+@testable import BFSStore
+
+/// A gate blocking jobs until the test opens it (bounded: 20 s at most).
+private final class JobGate: Sendable {
+    private let opened = Mutex(false)
+    func wait() {
+        let deadline = monotonicNanos() + 20_000_000_000
+        while !opened.withLock({ $0 }), monotonicNanos() < deadline { usleep(1000) }
+    }
+    func open() { opened.withLock { $0 = true } }
+}
+
+/// Uploads, deletes, cold reads and stats have executors of their own (DESIGN.md §3).
+@Suite struct StoreExecutorTests {
+    /// Every thread of libuv's shared pool (where admin work runs) is busy: uploads, deletes,
+    /// reads and `/info` are still answered. (The pool is process-wide, so the block is kept
+    /// short: other suites' admin calls wait meanwhile.)
+    @Test func apiWorkDoesNotQueueBehindAdminWork() throws {
+        try withStoreHarness { h in
+            let gate = JobGate()
+            defer { gate.open() }
+            let poolSize = Int(ProcessInfo.processInfo.environment["UV_THREADPOOL_SIZE"] ?? "") ?? 4
+            let loop = h.group.loops[0]
+            loop.execute {
+                for _ in 0..<(poolSize + 2) { loop.runBlocking({ gate.wait() }) { _ in } }
+            }
+            let c = try StoreTestClient(port: h.port, timeoutSeconds: 5)
+            #expect(try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3]).text == "{\"ret\":1}")
+            #expect(try c.get(vid: 1, key: 1, cookie: 2).body == [1, 2, 3])
+            #expect(try c.delete(vid: 1, key: 1).text == "{\"ret\":1}")
+            let stat = try StoreTestHarness(vids: [], makeRouter: { makeStatRouter(context: $0) })
+            defer {
+                gate.open()  // first: a loop shuts down only once its pool jobs are done
+                stat.shutdown()
+            }
+            let s = try StoreTestClient(port: stat.port, timeoutSeconds: 5)
+            let statLoop = stat.group.loops[0]
+            statLoop.execute {
+                for _ in 0..<(poolSize + 2) { statLoop.runBlocking({ gate.wait() }) { _ in } }
+            }
+            #expect(try s.request("GET", "/info").status == 200)
+            #expect(try s.request("GET", "/metrics").status == 200)
+        }
+    }
+
+    /// A full write queue answers 503 `{"ret":65533}` at once instead of queueing more.
+    @Test func fullWriteQueueAnswers503() throws {
+        try withStoreHarness { h in
+            let gate = JobGate()
+            defer { gate.open() }
+            let writes = h.context.executors.writes
+            for _ in 0..<writes.threadCount { #expect(writes.submit { gate.wait() }) }
+            let taken = monotonicNanos() + 10_000_000_000
+            while writes.queuedCount > 0, monotonicNanos() < taken { usleep(1000) }  // every thread holds a job
+            for _ in 0..<writes.queueLimit { #expect(writes.submit { gate.wait() }) }
+            let c = try StoreTestClient(port: h.port, timeoutSeconds: 5)
+            let upload = try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3])
+            #expect(upload.status == 503)
+            #expect(upload.text == "{\"ret\":65533}")
+            let delete = try c.delete(vid: 1, key: 1)
+            #expect(delete.status == 503)
+            #expect(delete.text == "{\"ret\":65533}")
+            gate.open()
+            let deadline = monotonicNanos() + 10_000_000_000
+            while writes.queuedCount > 0, monotonicNanos() < deadline { usleep(1000) }
+            #expect(try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3]).text == "{\"ret\":1}")
+        }
+    }
+}
