@@ -16,14 +16,10 @@ import BFSStorage
 /// - needles up to `verifiedReadMaxSize` are read whole with a non-waiting `preadv2` and their
 ///   CRC is checked before the bytes are written (corruption answers 500 instead of bad bytes);
 /// - larger needles whose pages are cached go out with `sendfile(2)` from the loop;
-/// - on a page-cache miss the read (small) or a warming read (large) runs on the libuv pool,
-///   counted in `metrics.coldReads`.
-/// `Volume.locate` itself still does one 21-byte header `pread` on the loop, before any probe
-/// can run (the map lookup and the header read are one storage call). That page is usually
-/// cached, but when it is not, this read blocks the loop for one random disk read, and the
-/// kernel's read-ahead then brings in the rest of a small needle, so small cold reads are in
-/// practice not detected (only needles spanning beyond the read-ahead window are). Probing
-/// before the header read needs a storage call that returns the offset without reading.
+/// - on a page-cache miss the read (small) or a warming read (large) runs on the `reads`
+///   executor, counted in `metrics.coldReads`.
+/// The 21-byte needle header is probed the same way first (`Volume.locateIfCached`): when its
+/// page is cold, the lookup itself (`Volume.locate`) runs on the `reads` executor.
 ///
 /// Content type: bfs let Go sniff one from the first 512 bytes; we answer
 /// `application/octet-stream` and do not sniff (the proxy knows the real type from metadata).
@@ -51,12 +47,31 @@ struct APIGetHandler: Sendable {
         guard let volume = context.volumes.volume(vid) else {
             return fail(ex, status: .notFound, message: APIReplies.message(.volumeNotExist), start: start)
         }
-        let extent: NeedleExtent
+        let cached: NeedleExtent?
         do {
-            extent = try volume.locate(key: key, cookie: cookie)
+            cached = try volume.locateIfCached(key: key, cookie: cookie)
         } catch {
             return failLocating(ex, error, start: start)
         }
+        if let cached { return serve(ex, cached, vid: vid, start: start) }
+        // The header page is cold: read it on a worker rather than stall the loop on the disk.
+        context.metrics.coldReads.increment()
+        ex.loop.run(on: context.executors.reads, { try volume.locate(key: key, cookie: cookie) }) { result in
+            switch result {
+            case .success(let extent):
+                serve(ex, extent, vid: vid, start: start)
+            case .failure(let error as StorageError):
+                failLocating(ex, error, start: start)
+            case .failure(let error as UVError) where error.isExecutorSaturated:
+                fail(ex, status: .serviceUnavailable, message: APIReplies.message(.serviceUnavailable), start: start)
+            case .failure:
+                fail(ex, status: .internalServerError, message: APIReplies.message(.internalError), start: start)
+            }
+        }
+    }
+
+    /// Answers with the located needle: the whole data or the requested range.
+    private func serve(_ ex: HTTPServerExchange, _ extent: NeedleExtent, vid: VolumeID, start: UInt64) {
         let length = extent.dataSize
         var headers: HTTPHeaders = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
         let status: HTTPStatus
@@ -87,7 +102,7 @@ struct APIGetHandler: Sendable {
     private func serveSmall(_ ex: HTTPServerExchange, _ extent: NeedleExtent, _ reply: Reply) {
         var bytes = [UInt8](repeating: 0, count: extent.totalSize)
         let probe = bytes.withUnsafeMutableBytes {
-            APIPageCache.readIfCached(fd: extent.descriptor, into: $0, at: extent.needleOffset)
+            PageCacheRead.read(extent.block.file, into: $0, at: extent.needleOffset)
         }
         switch probe {
         case .hit:
