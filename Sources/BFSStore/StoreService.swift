@@ -37,6 +37,7 @@ public final class StoreService: Sendable {
     /// Listener ports; available after `start()`.
     public var ports: Ports? { state.withLock { $0.ports } }
     private let choice: CoordinationChoice
+    private let fileSystem: FileSystem
     private let logger: Logger
 
     private struct State: @unchecked Sendable {
@@ -52,10 +53,12 @@ public final class StoreService: Sendable {
     }
     private let state = Mutex(State())
 
-    /// A store with `settings`; coordination from `choice`, or from the settings when nil.
+    /// A store with `settings`; coordination from `choice`, or from the settings when nil. All
+    /// volume I/O goes through `fileSystem` (crash tests pass a fault-injecting one).
     public init(settings: StoreSettings, coordination choice: CoordinationChoice? = nil,
-                logger: Logger = Logger(label: "bfs.store")) {
+                fileSystem: FileSystem = PosixFileSystem(), logger: Logger = Logger(label: "bfs.store")) {
         self.settings = settings
+        self.fileSystem = fileSystem
         self.logger = logger
         self.choice = choice ?? (settings.coordinationBackend == "embedded"
             ? .embedded(EmbeddedTree()) : .zookeeper(hosts: settings.zookeeperAddrs.joined(separator: ",")))
@@ -66,7 +69,7 @@ public final class StoreService: Sendable {
     public func start() throws -> Ports {
         ignoreSIGPIPE()
         if let problem = settings.securityProblem { throw StartupError(description: problem) }
-        let fs = PosixFileSystem()
+        let fs = fileSystem
         try fs.makeDirectory(settings.dataDir)
         var volumeSettings = VolumeSettings()
         volumeSettings.needleMaxSize = Int(settings.needleMaxSize)
