@@ -1,10 +1,11 @@
+import BFSTestSupport
 import Glibc
 import Testing
 @testable import BFSLoop
 
 /// A gate jobs wait on until the test opens it.
 private final class Gate: @unchecked Sendable {
-    private let open = Box(false)
+    private let open = Locked(false)
     func wait() { _ = waitUntil(seconds: 20) { open.get } }
     func release() { open.with { $0 = true } }
 }
@@ -17,7 +18,7 @@ private final class Gate: @unchecked Sendable {
         defer { loop.shutdown() }
         let executor = BlockingExecutor(name: "test-pool", threads: 2, queueLimit: 4)
         defer { executor.shutdown() }
-        let seen = Box<[String]>([])
+        let seen = Locked<[String]>([])
         loop.execute {
             loop.run(on: executor, { () -> Bool in loop.inEventLoop }) { result in
                 let offLoop = (try? result.get()) == false
@@ -41,13 +42,13 @@ private final class Gate: @unchecked Sendable {
         let executor = BlockingExecutor(name: "test-full", threads: 1, queueLimit: 2)
         defer { executor.shutdown() }
         let gate = Gate()
-        let ran = Box(0)
+        let ran = Locked(0)
         #expect(executor.submit { gate.wait(); ran.with { $0 += 1 } })
         #expect(waitUntil { executor.queuedCount == 0 })  // the thread took the first job
         #expect(executor.submit { ran.with { $0 += 1 } })
         #expect(executor.submit { ran.with { $0 += 1 } })
         #expect(!executor.submit { ran.with { $0 += 100 } })
-        let refusal = Box<UVError?>(nil)
+        let refusal = Locked<UVError?>(nil)
         loop.execute {
             loop.run(on: executor, { 1 }) { result in
                 if case .failure(let e as UVError) = result { refusal.with { $0 = e } }
@@ -64,7 +65,7 @@ private final class Gate: @unchecked Sendable {
     /// `shutdown` runs what was queued, then refuses; the threads are gone when it returns.
     @Test func shutdownDrainsTheQueue() {
         let executor = BlockingExecutor(name: "test-drain", threads: 2, queueLimit: 64)
-        let ran = Box(0)
+        let ran = Locked(0)
         for _ in 0..<50 { #expect(executor.submit { usleep(100); ran.with { $0 += 1 } }) }
         executor.shutdown()
         #expect(ran.get == 50)
@@ -80,7 +81,7 @@ private final class Gate: @unchecked Sendable {
         defer { busy.shutdown(); free.shutdown() }
         let gate = Gate()
         for _ in 0..<4 { busy.submit { gate.wait() } }
-        let ran = Box(false)
+        let ran = Locked(false)
         free.submit { ran.with { $0 = true } }
         #expect(waitUntil { ran.get })
         gate.release()

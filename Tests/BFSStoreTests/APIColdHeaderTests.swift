@@ -1,4 +1,5 @@
 import BFSCore
+import BFSTestSupport
 import BFSStorage
 import Glibc
 import Synchronization
@@ -9,17 +10,16 @@ import Testing
 /// reads wait (a slow disk): what a loop must never wait for.
 private final class ColdFileSystem: FileSystem, Sendable {
     let base = PosixFileSystem()
-    let stalled = Mutex(false)
+    let stalled = Locked(false)
     let stalledReads = Atomic<Int>(0)
 
-    func stall(_ on: Bool) { stalled.withLock { $0 = on } }
+    func stall(_ on: Bool) { stalled.with { $0 = on } }
 
     /// Waits (bounded) while reads are stalled.
     func waitIfStalled() {
-        guard stalled.withLock({ $0 }) else { return }
+        guard stalled.get else { return }
         stalledReads.add(1, ordering: .relaxed)
-        let deadline = monotonicNanos() + 20_000_000_000
-        while stalled.withLock({ $0 }), monotonicNanos() < deadline { usleep(1000) }
+        _ = waitUntil(seconds: 20) { !stalled.get }
     }
 
     func open(_ path: String, create: Bool) throws(StorageError) -> StorageFile {
@@ -65,14 +65,12 @@ private final class ColdFile: CacheProbingFile, @unchecked Sendable {
             harness.shutdown()
         }
         let data = Array("cold header".utf8)
-        let other = try StoreTestClient(port: harness.port, timeoutSeconds: 5)
+        let other = try TestHTTPClient(port: harness.port, timeoutSeconds: 5)
         #expect(try other.upload(vid: 1, key: 1, cookie: 2, data: data).text == "{\"ret\":1}")
         fs.stall(true)
-        let cold = try StoreTestClient(port: harness.port, timeoutSeconds: 20)
+        let cold = try TestHTTPClient(port: harness.port, timeoutSeconds: 20)
         try cold.send(Array("GET /get?vid=1&key=1&cookie=2 HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-        let deadline = monotonicNanos() + 10_000_000_000
-        while fs.stalledReads.load(ordering: .relaxed) == 0, monotonicNanos() < deadline { usleep(1000) }
-        #expect(fs.stalledReads.load(ordering: .relaxed) > 0, "the cold read never reached the file")
+        #expect(waitUntil { fs.stalledReads.load(ordering: .relaxed) > 0 }, "the cold read never reached the file")
         // The loop is free: a lookup of a missing key and an upload are answered meanwhile.
         #expect(try other.get(vid: 1, key: 99, cookie: 2).status == 404)
         #expect(try other.upload(vid: 1, key: 3, cookie: 4, data: [9]).text == "{\"ret\":1}")

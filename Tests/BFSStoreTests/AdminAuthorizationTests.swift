@@ -1,4 +1,5 @@
 import BFSCore
+import BFSTestSupport
 import BFSHTTP
 import BFSStorage
 import Foundation
@@ -64,7 +65,7 @@ import Testing
 
     /// A store whose admin listener other hosts can reach refuses to start without a token.
     @Test func nonLoopbackAdminWithoutTokenRefusesToStart() throws {
-        let dir = AdminTempDir("auth-start")
+        let dir = TempDir("auth-start")
         defer { dir.remove() }
         var settings = StoreSettings()
         settings.dataDir = dir.file("data")
@@ -86,7 +87,7 @@ import Testing
 
     /// `cluster_token` is read from `[store]` and must be printable without spaces.
     @Test func tokenIsReadFromTheConfig() throws {
-        let dir = AdminTempDir("auth-conf")
+        let dir = TempDir("auth-conf")
         defer { dir.remove() }
         let path = dir.file("store.toml")
         try "[store]\ncluster_token = \"abc-123\"\n".write(toFile: path, atomically: true, encoding: .utf8)

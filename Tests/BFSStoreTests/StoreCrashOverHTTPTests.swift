@@ -25,7 +25,7 @@ import Testing
         let durable = ProcessInfo.processInfo.environment["BFS_TEST_DURABLE_WRITES"] != "false"
         let seed = UInt64.random(in: 1...UInt64.max)
         print("crash over HTTP: seed \(seed), durable_writes = \(durable)")
-        let dir = AdminTempDir("crash-http")
+        let dir = TempDir("crash-http")
         defer { dir.remove() }
         var settings = StoreSettings()
         settings.id = "crash-store"
@@ -49,7 +49,7 @@ import Testing
         let clients = (0..<4).map { t in
             Thread {
                 var random = SeededGenerator(seed: seed &+ UInt64(t))
-                guard let c = try? StoreTestClient(port: ports.api, timeoutSeconds: 5) else { return }
+                guard let c = try? TestHTTPClient(port: ports.api, timeoutSeconds: 5) else { return }
                 var mine: [Int64] = []
                 var i: Int64 = 0
                 while !stop.load(ordering: .relaxed) {
@@ -71,8 +71,7 @@ import Testing
             }
         }
         for c in clients { c.start() }
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, acknowledged.withLock({ $0.uploads.count < 150 || $0.deletes.count < 30 }) { usleep(2000) }
+        _ = waitUntil(seconds: 30) { acknowledged.withLock { $0.uploads.count >= 150 && $0.deletes.count >= 30 } }
         fs.crash()  // power cut while the clients keep going
         usleep(100_000)
         stop.store(true, ordering: .relaxed)
@@ -83,7 +82,7 @@ import Testing
         let reopened = StoreService(settings: settings, fileSystem: PosixFileSystem())
         let after = try reopened.start()
         defer { reopened.stop() }
-        let c = try StoreTestClient(port: after.api, timeoutSeconds: 10)
+        let c = try TestHTTPClient(port: after.api, timeoutSeconds: 10)
         var lost: [Int64] = [], resurrected: [Int64] = []
         for (key, data) in acked.uploads where !acked.deletes.contains(key) {
             let r = try c.get(vid: 1, key: key, cookie: Int32(truncatingIfNeeded: key))

@@ -1,4 +1,5 @@
 import BFSCore
+import BFSTestSupport
 import BFSLoop
 import Foundation
 import Glibc
@@ -8,12 +9,9 @@ import Testing
 
 /// A gate blocking jobs until the test opens it (bounded: 20 s at most).
 private final class JobGate: Sendable {
-    private let opened = Mutex(false)
-    func wait() {
-        let deadline = monotonicNanos() + 20_000_000_000
-        while !opened.withLock({ $0 }), monotonicNanos() < deadline { usleep(1000) }
-    }
-    func open() { opened.withLock { $0 = true } }
+    private let opened = Locked(false)
+    func wait() { _ = waitUntil(seconds: 20) { opened.get } }
+    func open() { opened.with { $0 = true } }
 }
 
 /// Uploads, deletes, cold reads and stats have executors of their own (DESIGN.md §3).
@@ -30,7 +28,7 @@ private final class JobGate: Sendable {
             loop.execute {
                 for _ in 0..<(poolSize + 2) { loop.runBlocking({ gate.wait() }) { _ in } }
             }
-            let c = try StoreTestClient(port: h.port, timeoutSeconds: 5)
+            let c = try TestHTTPClient(port: h.port, timeoutSeconds: 5)
             #expect(try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3]).text == "{\"ret\":1}")
             #expect(try c.get(vid: 1, key: 1, cookie: 2).body == [1, 2, 3])
             #expect(try c.delete(vid: 1, key: 1).text == "{\"ret\":1}")
@@ -39,7 +37,7 @@ private final class JobGate: Sendable {
                 gate.open()  // first: a loop shuts down only once its pool jobs are done
                 stat.shutdown()
             }
-            let s = try StoreTestClient(port: stat.port, timeoutSeconds: 5)
+            let s = try TestHTTPClient(port: stat.port, timeoutSeconds: 5)
             let statLoop = stat.group.loops[0]
             statLoop.execute {
                 for _ in 0..<(poolSize + 2) { statLoop.runBlocking({ gate.wait() }) { _ in } }
@@ -56,10 +54,9 @@ private final class JobGate: Sendable {
             defer { gate.open() }
             let writes = h.context.executors.writes
             for _ in 0..<writes.threadCount { #expect(writes.submit { gate.wait() }) }
-            let taken = monotonicNanos() + 10_000_000_000
-            while writes.queuedCount > 0, monotonicNanos() < taken { usleep(1000) }  // every thread holds a job
+            #expect(waitUntil { writes.queuedCount == 0 })  // every thread holds a job
             for _ in 0..<writes.queueLimit { #expect(writes.submit { gate.wait() }) }
-            let c = try StoreTestClient(port: h.port, timeoutSeconds: 5)
+            let c = try TestHTTPClient(port: h.port, timeoutSeconds: 5)
             let upload = try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3])
             #expect(upload.status == 503)
             #expect(upload.text == "{\"ret\":65533}")
@@ -67,8 +64,7 @@ private final class JobGate: Sendable {
             #expect(delete.status == 503)
             #expect(delete.text == "{\"ret\":65533}")
             gate.open()
-            let deadline = monotonicNanos() + 10_000_000_000
-            while writes.queuedCount > 0, monotonicNanos() < deadline { usleep(1000) }
+            #expect(waitUntil { writes.queuedCount == 0 })
             #expect(try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3]).text == "{\"ret\":1}")
         }
     }
