@@ -18,7 +18,7 @@ public enum ClusterTokenFile {
     public static func loadOrCreate(in directory: String) throws(Failure) -> String {
         let path = directory + "/" + name
         if let existing = try read(path) { return existing }
-        if mkdir(directory, 0o700) != 0, errno != EEXIST { throw Failure(description: "mkdir \(directory): errno \(errno)") }
+        try makeDirectories(directory)
         var generator = SystemRandomNumberGenerator()
         let token = (0..<2).map { _ in
             let hex = String(generator.next() as UInt64, radix: 16)
@@ -34,6 +34,15 @@ public enum ClusterTokenFile {
             throw Failure(description: "write \(path): errno \(errno)")
         }
         return token
+    }
+
+    /// Creates `directory` and its missing parents (as the store would for its data directory).
+    static func makeDirectories(_ directory: String) throws(Failure) {
+        var path = directory.hasPrefix("/") ? "" : "."
+        for part in directory.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o755) != 0, errno != EEXIST { throw Failure(description: "mkdir \(path): errno \(errno)") }
+        }
     }
 
     /// The token in `path`, or nil when the file does not exist.
