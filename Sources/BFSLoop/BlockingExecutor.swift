@@ -1,4 +1,6 @@
+import Dispatch
 import Glibc
+import Synchronization
 
 /// A small pool of named threads with a bounded queue, for one kind of blocking work.
 ///
@@ -51,41 +53,34 @@ public final class BlockingExecutor: Sendable {
 }
 
 /// The queue and threads behind a `BlockingExecutor`; the threads hold this, not the executor,
-/// so dropping the executor can stop them. Every field is guarded by `mutex`; the threads are
-/// detached and `join()` waits for the live count to reach zero instead.
-private final class ExecutorWorkers: @unchecked Sendable {
+/// so dropping the executor can stop them.
+///
+/// `available` is signalled once per queued job and once per thread at close, so every wake-up
+/// finds a job, or the closed and empty queue that tells its thread to exit. The threads are
+/// detached; `join()` counts their exits on `exited`.
+private final class ExecutorWorkers: Sendable {
+    private struct Queue {
+        var jobs: [@Sendable () -> Void] = []
+        var head = 0
+        var closed = false
+        var joined = false
+        var threads = 0
+        var waiting: Int { jobs.count - head }
+    }
+
     private let limit: Int
-    private var jobs: [@Sendable () -> Void] = []
-    private var head = 0
-    private var closed = false
-    private var alive = 0
-    // Heap-allocated: pthread objects must not move.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let queue = Mutex(Queue())
+    private let available = DispatchSemaphore(value: 0)
+    private let exited = DispatchSemaphore(value: 0)
 
     init(limit: Int) {
         self.limit = limit
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(cond, nil)
     }
 
-    deinit {
-        pthread_cond_destroy(cond)
-        pthread_mutex_destroy(mutex)
-        cond.deallocate()
-        mutex.deallocate()
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
-    }
-
-    var queuedCount: Int { locked { jobs.count - head } }
+    var queuedCount: Int { queue.withLock { $0.waiting } }
 
     func spawn(name: String) {
-        locked { alive += 1 }
+        queue.withLock { $0.threads += 1 }
         let arg = Unmanaged.passRetained(ThreadStart(workers: self, name: name)).toOpaque()
         var thread: pthread_t = 0
         let rc = pthread_create(&thread, nil, { arg in
@@ -99,50 +94,54 @@ private final class ExecutorWorkers: @unchecked Sendable {
     }
 
     func push(_ job: @escaping @Sendable () -> Void) -> Bool {
-        locked {
-            guard !closed, jobs.count - head < limit else { return false }
-            jobs.append(job)
-            pthread_cond_signal(cond)
+        let accepted = queue.withLock { q in
+            guard !q.closed, q.waiting < limit else { return false }
+            q.jobs.append(job)
             return true
         }
+        if accepted { available.signal() }
+        return accepted
     }
 
     func close() {
-        locked {
-            closed = true
-            pthread_cond_broadcast(cond)
+        let threads = queue.withLock { q -> Int in
+            guard !q.closed else { return 0 }
+            q.closed = true
+            return q.threads
         }
+        for _ in 0..<threads { available.signal() }
     }
 
-    /// Waits until every thread has drained the queue and exited.
+    /// Waits (once) until every thread has drained the queue and exited.
     func join() {
-        locked {
-            while alive > 0 { pthread_cond_wait(cond, mutex) }
+        let threads = queue.withLock { q -> Int in
+            defer { q.joined = true }
+            return q.joined ? 0 : q.threads
         }
+        for _ in 0..<threads { exited.wait() }
     }
 
     /// A thread's life: take the oldest job, run it, until closed and drained.
     private func serve() {
         while let job = next() { job() }
-        locked {
-            alive -= 1
-            pthread_cond_broadcast(cond)
-        }
+        exited.signal()
     }
 
     private func next() -> (@Sendable () -> Void)? {
-        locked {
-            while head == jobs.count {
-                if closed { return nil }
-                pthread_cond_wait(cond, mutex)
+        while true {
+            available.wait()
+            let taken = queue.withLock { q -> (job: (@Sendable () -> Void)?, exit: Bool) in
+                guard q.waiting > 0 else { return (nil, q.closed) }
+                let job = q.jobs[q.head]
+                q.head += 1
+                if q.head == q.jobs.count {
+                    q.jobs.removeAll(keepingCapacity: true)
+                    q.head = 0
+                }
+                return (job, false)
             }
-            let job = jobs[head]
-            head += 1
-            if head == jobs.count {
-                jobs.removeAll(keepingCapacity: true)
-                head = 0
-            }
-            return job
+            if let job = taken.job { return job }
+            if taken.exit { return nil }
         }
     }
 }

@@ -59,15 +59,21 @@ extension EventLoop {
         then: @escaping (Result<T, any Error>) -> Void
     ) {
         precondition(inEventLoop, "run(on:) off the loop thread")
-        let cell = ResultCell<T>()
-        let item = BlockingWork(work: {}, after: { then(cell.value ?? .failure(UVError.executorSaturated)) })
+        let answer = LoopConfined(then)
         let accepted = executor.submit {
-            cell.value = Result { try job() }
+            let result = LoopConfined(Result { try job() })
             // A loop that is shutting down drops the answer; its connections are closing too.
-            self.execute { item.after() }
+            self.execute { answer.value(result.value) }
         }
         if !accepted { then(.failure(UVError.executorSaturated)) }
     }
+}
+
+/// A value handed between a loop thread and a worker that never touch it at the same time (the
+/// hand-over through the loop's inbox orders the accesses).
+private final class LoopConfined<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 extension UVError {
