@@ -68,4 +68,27 @@ private final class JobGate: Sendable {
             #expect(try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3]).text == "{\"ret\":1}")
         }
     }
+
+    /// `/metrics` and `/info` render on the stats executor: with it saturated they answer 503
+    /// rather than render on the loop or queue without bound.
+    @Test func statsRenderOnTheirExecutor() throws {
+        let h = try StoreTestHarness(vids: [], makeRouter: { makeStatRouter(context: $0) })
+        let gate = JobGate()
+        defer {
+            gate.open()
+            h.shutdown()
+        }
+        let stats = h.context.executors.stats
+        for _ in 0..<stats.threadCount { #expect(stats.submit { gate.wait() }) }
+        #expect(waitUntil { stats.queuedCount == 0 })
+        for _ in 0..<stats.queueLimit { #expect(stats.submit { gate.wait() }) }
+        let c = try TestHTTPClient(port: h.port, timeoutSeconds: 5)
+        #expect(try c.request("GET", "/metrics").status == 503)
+        #expect(try c.request("GET", "/info").status == 503)
+        gate.open()
+        #expect(waitUntil { stats.queuedCount == 0 })
+        let metrics = try c.request("GET", "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains("bfs_store_requests_total"))
+    }
 }
