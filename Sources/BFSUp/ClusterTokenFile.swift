@@ -8,6 +8,7 @@ import Glibc
 public enum ClusterTokenFile {
     /// Why the token could not be read or created.
     public struct Failure: Error, CustomStringConvertible {
+        /// What failed, with the path and errno.
         public let description: String
     }
 
