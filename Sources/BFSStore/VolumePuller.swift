@@ -55,7 +55,7 @@ final class VolumePuller: @unchecked Sendable {
 
     private func begin() {
         client = HTTPClient(loop: loop)
-        let request = HTTPClientRequest(host: host, port: port, target: "/volume_snapshot", form: ["vid": String(id)])
+        let request = context.authorized(HTTPClientRequest(host: host, port: port, target: "/volume_snapshot", form: ["vid": String(id)]))
         client!.execute(request, maxBodySize: 64 << 10) { result in
             guard case .success(let response) = result else { return self.fail("snapshot request: \(Self.describe(result))") }
             struct Answer: Decodable {
@@ -95,7 +95,7 @@ final class VolumePuller: @unchecked Sendable {
         }
         let length = Int(min(Int64(Self.rangeSize), size - offset))
         let target = "/volume_file?snapshot=\(snapshot)&file=\(isIndex ? "index" : "block")&offset=\(offset)&length=\(length)"
-        client?.execute(HTTPClientRequest(host: host, port: port, target: target), maxBodySize: length) { result in
+        client?.execute(context.authorized(HTTPClientRequest(host: host, port: port, target: target)), maxBodySize: length) { result in
             guard case .success(let response) = result, response.status == .ok, response.body.count == length else {
                 let why: String
                 switch result {
@@ -177,7 +177,7 @@ final class VolumePuller: @unchecked Sendable {
         guard let client else { return }
         self.client = nil
         guard !snapshot.isEmpty else { return client.close() }
-        let request = HTTPClientRequest(host: host, port: port, target: "/volume_snapshot_release", form: ["snapshot": snapshot])
+        let request = context.authorized(HTTPClientRequest(host: host, port: port, target: "/volume_snapshot_release", form: ["snapshot": snapshot]))
         client.execute(request, maxBodySize: 4096) { _ in client.close() }
     }
 

@@ -55,18 +55,23 @@ final class AdminTestStore: @unchecked Sendable {
     let admin: HTTPServer, stat: HTTPServer
     let adminPort: Int, statPort: Int
 
-    init(_ label: String, events: AdminRecordingEvents = AdminRecordingEvents()) throws {
+    /// The cluster token the admin listener requires ("" = none); `post` sends it.
+    let token: String
+
+    init(_ label: String, events: AdminRecordingEvents = AdminRecordingEvents(), token: String = "") throws {
         dir = TempDir("admin-\(label)")
         group = try EventLoopGroup(loopCount: 1, name: "admin-test")
         var settings = StoreSettings()
         settings.dataDir = dir.file("data")
         settings.volumeIndex = dir.file("volume.idx")
         settings.freeVolumeIndex = dir.file("free_volume.idx")
+        settings.clusterToken = token
+        self.token = token
         volumes = try StoreVolumes(fileSystem: PosixFileSystem(), volumeListPath: settings.volumeIndex,
                                    freeListPath: settings.freeVolumeIndex)
         self.events = events
         context = StoreContext(settings: settings, volumes: volumes, events: events)
-        admin = HTTPServer(router: makeAdminRouter(context: context))
+        admin = HTTPServer(router: AdminAuthorization.guarding(makeAdminRouter(context: context), token: token))
         stat = HTTPServer(router: makeStatRouter(context: context))
         adminPort = try admin.start(on: group)
         statPort = try stat.start(on: group)
@@ -96,7 +101,7 @@ final class AdminTestStore: @unchecked Sendable {
     }
 
     func post(_ path: String, _ form: FormFields) throws -> HTTPClientResponse {
-        try send(HTTPClientRequest(host: "127.0.0.1", port: adminPort, target: path, form: form))
+        try send(context.authorized(HTTPClientRequest(host: "127.0.0.1", port: adminPort, target: path, form: form)))
     }
 
     /// POSTs an admin form and returns the decoded JSON object.
