@@ -53,6 +53,8 @@ public enum StorageError: Error, Equatable, Sendable, RetConvertible {
     case badBatch
     /// A system call failed.
     case io(operation: String, errno: Int32)
+    /// `addFreeVolumes` made `created` volumes (listed) before `cause` stopped it.
+    indirect case freeVolumesPartlyCreated(created: Int, cause: StorageError)
 
     /// The bfs `ret` code (reference/bfs-v1.md §1.10) this error answers as.
     public var ret: Ret {
@@ -82,6 +84,7 @@ public enum StorageError: Error, Equatable, Sendable, RetConvertible {
         case .compacting: .volumeInCompact
         case .badBatch: .volumeBatch
         case .io: .internalError
+        case .freeVolumesPartlyCreated(_, let cause): cause.ret
         }
     }
 }
