@@ -1,6 +1,7 @@
 extension StoreVolumes {
     /// Creates `count` free volumes `_free_block_<N>` in `blockDirectory`/`indexDirectory`, then
     /// rewrites the free list. Returns how many were created (existing names are skipped, as bfs).
+    /// Both directories must lie inside the data directories (`pathNotAllowed`).
     ///
     /// When one creation fails (say ENOSPC on the 3rd of 5), the volumes made before it stay:
     /// they are listed like any others, the failed number is tried again next time, and the
@@ -9,6 +10,8 @@ extension StoreVolumes {
     @discardableResult
     public func addFreeVolumes(count: Int, blockDirectory: String, indexDirectory: String) throws(StorageError) -> Int {
         try admin.withLock { _ throws(StorageError) -> Int in
+            _ = try pathGuard.confine(blockDirectory)
+            _ = try pathGuard.confine(indexDirectory)
             try fileSystem.makeDirectory(blockDirectory)
             try fileSystem.makeDirectory(indexDirectory)
             var created: [VolumeListEntry] = []

@@ -23,14 +23,18 @@ public final class StoreVolumes: Sendable {
     let state: Mutex<State>
     /// Serialises list rewrites and free-volume changes (slow: they fsync) without blocking lookups.
     let admin = Mutex(())
+    /// Where admin parameters and coordination records may point (`dataDirectories`).
+    let pathGuard: VolumePathGuard
     /// Free list entries dropped at load because their block or index file was missing.
     public let droppedFreeEntries: [VolumeListEntry]
 
     /// Loads both lists and opens every active volume. A volume that fails to open is recorded in
     /// `failedVolumes` and the rest still load; a malformed list file is an error.
+    /// `dataDirectories` confines the files `bulkVolume` and `addFreeVolumes` may touch (nil: any).
     public init(fileSystem: FileSystem, volumeListPath: String, freeListPath: String,
-                settings: VolumeSettings = VolumeSettings()) throws(StorageError) {
+                settings: VolumeSettings = VolumeSettings(), dataDirectories: [String]? = nil) throws(StorageError) {
         self.fileSystem = fileSystem
+        pathGuard = VolumePathGuard(directories: dataDirectories)
         self.settings = settings
         self.volumeListPath = volumeListPath
         self.freeListPath = freeListPath

@@ -8,9 +8,9 @@ import Logging
 /// | Path | Method | Params | Answer |
 /// |---|---|---|---|
 /// | `/probe` | HEAD, GET | `vid` | 200; 400 bad vid; 404 no volume, or the probed needle vanished; 500 verification failed. An empty volume answers 200 (bfs: 404, which made pitchfork distrust empty volumes). |
-/// | `/add_free_volume` | POST | `n`, `bdir`, `idir` | `{"ret":1,"succeed":<created>}` |
+/// | `/add_free_volume` | POST | `n`, `bdir`, `idir` (inside `data_dirs`) | `{"ret":1,"succeed":<created>}`; on a failure its ret, `succeed` (the volumes made before it, kept and listed) and `error` |
 /// | `/add_volume` | POST | `vid` | 1; 8000 exists; 7001 no free volume; 65535 coordination failed (the volume stays added) |
-/// | `/bulk_volume` | POST | `vid` and `bfile`+`ifile`, or `from=host:port` | 1 at once, the work goes on in the background (see `/info` `loads`); 8000 vid exists or is loading; 65534 bad params |
+/// | `/bulk_volume` | POST | `vid` and `bfile`+`ifile`, or `from=host:port` | 1 at once, the work goes on in the background (see `/info` `loads`); 8000 vid exists or is loading; 65534 bad params; files refused before anything is created, with `error`: 65534 outside `data_dirs`, 7002 a file the store uses, 3000 not a block |
 /// | `/compact_volume` | POST | `vid` | 1 at once (progress in `/info`); 8001 no volume (bfs: 8000); 8003 already compacting |
 /// | `/volume_snapshot`, `/volume_file`, `/volume_snapshot_release` | | | what a pulling peer reads (`AdminVolumeExport`) |
 ///
@@ -74,8 +74,16 @@ struct AdminHandlers: Sendable {
                 case .success(let created):
                     AdminReplies.json(ex, context, .addFreeVolume, start: start, ret: 1, extra: ",\"succeed\":\(created)")
                 case .failure(let e):
-                    AdminHandlers.logger.error("add_free_volume n=\(n) bdir=\(bdir) idir=\(idir) failed: \(e)")
-                    AdminReplies.json(ex, context, .addFreeVolume, start: start, ret: AdminReplies.ret(of: e), extra: ",\"succeed\":0")
+                    // Volumes made before the failure are kept and listed: say how many.
+                    var made = 0, message = "\(e)"
+                    switch e as? StorageError {
+                    case .freeVolumesPartlyCreated(let created, let cause)?: (made, message) = (created, "\(cause)")
+                    case .pathNotAllowed(let path)?: message = "\(path == bdir ? "bdir" : "idir") must be inside a data directory"
+                    default: break
+                    }
+                    AdminHandlers.logger.error("add_free_volume n=\(n) bdir=\(bdir) idir=\(idir) failed after \(made): \(e)")
+                    AdminReplies.json(ex, context, .addFreeVolume, start: start, ret: AdminReplies.ret(of: e),
+                                      extra: ",\"succeed\":\(made),\"error\":" + AdminReplies.quoted(message))
                 }
             }
         }

@@ -77,8 +77,9 @@ final class AdminTestStore: @unchecked Sendable {
         settings.dataDir = dir.file("data")
         settings.volumeIndex = dir.file("volume.idx")
         settings.freeVolumeIndex = dir.file("free_volume.idx")
+        settings.dataDirs = [dir.path]
         volumes = try StoreVolumes(fileSystem: PosixFileSystem(), volumeListPath: settings.volumeIndex,
-                                   freeListPath: settings.freeVolumeIndex)
+                                   freeListPath: settings.freeVolumeIndex, dataDirectories: settings.volumeDirectories)
         self.events = events
         context = StoreContext(settings: settings, volumes: volumes, events: events)
         admin = HTTPServer(router: makeAdminRouter(context: context))
