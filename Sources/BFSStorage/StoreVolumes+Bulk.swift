@@ -10,13 +10,20 @@ extension StoreVolumes {
     ///
     /// Crash window: after the open (recovery may have repaired the files) but before the list
     /// rewrite, the files exist and no list names them; a retry opens them again.
+    /// `prepare` runs on the opened volume before it is registered (a pull applies the deletes
+    /// its peer made since the snapshot); when it throws, the volume is closed, not registered.
     @discardableResult
-    public func bulkVolume(id: VolumeID, blockPath: String, indexPath: String) throws(StorageError) -> Volume {
+    public func bulkVolume(id: VolumeID, blockPath: String, indexPath: String,
+                           prepare: (Volume) throws(StorageError) -> Void = { _ in }) throws(StorageError) -> Volume {
         try admin.withLock { _ throws(StorageError) -> Volume in
             if state.withLock({ $0.active[id] != nil }) { throw .volumeExists }
             try checkBulkFiles(id: id, blockPath: blockPath, indexPath: indexPath)
             let volume = try Volume(id: id, blockPath: blockPath, indexPath: indexPath,
                                     fileSystem: fileSystem, settings: settings)
+            do throws(StorageError) { try prepare(volume) } catch {
+                volume.close()
+                throw error
+            }
             let entry = VolumeListEntry(blockPath: blockPath, indexPath: indexPath, id: id)
             let active: [VolumeListEntry]? = state.withLock { s in
                 if s.active[id] != nil { return nil }

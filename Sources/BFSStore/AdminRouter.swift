@@ -12,7 +12,7 @@ import Logging
 /// | `/add_volume` | POST | `vid` | 1; 8000 exists; 7001 no free volume; 65535 coordination failed (the volume stays added) |
 /// | `/bulk_volume` | POST | `vid` and `bfile`+`ifile`, or `from=host:port` | 1 at once, the work goes on in the background (see `/info` `loads`); 8000 vid exists or is loading; 65534 bad params; files refused before anything is created, with `error`: 65534 outside `data_dirs`, 7002 a file the store uses, 3000 not a block |
 /// | `/compact_volume` | POST | `vid` | 1 at once (progress in `/info`); 8001 no volume (bfs: 8000); 8003 already compacting |
-/// | `/volume_snapshot`, `/volume_file`, `/volume_snapshot_release` | | | what a pulling peer reads (`AdminVolumeExport`) |
+/// | `/volume_snapshot`, `/volume_file`, `/volume_snapshot_release`, `/volume_deletes` | | | what a pulling peer reads (`AdminVolumeExport`) |
 ///
 /// Parameters come from the query or an urlencoded body (Go's `FormValue`). Every disk touch runs
 /// off the loop: short work in `runBlocking`, compactions and bulk loads on a thread of their own.
@@ -28,6 +28,7 @@ public func makeAdminRouter(context: StoreContext) -> HTTPRouter {
     router.add(.post, "/volume_snapshot", export.takeSnapshot)
     router.add(.get, "/volume_file", export.readFile)
     router.add(.post, "/volume_snapshot_release", export.release)
+    router.add(.get, "/volume_deletes", export.deletedKeys)
     return router
 }
 

@@ -108,10 +108,12 @@ extension AdminHandlers {
     /// Opens and registers `block`/`index` as volume `id`, tells coordination, records the
     /// outcome of the load. False if the volume could not be registered. Blocking: a worker
     /// thread only.
+    /// `prepare` runs on the opened volume before it is registered (see `StoreVolumes.bulkVolume`).
     @discardableResult
-    static func register(_ context: StoreContext, id: VolumeID, block: String, index: String) -> Bool {
+    static func register(_ context: StoreContext, id: VolumeID, block: String, index: String,
+                         prepare: (Volume) throws(StorageError) -> Void = { _ in }) -> Bool {
         do {
-            try context.volumes.bulkVolume(id: id, blockPath: block, indexPath: index)
+            try context.volumes.bulkVolume(id: id, blockPath: block, indexPath: index, prepare: prepare)
         } catch {
             logger.error("bulk_volume \(id) from \(block), \(index) failed: \(error)")
             context.jobs.finishLoad(id: id, error: "\(error)")
