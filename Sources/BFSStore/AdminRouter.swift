@@ -10,7 +10,7 @@ import Logging
 /// | `/probe` | HEAD, GET | `vid` | 200; 400 bad vid; 404 no volume, or the probed needle vanished; 500 verification failed. An empty volume answers 200 (bfs: 404, which made pitchfork distrust empty volumes). |
 /// | `/add_free_volume` | POST | `n`, `bdir`, `idir` (inside `data_dirs`) | `{"ret":1,"succeed":<created>}`; on a failure its ret, `succeed` (the volumes made before it, kept and listed) and `error` |
 /// | `/add_volume` | POST | `vid` | 1; 8000 exists; 7001 no free volume; 65535 coordination failed (the volume stays added) |
-/// | `/bulk_volume` | POST | `vid` and `bfile`+`ifile`, or `from=host:port` | 1 at once, the work goes on in the background (see `/info` `loads`); 8000 vid exists or is loading; 65534 bad params; files refused before anything is created, with `error`: 65534 outside `data_dirs`, 7002 a file the store uses, 3000 not a block |
+/// | `/bulk_volume` | POST | `vid` and `bfile`+`ifile`, or `from=host:port` | 1 at once, the work goes on in the background (see `/info` `loads`); 8000 vid exists or is loading; 65534 bad params; files refused before anything is created, with `error`: 65534 outside `data_dirs`, 7002 a file the store uses, 3000 not a block; `from` must be the admin address of a store registered in the cluster (65534 otherwise, 65535 when coordination cannot be read) |
 /// | `/compact_volume` | POST | `vid` | 1 at once (progress in `/info`); 8001 no volume (bfs: 8000); 8003 already compacting |
 /// | `/volume_snapshot`, `/volume_file`, `/volume_snapshot_release`, `/volume_deletes` | | | what a pulling peer reads (`AdminVolumeExport`) |
 ///

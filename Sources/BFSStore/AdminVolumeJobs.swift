@@ -27,11 +27,18 @@ extension AdminHandlers {
                 return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: Ret.volumeExist.rawValue)
             }
             if let peer {
-                guard context.jobs.beginLoad(id: vid, from: from) else {
-                    return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: Ret.volumeExist.rawValue)
+                return Self.checkPeer(context, from: peer) { refusal in
+                    if let (ret, message) = refusal {
+                        AdminHandlers.logger.error("bulk_volume \(vid) from=\(from) refused: \(message)")
+                        return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: ret,
+                                                 extra: ",\"error\":" + AdminReplies.quoted(message))
+                    }
+                    guard context.jobs.beginLoad(id: vid, from: from) else {
+                        return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: Ret.volumeExist.rawValue)
+                    }
+                    VolumePuller(context: context, loop: ex.loop, id: vid, host: peer.host, port: peer.port).start()
+                    AdminReplies.json(ex, context, .bulkVolume, start: start, ret: 1)
                 }
-                VolumePuller(context: context, loop: ex.loop, id: vid, host: peer.host, port: peer.port).start()
-                return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: 1)
             }
             // The files are judged before anything is created or answered: a path outside the
             // data directories, a file the store already uses, or a block that is not a bfs
@@ -49,6 +56,27 @@ extension AdminHandlers {
                     AdminHandlers.register(context, id: vid, block: bfile, index: ifile)
                 }
                 AdminReplies.json(ex, context, .bulkVolume, start: start, ret: 1)
+            }
+        }
+    }
+
+    /// Calls `done(nil)` when `from` is the admin address of a store registered in the cluster,
+    /// else `done((ret, reason))`. Without a view of the cluster nothing may be pulled.
+    static func checkPeer(_ context: StoreContext, from peer: (host: String, port: Int),
+                          _ done: @escaping @Sendable ((Int, String)?) -> Void) {
+        let from = "\(peer.host):\(peer.port)"
+        guard let stores = context.events as? any RegisteredStores else {
+            return done((Ret.paramError.rawValue, "from=\(from): this store has no view of the cluster's stores"))
+        }
+        stores.registeredAdminAddresses { result in
+            switch result {
+            case .success(let addresses):
+                let registered = addresses.contains { address in
+                    AdminReplies.hostPort(address).map { $0.host == peer.host && $0.port == peer.port } ?? false
+                }
+                done(registered ? nil : (Ret.paramError.rawValue, "from=\(from) is not a store registered in the cluster"))
+            case .failure(let e):
+                done((Ret.internalError.rawValue, "from=\(from): reading the registered stores failed: \(e)"))
             }
         }
     }

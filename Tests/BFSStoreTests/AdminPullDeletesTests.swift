@@ -12,6 +12,7 @@ import Testing
         defer { source.stop() }
         let target = try AdminTestStore("pull-del-dst")
         defer { target.stop() }
+        target.events.register(source)
         try source.addVolume(7)
         let volume = try #require(source.volumes.volume(7))
         for key in Int64(1)...30 { try volume.appendAndWait(key: key, cookie: 1, data: adminPayload(seed: UInt64(key), size: 3000)) }
@@ -60,5 +61,30 @@ import Testing
         #expect(AdminVolumeExport.encodeKeys([-1]) == [UInt8](repeating: 0xFF, count: 8))
         #expect(try store.get("/volume_deletes?vid=9").status == .notFound)
         #expect(try store.get("/volume_deletes?vid=x").status == .badRequest)
+    }
+}
+
+/// `from=` names only stores registered in the cluster.
+@Suite struct AdminPullPeerTests {
+    @Test func pullFromAnUnregisteredStoreIsRefused() throws {
+        let source = try AdminTestStore("peer-src")
+        defer { source.stop() }
+        let target = try AdminTestStore("peer-dst")
+        defer { target.stop() }
+        try source.addVolume(6)
+        let from = "127.0.0.1:\(source.adminPort)"
+        let refused = try target.postJSON("/bulk_volume", ["vid": "6", "from": from])
+        #expect(refused["ret"] as? Int == 65534)
+        #expect(adminText(refused["error"]) == "from=\(from) is not a store registered in the cluster")
+        #expect((try target.info()["loads"] as? [[String: Any]] ?? []).isEmpty)
+        #expect(source.context.jobs.snapshotCount == 0)
+
+        // Coordination that cannot be read refuses too, as a server fault.
+        target.events.peers.withLock { $0 = nil }
+        #expect(try target.postJSON("/bulk_volume", ["vid": "6", "from": from])["ret"] as? Int == 65535)
+
+        target.events.peers.withLock { $0 = ["127.0.0.1:\(source.adminPort)"] }
+        #expect(try target.postJSON("/bulk_volume", ["vid": "6", "from": from])["ret"] as? Int == 1)
+        #expect(try target.waitForJob("loads", id: 6)["state"] as? String == "done")
     }
 }

@@ -27,7 +27,7 @@ struct AdminTempDir {
 
 /// Records `volumeDidChange` calls; answers with `failure` if set, and waits while `gate` is
 /// closed (so a test can look at a job that is still running).
-final class AdminRecordingEvents: StoreEvents, @unchecked Sendable {
+final class AdminRecordingEvents: StoreEvents, RegisteredStores, @unchecked Sendable {
     struct Change: Equatable { var id: VolumeID; var block: String; var index: String }
     private let state = Mutex<[Change]>([])
     private let gate = DispatchSemaphore(value: 0)
@@ -40,6 +40,19 @@ final class AdminRecordingEvents: StoreEvents, @unchecked Sendable {
     }
 
     var changes: [Change] { state.withLock { $0 } }
+
+    /// The admin addresses `registeredAdminAddresses` answers (nil: it fails).
+    let peers = Mutex<[String]?>([])
+
+    /// Makes `store` a registered store of this one's cluster.
+    func register(_ store: AdminTestStore) {
+        peers.withLock { $0?.append("127.0.0.1:\(store.adminPort)") }
+    }
+
+    func registeredAdminAddresses(completion: @escaping @Sendable (Result<[String], any Error>) -> Void) {
+        let peers = self.peers.withLock { $0 }
+        completion(peers.map { .success($0) } ?? .failure(AdminTestError()))
+    }
 
     /// Lets one gated call answer.
     func open() { gate.signal() }
