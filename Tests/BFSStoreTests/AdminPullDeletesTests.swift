@@ -66,6 +66,15 @@ import Testing
 
 /// `from=` names only stores registered in the cluster.
 @Suite struct AdminPullPeerTests {
+    /// The admin address is read from the store JSON as bfs and this store write it.
+    @Test func adminAddressOfAStoreJSON() {
+        let json = #"{"stat":"10.0.0.1:6061","admin":"10.0.0.1:6063","api":"10.0.0.1:6062","id":"s-1","rack":"r1","status":0}"#
+        #expect(AdminAddressReader.admin(Array(json.utf8)) == "10.0.0.1:6063")
+        #expect(AdminAddressReader.admin(Array(#"{"admin":""}"#.utf8)) == nil)
+        #expect(AdminAddressReader.admin(Array("not json".utf8)) == nil)
+        #expect(AdminAddressReader.admin([]) == nil)
+    }
+
     @Test func pullFromAnUnregisteredStoreIsRefused() throws {
         let source = try AdminTestStore("peer-src")
         defer { source.stop() }
