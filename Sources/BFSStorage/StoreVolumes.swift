@@ -57,8 +57,9 @@ public final class StoreVolumes: Sendable {
         let free = s.free
         state = Mutex(s)
         // A crash between `addVolume`'s renames and its list rewrite leaves a free entry whose
-        // files are gone; left listed, every later `addVolume` would fail on it.
-        if !droppedFreeEntries.isEmpty { try writeList(freeListPath, free) }
+        // files are gone; left listed, every later `addVolume` would fail on it. A failed
+        // rewrite does not stop the store: the next list change writes the same list.
+        if !droppedFreeEntries.isEmpty { try? writeList(freeListPath, free) }
     }
 
     /// The open volume `id`.
@@ -84,7 +85,9 @@ public final class StoreVolumes: Sendable {
     /// Turns the first free volume into active volume `id`: renames its index then its block to
     /// `<vid>_<i>` (directories synced), opens it, and rewrites both lists. Crash windows: between
     /// the renames and the list rewrites the files exist under their new names but neither list
-    /// names them; the free list is rewritten last, so the volume is never listed twice.
+    /// names them, and the free list still names the old files; loading drops that free entry
+    /// (its files are gone), so later `addVolume`s do not fail on it. The free list is rewritten
+    /// last, so the volume is never listed twice.
     @discardableResult
     public func addVolume(_ id: VolumeID) throws(StorageError) -> Volume {
         try admin.withLock { _ throws(StorageError) -> Volume in
