@@ -1,5 +1,6 @@
 import BFSCore
 import BFSStorage
+import BFSTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -20,7 +21,7 @@ import Testing
     @Test func bulkVolumeRefusesFilesOutsideTheDataDirectories() throws {
         let store = try AdminTestStore("paths-outside")
         defer { store.stop() }
-        let outside = AdminTempDir("paths-elsewhere")
+        let outside = TempDir("paths-elsewhere")
         defer { outside.remove() }
         let copy = try copiedVolume(store)
 
@@ -89,7 +90,7 @@ import Testing
     @Test func addFreeVolumeRefusesDirectoriesOutsideTheDataDirectories() throws {
         let store = try AdminTestStore("paths-free")
         defer { store.stop() }
-        let outside = AdminTempDir("paths-free-elsewhere")
+        let outside = TempDir("paths-free-elsewhere")
         defer { outside.remove() }
         let inside = store.dir.file("data")
         let answer = try store.postJSON("/add_free_volume", ["n": "1", "bdir": outside.file("b"), "idir": inside])
