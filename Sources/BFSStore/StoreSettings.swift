@@ -9,8 +9,8 @@ public struct StoreSettings: Sendable, Equatable {
     public var rack: String = "rack-1"
     /// Directory for the volume list files and, by default, new volumes.
     public var dataDir: String = "/var/lib/bfs/store"
-    /// Directories admin parameters and coordination records may name volume files in (DESIGN.md
-    /// §11); empty means `[dataDir]` (see `volumeDirectories`).
+    /// More directories admin parameters and coordination records may name volume files in
+    /// (DESIGN.md §11), besides `dataDir` (see `volumeDirectories`).
     public var dataDirs: [String] = []
     /// Active volume list (bfs `VolumeIndex`); default `<dataDir>/volume.idx`.
     public var volumeIndex: String = ""
@@ -66,8 +66,9 @@ public struct StoreSettings: Sendable, Equatable {
 
     public init() {}
 
-    /// The directories volume files are confined to: `dataDirs`, or `[dataDir]` when empty.
-    public var volumeDirectories: [String] { dataDirs.isEmpty ? [dataDir] : dataDirs }
+    /// The directories volume files are confined to: `dataDir` (pulls and new volumes land
+    /// there) and `dataDirs`.
+    public var volumeDirectories: [String] { dataDirs.contains(dataDir) ? dataDirs : [dataDir] + dataDirs }
 
     /// Reads a config file, applying defaults and rejecting unknown keys or bad values.
     public static func load(path: String) throws(ConfigError) -> StoreSettings {
