@@ -137,3 +137,35 @@ import Testing
         #expect(try reopened.read(key: 2, cookie: 1) == payload(2, 0, size: 64))
     }
 }
+
+/// The upload limit applies to uploads only: needles written under a larger limit stay readable
+/// and survive compaction after it is lowered.
+@Suite struct LoweredLimitTests {
+    @Test func needlesAboveALoweredLimitAreReadAndCompacted() throws {
+        let dir = TempDir("bounds-lowered")
+        defer { dir.remove() }
+        let fs = PosixFileSystem()
+        var store = try StoreVolumes(fileSystem: fs, volumeListPath: dir.file("volume.idx"), freeListPath: dir.file("free_volume.idx"))
+        try store.addFreeVolumes(count: 1, blockDirectory: dir.path, indexDirectory: dir.path)
+        let v = try store.addVolume(1)
+        for k in 1...4 { try v.appendAndWait(key: Int64(k), cookie: 1, data: payload(Int64(k), 0, size: 4000)) }
+        try v.deleteAndWait(key: 2)
+        store.close()
+
+        var lowered = VolumeSettings()
+        lowered.needleMaxSize = 1024
+        store = try StoreVolumes(fileSystem: fs, volumeListPath: dir.file("volume.idx"), freeListPath: dir.file("free_volume.idx"),
+                                 settings: lowered)
+        defer { store.close() }
+        let reopened = try #require(store.volume(1))
+        #expect(try reopened.read(key: 1, cookie: 1) == payload(1, 0, size: 4000))
+        #expect(throws: StorageError.needleTooLarge(size: 2000)) {
+            try reopened.appendAndWait(key: 9, cookie: 1, data: payload(9, 0, size: 2000))
+        }
+        let result = try store.compactVolume(1)
+        #expect(result.damagedSkipped == 0)
+        #expect(result.needlesCopied == 3)
+        let compacted = try #require(store.volume(1))
+        for k in [1, 3, 4] { #expect(try compacted.read(key: Int64(k), cookie: 1) == payload(Int64(k), 0, size: 4000)) }
+    }
+}
