@@ -78,7 +78,8 @@ public final class StoreService: Sendable {
         let metrics = StoreMetrics()
         volumeSettings.syncObserver = SyncObserver { batch in metrics.syncBatch.record(Int64(batch)) }
         let volumes = try StoreVolumes(fileSystem: fs, volumeListPath: settings.volumeIndex,
-                                       freeListPath: settings.freeVolumeIndex, settings: volumeSettings)
+                                       freeListPath: settings.freeVolumeIndex, settings: volumeSettings,
+                                       dataDirectories: settings.volumeDirectories)
         for (vid, error) in volumes.failedVolumes.sorted(by: { $0.key < $1.key }) {
             logger.error("volume failed to open; serving the others", metadata: ["vid": "\(vid)", "error": "\(error)"])
         }

@@ -9,6 +9,9 @@ public struct StoreSettings: Sendable, Equatable {
     public var rack: String = "rack-1"
     /// Directory for the volume list files and, by default, new volumes.
     public var dataDir: String = "/var/lib/bfs/store"
+    /// More directories admin parameters and coordination records may name volume files in
+    /// (DESIGN.md §11), besides `dataDir` (see `volumeDirectories`).
+    public var dataDirs: [String] = []
     /// Active volume list (bfs `VolumeIndex`); default `<dataDir>/volume.idx`.
     public var volumeIndex: String = ""
     /// Free volume list (bfs `FreeVolumeIndex`); default `<dataDir>/free_volume.idx`.
@@ -67,6 +70,10 @@ public struct StoreSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// The directories volume files are confined to: `dataDir` (pulls and new volumes land
+    /// there) and `dataDirs`.
+    public var volumeDirectories: [String] { dataDirs.contains(dataDir) ? dataDirs : [dataDir] + dataDirs }
+
     /// Reads a config file, applying defaults and rejecting unknown keys or bad values.
     public static func load(path: String) throws(ConfigError) -> StoreSettings {
         try read(ConfigDocument.load(path: path))
@@ -81,6 +88,10 @@ public struct StoreSettings: Sendable, Equatable {
         s.rack = try store.string("rack", default: s.rack)
         guard !s.rack.isEmpty, !s.rack.contains("/") else { throw .badValue(key: "store.rack", reason: "must be non-empty without '/'") }
         s.dataDir = try store.string("data_dir", default: s.dataDir)
+        s.dataDirs = try store.strings("data_dirs", default: s.dataDirs)
+        guard s.dataDirs.allSatisfy({ $0.hasPrefix("/") }) else {
+            throw .badValue(key: "store.data_dirs", reason: "must list absolute directories")
+        }
         s.volumeIndex = try store.string("volume_index", default: s.dataDir + "/volume.idx")
         s.freeVolumeIndex = try store.string("free_volume_index", default: s.dataDir + "/free_volume.idx")
         s.needleMaxSize = try store.byteSize("needle_max_size", default: s.needleMaxSize, in: 1...(1 << 30))
