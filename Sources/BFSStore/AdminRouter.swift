@@ -1,5 +1,6 @@
 import BFSCore
 import BFSHTTP
+import BFSLoop
 import BFSStorage
 import Logging
 
@@ -47,10 +48,14 @@ struct AdminHandlers: Sendable {
             return AdminReplies.status(ex, context, .probe, start: start, .notFound, "volume \(vid) not found")
         }
         let context = self.context
-        ex.loop.runBlocking({ try volume.probe() }) { result in
+        // A probe is a read: it runs with the cold reads, never behind admin work such as a
+        // 16 MiB export read, so a pitchfork's timeout never mistakes a busy pull for a failure.
+        ex.loop.run(on: context.executors.reads, { try volume.probe() }) { result in
             switch result {
             case .success:
                 AdminReplies.status(ex, context, .probe, start: start, .ok)
+            case .failure(let e as UVError) where e.isExecutorSaturated:
+                AdminReplies.status(ex, context, .probe, start: start, .serviceUnavailable, "busy")
             case .failure(let e as StorageError) where e == .needleNotFound || e == .needleDeleted || e == .volumeClosed:
                 AdminReplies.status(ex, context, .probe, start: start, .notFound, "\(e)")
             case .failure(let e):

@@ -5,10 +5,10 @@ import BFSLoop
 /// | Executor | Threads | Queue | Work |
 /// |---|---|---|---|
 /// | `writes` | 2 | 512 | uploads and deletes (they wait on a volume's append lock) |
-/// | `reads` | 2 | 256 | cold reads: verified small reads and page-cache warming |
+/// | `reads` | 2 | 256 | cold reads: verified small reads and page-cache warming; needle probes |
 /// | `stats` | 1 | 8 | `/info` and `/metrics` rendering (locks every volume) |
 ///
-/// Admin work (probe, fallocate, add volume, bulk loads, export reads, pulls) keeps libuv's
+/// Admin work (fallocate, add volume, bulk loads, export reads, pulls) keeps libuv's
 /// shared pool (`EventLoop.runBlocking`), which nothing else uses any more, so a 16 MiB export
 /// read or a 32 GiB `fallocate` never delays an upload or a cold read. A full queue refuses at
 /// once and the handler answers 503: a backlog past these bounds would only add latency. Pools

@@ -149,7 +149,7 @@ final class VolumePuller: @unchecked Sendable {
                 movedBlock = true
                 try fs.syncDirectory(directoryOf(block))
                 context.jobs.pullWillCatchUp.withLock { $0 }?(id)
-                let deleted = try Self.fetchDeletedKeys(loop: loop, host: host, port: port, id: id)
+                let deleted = try Self.fetchDeletedKeys(loop: loop, host: host, port: port, id: id, context: context)
                 Self.logger.info("pulled volume \(id) from \(from) into \(block); \(deleted.count) deleted keys to apply")
                 // Refused (say, the vid was added meanwhile): the copy is nobody's, remove it.
                 if !AdminHandlers.register(context, id: id, block: block, index: index,
@@ -220,11 +220,12 @@ final class VolumePuller: @unchecked Sendable {
 
     /// The keys volume `id` has deleted on the peer (`/volume_deletes`); blocks the calling
     /// worker thread while `loop` does the request.
-    static func fetchDeletedKeys(loop: EventLoop, host: String, port: Int, id: VolumeID) throws -> [Int64] {
+    static func fetchDeletedKeys(loop: EventLoop, host: String, port: Int, id: VolumeID,
+                                 context: StoreContext) throws -> [Int64] {
         let answer = Completion<Result<HTTPClientResponse, HTTPClientError>>()
         loop.execute {
             let client = HTTPClient(loop: loop)
-            client.execute(HTTPClientRequest(host: host, port: port, target: "/volume_deletes?vid=\(id)"),
+            client.execute(context.authorized(HTTPClientRequest(host: host, port: port, target: "/volume_deletes?vid=\(id)")),
                            maxBodySize: maxDeletesBody) { result in
                 answer.fulfill(result)
                 client.close()

@@ -103,6 +103,7 @@ import Testing
         defer { source.stop() }
         let target = try AdminTestStore("auth-pull-dst", token: "cluster-wide")
         defer { target.stop() }
+        target.events.register(source)
         try source.addVolume(4)
         let volume = try #require(source.volumes.volume(4))
         let data = adminPayload(seed: 4, size: 3000)
