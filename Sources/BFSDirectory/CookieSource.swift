@@ -1,0 +1,23 @@
+import BFSCore
+
+/// Needle cookies: random non-zero 32-bit values from the system CSPRNG.
+///
+/// bfs derived cookies from 16 bits of wall-clock time (reference §6.20), so a key was enough
+/// to guess them. `SystemRandomNumberGenerator` reads the kernel CSPRNG (`getrandom` on Linux,
+/// `arc4random` on Darwin). Zero is excluded because a zero cookie is what an unset field
+/// reads as.
+public struct CookieSource: Sendable {
+    /// Makes a cookie source.
+    public init() {}
+
+    /// A fresh cookie, never zero.
+    public func next() -> Cookie {
+        var generator = SystemRandomNumberGenerator()
+        return Self.cookie(using: &generator)
+    }
+
+    /// A non-zero cookie drawn from `generator` (the seam tests use).
+    static func cookie<G: RandomNumberGenerator>(using generator: inout G) -> Cookie {
+        Cookie(bitPattern: UInt32.random(in: 1...UInt32.max, using: &generator))
+    }
+}
