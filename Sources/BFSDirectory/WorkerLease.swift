@@ -106,7 +106,8 @@ public final class WorkerLease: Sendable {
         coordination.addSessionListener { [weak self] event in self?.sessionDidChange(event) }
     }
 
-    private func sessionDidChange(_ event: SessionEvent) {
+    /// Pauses, resumes or re-acquires the lease as the session changes (internal for tests).
+    func sessionDidChange(_ event: SessionEvent) {
         switch event {
         case .disconnected:
             generator.setWorker(nil)
