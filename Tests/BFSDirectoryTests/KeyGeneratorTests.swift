@@ -4,7 +4,6 @@ import BFSTestSupport
 @testable import BFSDirectory
 import Dispatch
 import Logging
-import Synchronization
 import Testing
 
 @Suite struct KeyGeneratorTests {
@@ -106,7 +105,7 @@ import Testing
         let worker = try #require(leased.worker)
         let before = try leased.generator.next()
         leased.coordination.expire()
-        try await waitUntil { leased.generator.worker == worker }
+        #expect(try await eventually { leased.generator.worker == worker })
         #expect(try leased.generator.next() > before)
         let claim = try #require(try await leased.coordination.exists(ZnodeLayout.keyWorkerID(worker)))
         #expect(claim.ephemeralOwner == leased.coordination.sessionID)
@@ -127,7 +126,7 @@ import Testing
         leased.lease.sessionDidChange(.recovered(renamed: [:], failed: [ZnodeLayout.keyWorkerID(worker)]))
         #expect(throws: DirectoryError.noWorkerLease) { try leased.generator.next() }
 
-        try await waitUntil { leased.generator.worker != nil }
+        #expect(try await eventually { leased.generator.worker != nil })
         let again = try #require(leased.generator.worker)
         #expect(again != worker)
         #expect(KeyGenerator.fields(of: try leased.generator.next()).worker == again)
@@ -170,20 +169,14 @@ struct LeasedGenerator {
 
 /// A settable millisecond clock.
 final class ManualClock: Sendable {
-    private let now: Mutex<Int64>
-    init(_ start: Int64) { now = Mutex(start) }
-    func set(_ value: Int64) { now.withLock { $0 = value } }
-    var read: @Sendable () -> Int64 { { [self] in now.withLock { $0 } } }
+    private let now: Locked<Int64>
+    init(_ start: Int64) { now = Locked(start) }
+    func set(_ value: Int64) { now.with { $0 = value } }
+    var read: @Sendable () -> Int64 { { [now] in now.get } }
 }
 
-/// Polls `condition` every 10 ms until it holds; fails the test after `timeout`.
-func waitUntil(timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
-               _ condition: () throws -> Bool) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while clock.now < deadline {
-        if try condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
+/// `waitUntil` in its async form: a plain closure would pick the overload that sleeps the
+/// thread, starving the cooperative pool the lease's tasks run on.
+func eventually(seconds: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+    try await waitUntil(seconds: seconds) { () async -> Bool in condition() }
 }
