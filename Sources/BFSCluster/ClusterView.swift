@@ -42,7 +42,8 @@ public final class ClusterView: Sendable {
         var dirty = false
         var stopped = false
         var observers: [Observer] = []
-        var tasks: [Task<Void, Never>] = []
+        var resyncTask: Task<Void, Never>?
+        var rebuildTask: Task<Void, Never>?
     }
 
     private let coordination: any Coordination
@@ -92,7 +93,7 @@ public final class ClusterView: Sendable {
                 await self.resync()
             }
         }
-        state.withLock { $0.tasks.append(resync) }
+        state.withLock { $0.resyncTask = resync }
         requestRebuild()
     }
 
@@ -100,34 +101,31 @@ public final class ClusterView: Sendable {
     public func stop() {
         let tasks = state.withLock { state in
             state.stopped = true
-            defer { state.tasks.removeAll() }
-            return state.tasks
+            defer { (state.resyncTask, state.rebuildTask) = (nil, nil) }
+            return [state.resyncTask, state.rebuildTask]
         }
-        for task in tasks { task.cancel() }
+        for task in tasks { task?.cancel() }
     }
 
     /// Asks for a rebuild; coalesces with one pending or running.
     func requestRebuild() {
-        let start = state.withLock { state -> Bool in
-            guard !state.stopped else { return false }
+        state.withLock { state in
+            guard !state.stopped else { return }
             if state.rebuilding {
                 state.dirty = true
-                return false
+                return
             }
             state.rebuilding = true
             state.dirty = false
-            return true
-        }
-        guard start else { return }
-        let task = Task { [weak self, options] in
-            try? await Task.sleep(for: options.debounce)
-            await self?.rebuildUntilClean()
-        }
-        state.withLock { state in
-            state.tasks.removeAll { $0.isCancelled }
-            state.tasks.append(task)
+            // The previous rebuild task has finished (`rebuilding` was false); the new one starts
+            // after the debounce, outside this lock.
+            state.rebuildTask = Task { [weak self, options] in
+                try? await Task.sleep(for: options.debounce)
+                await self?.rebuildUntilClean()
+            }
         }
     }
+
 
     private func rebuildUntilClean() async {
         while !Task.isCancelled {

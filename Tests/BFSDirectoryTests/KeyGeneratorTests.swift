@@ -93,6 +93,7 @@ import Testing
         _ = try await holder.create(ZnodeLayout.keyWorkerID(3), data: [], mode: .ephemeral)
         let leased = try await LeasedGenerator(tree: tree)
         #expect(leased.worker == 4)
+        #expect(ZnodeLayout.keyWorkerID(4) == "/keyworker/id-4")
         let claim = try await holder.get(ZnodeLayout.keyWorkerID(4))
         #expect(String(decoding: claim.data, as: UTF8.self) == "/keyworker/lease-0000000002")
         await leased.close()
