@@ -60,9 +60,10 @@ struct ClusterReader {
 
     /// Children of a top-level list; empty (with an exists watch) while it does not exist.
     private func topLevel(_ path: String) async throws(CoordinationError) -> [String] {
+        // Known missing while its exists watch waits: no call at all.
+        if cache?.value(.exists, path) == .missing { return [] }
         if let names = try await children(path) { return names }
         guard let cache else { return [] }
-        if cache.value(.exists, path) == .missing { return [] }
         let (token, handler) = cache.arm(.exists, path)
         do {
             // Between the failed listing and this call the node may have appeared: list again.

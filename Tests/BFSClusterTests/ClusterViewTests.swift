@@ -112,3 +112,43 @@ import Testing
         }
     }
 }
+
+/// What the view reads: only nodes whose watch fired, and everything once per resync.
+@Suite struct ClusterViewReadTests {
+    @Test func aChangeReReadsOnlyTheChangedNode() async throws {
+        try await ClusterFixture.with(.embedded) { fixture in
+            let ops = try await fixture.client()
+            for id in ["a", "b", "c"] {
+                let node = StoreNode(stat: "", admin: "", api: "", id: id, rack: "r", status: .initial)
+                try await ops.ensurePath(ZnodeLayout.store(rack: "r", id: id))
+                try await ops.set(ZnodeLayout.store(rack: "r", id: id), data: node.jsonBytes())
+            }
+            let recording = RecordingCoordination(try await fixture.client())
+            let view = ClusterView(coordination: recording, options: ClusterViewTests.fast, logger: Logger(label: "test.view"))
+            view.start()
+            defer { view.stop() }
+            #expect(try await eventually { view.snapshot.stores.count == 3 })
+            recording.reads.with { $0.removeAll() }
+
+            let healthy = StoreNode(stat: "", admin: "", api: "", id: "b", rack: "r", status: .health)
+            try await ops.set(ZnodeLayout.store(rack: "r", id: "b"), data: healthy.jsonBytes())
+            #expect(try await eventually { view.snapshot.stores["b"]?.node.status == .health })
+            #expect(recording.reads.get == ["get /rack/r/b"])
+        }
+    }
+
+    @Test func theResyncCatchesAChangeWhoseEventWasLost() async throws {
+        try await ClusterFixture.with(.embedded) { fixture in
+            let ops = try await fixture.client()
+            let recording = RecordingCoordination(try await fixture.client())
+            recording.dropsWatches.with { $0 = true }
+            let options = ClusterView.Options(debounce: .milliseconds(5), retryDelay: .milliseconds(100), resyncInterval: .milliseconds(200))
+            let view = ClusterView(coordination: recording, options: options, logger: Logger(label: "test.view"))
+            view.start()
+            defer { view.stop() }
+            #expect(try await eventually { view.isReady })
+            try await ops.ensurePath(ZnodeLayout.groupMember(gid: 5, store: "s"))
+            #expect(try await eventually { view.snapshot.groups[5] == ClusterGroup(id: 5, members: ["s"]) })
+        }
+    }
+}
