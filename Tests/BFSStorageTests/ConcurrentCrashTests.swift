@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import Testing
+import BFSTestSupport
 @testable import BFSStorage
 
 /// Power loss in the middle of concurrent appends and deletes (DESIGN.md §10): every acknowledged

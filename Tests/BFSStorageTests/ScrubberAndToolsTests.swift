@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import BFSTestSupport
 @testable import BFSStorage
 
 @Suite struct ScrubberAndToolsTests {

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+import BFSTestSupport
 @testable import BFSStorage
 
 @Suite struct StoreVolumesTests {

@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import Synchronization
 import Testing
+import BFSTestSupport
 @testable import BFSStorage
 
 @Suite struct VolumeTests {
