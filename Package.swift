@@ -51,7 +51,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "BFSCoreTests", dependencies: ["BFSCore"]),
-        .testTarget(name: "BFSLoopTests", dependencies: ["BFSLoop"]),
+        .testTarget(name: "BFSLoopTests", dependencies: ["BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage", "BFSTestSupport"]),
         .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination", "BFSTestSupport"]),

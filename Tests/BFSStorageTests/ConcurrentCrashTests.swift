@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Glibc
 import Synchronization
 import Testing
@@ -29,7 +30,7 @@ import BFSTestSupport
         let acks = Atomic<Int>(0)
         runThreads(writers + 1) { w in
             if w == writers {
-                while acks.load(ordering: .relaxed) < crashAfter { usleep(200) }
+                _ = waitUntil(seconds: 60, pollMilliseconds: 1) { acks.load(ordering: .relaxed) >= crashAfter }
                 fs.crash()
                 crashed.store(true, ordering: .relaxed)
                 return

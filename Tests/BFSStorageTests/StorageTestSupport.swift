@@ -1,24 +1,7 @@
+import BFSTestSupport
 import Dispatch
 import Glibc
 @testable import BFSStorage
-
-/// A fresh directory under /tmp, removed by `remove()`.
-struct TempDir {
-    let path: String
-
-    init(_ label: String) {
-        var template = Array("/tmp/bfs-storage-\(label)-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    func remove() {
-        _ = system("rm -rf '\(path)'")
-    }
-}
 
 /// Blocking wrappers over the callback API for tests.
 extension Volume {

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSCore
 import BFSHTTP
 import BFSStorage
@@ -16,7 +17,7 @@ import Testing
         return form
     }
 
-    static func post(_ c: StoreTestClient, _ path: String, _ form: MultipartWriter, chunked: Bool = false) throws -> StoreTestClient.Response {
+    static func post(_ c: TestHTTPClient, _ path: String, _ form: MultipartWriter, chunked: Bool = false) throws -> TestHTTPResponse {
         try c.request("POST", path, headers: [("Content-Type", form.contentType)], body: form.makeBody(), chunked: chunked)
     }
 
@@ -126,7 +127,7 @@ import Testing
             DispatchQueue.concurrentPerform(iterations: threads) { t in
                 do {
                     var random = SeededRandom(seed: seed &+ UInt64(t), label: "thread \(t)")
-                    let c = try StoreTestClient(port: port)
+                    let c = try TestHTTPClient(port: port)
                     var sent: [(Int64, [UInt8])] = []
                     for i in 0..<perThread {
                         let key = Int64(t * 1000 + i)

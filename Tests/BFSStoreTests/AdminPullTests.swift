@@ -75,7 +75,7 @@ import Testing
             }
         }
         writer.start()
-        while acknowledged.load(ordering: .sequentiallyConsistent) < 1005 { usleep(1000) }
+        #expect(waitUntil(seconds: 60) { acknowledged.load(ordering: .sequentiallyConsistent) >= 1005 })
         let before = acknowledged.load(ordering: .sequentiallyConsistent)
         #expect(try target.postJSON("/bulk_volume", ["vid": "4", "from": "127.0.0.1:\(source.adminPort)"])["ret"] as? Int == 1)
         let job = try target.waitForJob("loads", id: 4)

@@ -2,28 +2,13 @@ import BFSCore
 import BFSHTTP
 import BFSLoop
 import BFSStorage
+import BFSTestSupport
 import Dispatch
 import Foundation
 import Glibc
 import Synchronization
 import Testing
 @testable import BFSStore
-
-/// A fresh directory under /tmp for one test, removed by `remove()`.
-struct AdminTempDir {
-    let path: String
-
-    init(_ label: String) {
-        var template = Array("/tmp/bfs-admin-\(label)-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    func remove() { _ = system("rm -rf '\(path)'") }
-}
 
 /// Records `volumeDidChange` calls; answers with `failure` if set, and waits while `gate` is
 /// closed (so a test can look at a job that is still running).
@@ -62,7 +47,7 @@ struct AdminTestError: Error {}
 
 /// One in-process store: volumes in a temp dir, admin and stat listeners on 127.0.0.1:0.
 final class AdminTestStore: @unchecked Sendable {
-    let dir: AdminTempDir
+    let dir: TempDir
     let group: EventLoopGroup
     let volumes: StoreVolumes
     let context: StoreContext
@@ -71,7 +56,7 @@ final class AdminTestStore: @unchecked Sendable {
     let adminPort: Int, statPort: Int
 
     init(_ label: String, events: AdminRecordingEvents = AdminRecordingEvents()) throws {
-        dir = AdminTempDir(label)
+        dir = TempDir("admin-\(label)")
         group = try EventLoopGroup(loopCount: 1, name: "admin-test")
         var settings = StoreSettings()
         settings.dataDir = dir.file("data")
@@ -135,15 +120,14 @@ final class AdminTestStore: @unchecked Sendable {
 
     /// Polls `/info` until the `loads` or `compactions` entry of `id` has left `running`.
     func waitForJob(_ kind: String, id: VolumeID) throws -> [String: Any] {
-        for _ in 0..<1000 {
+        var job: [String: Any] = [:]
+        let left = try waitUntil(seconds: 20, pollMilliseconds: 20) {
             let jobs = try info()[kind] as? [[String: Any]] ?? []
-            if let job = jobs.first(where: { ($0["id"] as? Int) == Int(id) }), job["state"] as? String != "running" {
-                return job
-            }
-            usleep(20_000)
+            job = jobs.first { ($0["id"] as? Int) == Int(id) } ?? [:]
+            return !job.isEmpty && job["state"] as? String != "running"
         }
-        Issue.record("\(kind) job of volume \(id) still running after 20 s")
-        return [:]
+        if !left { Issue.record("\(kind) job of volume \(id) still running after 20 s") }
+        return left ? job : [:]
     }
 
     /// Adds one free volume and turns it into volume `id`, through the admin API.

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSCore
 import BFSHTTP
 import BFSStorage
@@ -47,9 +48,9 @@ import Testing
         #expect(try store.postJSON("/add_free_volume", ["n": "1", "bdir": data, "idir": data])["succeed"] as? Int == 1)
         let addDone = Thread { _ = try? store.postJSON("/add_volume", ["vid": "3"]) }
         addDone.start()
-        while store.events.changes.isEmpty { usleep(1000) }
+        #expect(waitUntil { !store.events.changes.isEmpty })
         events.open()
-        while store.volumes.volume(3) == nil { usleep(1000) }
+        #expect(waitUntil { store.volumes.volume(3) != nil })
         let volume = try #require(store.volumes.volume(3))
         let seed = UInt64.random(in: 1...UInt64.max)
         print("compact test seed \(seed)")
@@ -61,7 +62,7 @@ import Testing
         #expect(try store.postJSON("/compact_volume", ["vid": "99"])["ret"] as? Int == 8001)
         #expect(try store.postJSON("/compact_volume", ["vid": "3"])["ret"] as? Int == 1)
         // The compaction thread now waits on coordination: the job is still running.
-        while store.events.changes.count < 2 { usleep(1000) }
+        #expect(waitUntil { store.events.changes.count >= 2 })
         #expect(try store.postJSON("/compact_volume", ["vid": "3"])["ret"] as? Int == 8003)
         let running = try store.info()["compactions"] as? [[String: Any]] ?? []
         #expect(running.first?["state"] as? String == "running")

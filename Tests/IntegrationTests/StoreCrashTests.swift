@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Foundation
 import Glibc
 import Synchronization
@@ -28,7 +29,7 @@ import Testing
             }
         }
         for t in threads { t.start() }
-        _ = eventually(seconds: 20) { acknowledged.withLock { $0.count } >= 300 }
+        _ = waitUntil(seconds: 20, pollMilliseconds: 20) { acknowledged.withLock { $0.count } >= 300 }
         store.crash()
         stop.store(true, ordering: .relaxed)
         usleep(500_000)
@@ -90,7 +91,7 @@ import Testing
         #expect(try a.apiClient.postForm("/del", [("vid", "4"), ("key", "3")]).ret == 1)
         let pull = try b.adminClient.postForm("/bulk_volume", [("vid", "4"), ("from", "127.0.0.1:\(a.admin)")])
         #expect(pull.ret == 1, "\(pull.text)")
-        let served = eventually(seconds: 30) { (try? b.get(vid: 4, key: 19, cookie: 8).status) == 200 }
+        let served = waitUntil(seconds: 30, pollMilliseconds: 20) { (try? b.get(vid: 4, key: 19, cookie: 8).status) == 200 }
         #expect(served, "pulled volume never served; log:\n\(b.process?.log.suffix(2000) ?? "")")
         for (i, f) in files.enumerated() where i != 3 {
             #expect(try b.get(vid: 4, key: Int64(i), cookie: 8).body == f)
