@@ -1,8 +1,8 @@
+import BFSTestSupport
 import Dispatch
 import Glibc
 import Synchronization
 import Testing
-import BFSTestSupport
 @testable import BFSStorage
 
 /// Compaction against a concurrent close, the store's commit step, damaged needles, and reads

@@ -2,7 +2,6 @@ import BFSTestSupport
 import Glibc
 import Synchronization
 import Testing
-import BFSTestSupport
 @testable import BFSStorage
 
 /// Power loss in the middle of concurrent appends and deletes (DESIGN.md §10): every acknowledged

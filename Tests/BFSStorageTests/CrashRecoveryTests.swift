@@ -1,7 +1,6 @@
 import BFSTestSupport
 import Glibc
 import Testing
-import BFSTestSupport
 @testable import BFSStorage
 
 /// One test per crash window (DESIGN.md §4.2–4.3). Each simulates power loss through the

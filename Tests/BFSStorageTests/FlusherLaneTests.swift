@@ -1,7 +1,7 @@
+import BFSTestSupport
 import Glibc
 import Synchronization
 import Testing
-import BFSTestSupport
 @testable import BFSStorage
 
 /// Writeback errors with overlapping flusher lanes, and the fault layer's model of them.

@@ -1,7 +1,7 @@
+import BFSTestSupport
 import Dispatch
 import Synchronization
 import Testing
-import BFSTestSupport
 @testable import BFSStorage
 
 /// Whole-map walks in chunks: exact while the layout holds, and reads run between chunks.

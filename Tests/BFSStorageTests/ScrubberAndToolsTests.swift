@@ -1,7 +1,6 @@
 import BFSTestSupport
 import Synchronization
 import Testing
-import BFSTestSupport
 @testable import BFSStorage
 
 @Suite struct ScrubberAndToolsTests {

@@ -1,7 +1,6 @@
 import BFSTestSupport
 import Glibc
 import Testing
-import BFSTestSupport
 @testable import BFSStorage
 
 @Suite struct StoreVolumesTests {

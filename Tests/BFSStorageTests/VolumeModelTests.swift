@@ -1,7 +1,6 @@
 import BFSTestSupport
 import Glibc
 import Testing
-import BFSTestSupport
 @testable import BFSStorage
 
 /// A seeded random walk over appends, overwrites, deletes, batches, compactions, injected I/O

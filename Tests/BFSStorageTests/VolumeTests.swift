@@ -3,7 +3,6 @@ import Dispatch
 import Glibc
 import Synchronization
 import Testing
-import BFSTestSupport
 @testable import BFSStorage
 
 @Suite struct VolumeTests {
