@@ -37,6 +37,10 @@ public final class FaultInjectingFileSystem: FileSystem, Sendable {
         public enum Stage: Sendable {
             /// Before any work (and before the crash lock is taken).
             case entered
+            /// Writes and syncs only: past the injected-failure check, with the crash lock held
+            /// (shared) and before the real call. Other calls proceed meanwhile and `crash()`
+            /// waits: never crash from here.
+            case inside
             /// After the work and the bookkeeping, just before returning.
             case returning
         }
@@ -360,6 +364,7 @@ final class FaultInjectingFile: StorageFile, Sendable {
         owner.notify(.write, path, offset: offset, .entered)
         try owner.crashLock.shared { () throws(StorageError) in
             try owner.check(.write, generation: generation)
+            owner.notify(.write, path, offset: offset, .inside)
             try owner.stripe(path).lock.withLock { _ throws(StorageError) in
                 let before = try base.size()
                 let oldCount = max(0, min(Int64(bytes.count), before - offset))
@@ -382,6 +387,7 @@ final class FaultInjectingFile: StorageFile, Sendable {
         defer { owner.notify(.sync, path, .returning, failed: failed) }
         try owner.crashLock.shared { () throws(StorageError) in
             try owner.check(.sync, generation: generation)
+            owner.notify(.sync, path, .inside)
             let horizon = owner.syncHorizon
             try base.sync()
             if let code = owner.finishSync(path, horizon: horizon, cursor: errorCursor) {
