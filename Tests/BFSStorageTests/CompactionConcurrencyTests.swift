@@ -62,8 +62,15 @@ import Testing
                 })
             }
         }
-        #expect(outcome != nil)
+        #expect(outcome.map { (try? $0.get()) != nil } == true)
         #expect(closedInCommit.withLock { $0 }, "close waited for the compaction's commit step")
+        // The commit made the new files the volume's: they hold everything, twice over a reopen.
+        #expect(v.blockPath == dir.file("1_1"))
+        for _ in 0..<2 {
+            let reopened = try Volume(id: 1, blockPath: dir.file("1_1"), indexPath: dir.file("1_1.idx"), fileSystem: fs)
+            for k in Int64(1)...10 { #expect(try reopened.read(key: k, cookie: 1) == payload(k, 0, size: 50)) }
+            reopened.close()
+        }
     }
 
     /// The bulk of the new block is synced before the append lock is taken, so writes do not

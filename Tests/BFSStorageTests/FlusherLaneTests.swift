@@ -40,7 +40,7 @@ import Testing
         var settings = VolumeSettings()
         settings.syncLanes = 2
         let v = try makeVolume(dir, fs: fs, settings: settings)
-        defer { v.close() }
+        try v.appendAndWait(key: 9, cookie: 1, data: [9])
         let block = v.blockPath
         let firstEntered = Gate(), releaseFirst = Gate(), secondChecked = Gate(), releaseSecond = Gate()
         let syncs = Mutex(0), heldFailure = Mutex(false)
@@ -76,5 +76,16 @@ import Testing
         if case .success = outcome { Issue.record("batch 1 was acknowledged though its writeback failed") }
         #expect(second.wait(seconds: 10).map { (try? $0.get()) == nil } == true)
         #expect(v.info.failed)
+        v.close()
+        // Crash window: power lost after the failed writeback, before anything else was synced.
+        // Neither batch was acknowledged, and neither may come back; the earlier append must.
+        fs.crash()
+        for _ in 0..<2 {
+            let reopened = try reopen(dir, fs: fs, settings: settings)
+            #expect(try reopened.read(key: 9, cookie: 1) == [9])
+            #expect(reopened.readOutcome(key: 1, cookie: 1) == .failure(.needleNotFound))
+            #expect(reopened.readOutcome(key: 2, cookie: 1) == .failure(.needleNotFound))
+            reopened.close()
+        }
     }
 }
