@@ -137,15 +137,21 @@ extension Volume {
                 defer { q.inFlight.removeFirst(n) }
                 return Array(q.inFlight.prefix(n))
             }
+            var outcomes: [StorageError?] = []
             for batch in ready {
                 let failed = shared.withLock { $0.failed }
                 let failure: StorageError? = batch.outcome! ?? (failed && settings.durableWrites ? .volumeFailed : nil)
-                if failure == nil { syncedOperations.add(batch.jobs.count, ordering: .relaxed) }
-                let flagged = commit(batch.jobs, failure: failure)
-                if flagged { flagsUnsynced.withLock { $0 = true } }
+                if failure == nil {
+                    syncedOperations.add(batch.jobs.count, ordering: .relaxed)
+                    if publish(batch.jobs) { flagsUnsynced.withLock { $0 = true } }
+                }
+                outcomes.append(failure)
             }
+            // Idle: write the buffered index hint now, before acknowledging, so whoever acts on
+            // the acknowledgement (a snapshot for a peer) finds the needle in the index.
             let idle = queue.update(wake: .none) { $0.jobs.isEmpty && $0.inFlight.isEmpty }
             if idle { index.withLock { try? $0.flush() } }
+            for (batch, failure) in zip(ready, outcomes) { complete(batch.jobs, failure: failure) }
         }
     }
 
@@ -159,32 +165,35 @@ extension Volume {
         if flagsUnsynced.withLock({ $0 }) || !settings.durableWrites { try? file.sync() }
     }
 
-    /// Publishes the needles of a synced batch and completes its jobs (with `failure` if set).
+    /// Publishes the needles of a synced batch: map entries, overwrite flags, index records.
     /// Returns whether it left overwrite flags unsynced (a later sync, or close, covers them; they
     /// only save compaction a lookup, since recovery lets the later needle of a key win anyway).
-    func commit(_ jobs: [CommitJob], failure: StorageError?) -> Bool {
+    func publish(_ jobs: [CommitJob]) -> Bool {
         let block = shared.withLock { $0.block }
         var flagged = false
-        if failure == nil {
-            var overwritten: [UInt32] = []
-            var records: [IndexRecord] = []
-            shared.withLock { s in
-                for case .append(let recs, let end, _) in jobs {
-                    for r in recs {
-                        let loc = NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize)
-                        if let prev = s.map.set(r.key, loc), !prev.isDeleted, prev.offsetUnits != r.offsetUnits {
-                            overwritten.append(prev.offsetUnits)
-                        }
+        var overwritten: [UInt32] = []
+        var records: [IndexRecord] = []
+        shared.withLock { s in
+            for case .append(let recs, let end, _) in jobs {
+                for r in recs {
+                    let loc = NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize)
+                    if let prev = s.map.set(r.key, loc), !prev.isDeleted, prev.offsetUnits != r.offsetUnits {
+                        overwritten.append(prev.offsetUnits)
                     }
-                    records.append(contentsOf: recs)
-                    s.durableEnd = max(s.durableEnd, end)
                 }
+                records.append(contentsOf: recs)
+                s.durableEnd = max(s.durableEnd, end)
             }
-            for units in overwritten {
-                if (try? Volume.writeDeletedFlag(block.file, needleAtUnits: units)) != nil { flagged = true }
-            }
-            if !records.isEmpty { index.withLock { $0.add(records) } }
         }
+        for units in overwritten {
+            if (try? Volume.writeDeletedFlag(block.file, needleAtUnits: units)) != nil { flagged = true }
+        }
+        if !records.isEmpty { index.withLock { $0.add(records) } }
+        return flagged
+    }
+
+    /// Completes a batch's jobs (with `failure` if set).
+    func complete(_ jobs: [CommitJob], failure: StorageError?) {
         for job in jobs {
             switch job {
             case .append(let recs, _, let completion):
@@ -197,6 +206,5 @@ extension Volume {
                 if let failure { completion(.failure(failure)) } else { completion(.success(())) }
             }
         }
-        return flagged
     }
 }
