@@ -263,7 +263,7 @@ public final class Volume: Sendable {
             Result { () throws(StorageError) -> Int in try block.file.read(into: b, at: offset) }
         }.get()
         guard n == size else { throw .truncated(offset: offset) }
-        let maxData = settings.needleMaxSize
+        let maxData = NeedleFormat.formatMaxDataSize  // the format's bound: the upload limit is for uploads
         let header = try bytes.withUnsafeBytes { b in
             Result { () throws(StorageError) -> NeedleHeader in
                 try NeedleFormat.parseHeader(b, at: 0, maxDataSize: maxData, fileOffset: offset)

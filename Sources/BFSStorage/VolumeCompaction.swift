@@ -85,7 +85,7 @@ extension Volume {
         do {
             copier = try NeedleCopier(block: fileSystem.open(newBlockPath, create: false),
                                       index: fileSystem.open(newIndexPath, create: false),
-                                      maxDataSize: settings.needleMaxSize)
+                                      maxDataSize: NeedleFormat.formatMaxDataSize)
         } catch {
             try? fileSystem.remove(newBlockPath)
             try? fileSystem.remove(newIndexPath)

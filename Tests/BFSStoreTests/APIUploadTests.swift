@@ -113,7 +113,7 @@ import Testing
             #expect(try c.upload(vid: 1, key: 5, cookie: 1, data: Array("first".utf8)).text == "{\"ret\":1}")
             #expect(try c.upload(vid: 1, key: 5, cookie: 2, data: Array("second".utf8)).text == "{\"ret\":1}")
             #expect(try c.get(vid: 1, key: 5, cookie: 2).text == "second")
-            #expect(try c.get(vid: 1, key: 5, cookie: 1).status == 500)  // the old cookie is gone with the old needle
+            #expect(try c.get(vid: 1, key: 5, cookie: 1).status == 404)  // the old cookie is gone with the old needle
         }
     }
 

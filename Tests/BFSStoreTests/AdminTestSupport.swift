@@ -12,7 +12,7 @@ import Testing
 
 /// Records `volumeDidChange` calls; answers with `failure` if set, and waits while `gate` is
 /// closed (so a test can look at a job that is still running).
-final class AdminRecordingEvents: StoreEvents, @unchecked Sendable {
+final class AdminRecordingEvents: StoreEvents, RegisteredStores, @unchecked Sendable {
     struct Change: Equatable { var id: VolumeID; var block: String; var index: String }
     private let state = Mutex<[Change]>([])
     private let gate = DispatchSemaphore(value: 0)
@@ -25,6 +25,19 @@ final class AdminRecordingEvents: StoreEvents, @unchecked Sendable {
     }
 
     var changes: [Change] { state.withLock { $0 } }
+
+    /// The admin addresses `registeredAdminAddresses` answers (nil: it fails).
+    let peers = Mutex<[String]?>([])
+
+    /// Makes `store` a registered store of this one's cluster.
+    func register(_ store: AdminTestStore) {
+        peers.withLock { $0?.append("127.0.0.1:\(store.adminPort)") }
+    }
+
+    func registeredAdminAddresses(completion: @escaping @Sendable (Result<[String], any Error>) -> Void) {
+        let peers = self.peers.withLock { $0 }
+        completion(peers.map { .success($0) } ?? .failure(AdminTestError()))
+    }
 
     /// Lets one gated call answer.
     func open() { gate.signal() }
@@ -55,18 +68,24 @@ final class AdminTestStore: @unchecked Sendable {
     let admin: HTTPServer, stat: HTTPServer
     let adminPort: Int, statPort: Int
 
-    init(_ label: String, events: AdminRecordingEvents = AdminRecordingEvents()) throws {
+    /// The cluster token the admin listener requires ("" = none); `post` sends it.
+    let token: String
+
+    init(_ label: String, events: AdminRecordingEvents = AdminRecordingEvents(), token: String = "") throws {
         dir = TempDir("admin-\(label)")
         group = try EventLoopGroup(loopCount: 1, name: "admin-test")
         var settings = StoreSettings()
         settings.dataDir = dir.file("data")
         settings.volumeIndex = dir.file("volume.idx")
         settings.freeVolumeIndex = dir.file("free_volume.idx")
+        settings.clusterToken = token
+        self.token = token
+        settings.dataDirs = [dir.path]
         volumes = try StoreVolumes(fileSystem: PosixFileSystem(), volumeListPath: settings.volumeIndex,
-                                   freeListPath: settings.freeVolumeIndex)
+                                   freeListPath: settings.freeVolumeIndex, dataDirectories: settings.volumeDirectories)
         self.events = events
         context = StoreContext(settings: settings, volumes: volumes, events: events)
-        admin = HTTPServer(router: makeAdminRouter(context: context))
+        admin = HTTPServer(router: AdminAuthorization.guarding(makeAdminRouter(context: context), token: token))
         stat = HTTPServer(router: makeStatRouter(context: context))
         adminPort = try admin.start(on: group)
         statPort = try stat.start(on: group)
@@ -96,7 +115,7 @@ final class AdminTestStore: @unchecked Sendable {
     }
 
     func post(_ path: String, _ form: FormFields) throws -> HTTPClientResponse {
-        try send(HTTPClientRequest(host: "127.0.0.1", port: adminPort, target: path, form: form))
+        try send(context.authorized(HTTPClientRequest(host: "127.0.0.1", port: adminPort, target: path, form: form)))
     }
 
     /// POSTs an admin form and returns the decoded JSON object.

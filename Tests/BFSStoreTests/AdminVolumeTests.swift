@@ -118,10 +118,12 @@ import Testing
     @Test func bulkVolumeOfMissingFilesFailsVisibly() throws {
         let store = try AdminTestStore("bulk-missing")
         defer { store.stop() }
-        #expect(try store.postJSON("/bulk_volume", ["vid": "2", "bfile": store.dir.file("nope"), "ifile": store.dir.file("nope.idx")])["ret"] as? Int == 1)
-        let job = try store.waitForJob("loads", id: 2)
-        #expect(job["state"] as? String == "failed")
-        #expect(adminText(job["error"]).contains("io"))
+        // Refused at once, with the reason; no load is started.
+        let answer = try store.postJSON("/bulk_volume", ["vid": "2", "bfile": store.dir.file("nope"), "ifile": store.dir.file("nope.idx")])
+        #expect(answer["ret"] as? Int == 65535)
+        #expect(adminText(answer["error"]).contains("No such file"))
+        #expect((try store.info()["loads"] as? [[String: Any]] ?? []).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: store.dir.file("nope.idx")))
         #expect(store.volumes.volume(2) == nil)
     }
 }

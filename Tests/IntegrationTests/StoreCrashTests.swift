@@ -76,13 +76,21 @@ import Testing
         #expect((volumes.first?["damaged"] as? NSNumber)?.intValue == 1)
     }
 
-    /// `bulk_volume from=` rebuilds a replica from a peer store over HTTP.
-    @Test func volumePulledFromAPeerServesTheSameNeedles() throws {
+    /// `bulk_volume from=` rebuilds a replica from a peer store of the same cluster over HTTP;
+    /// an address no store of the cluster published is refused.
+    @Test func volumePulledFromAPeerServesTheSameNeedles() async throws {
+        let zk = try await ZooKeeperServer.start()
+        defer { zk.stop() }
         let dir = TempDir()
-        let a = try StoreProcess(dir: dir, id: "store-a", zookeeper: nil)
-        let b = try StoreProcess(dir: dir, id: "store-b", zookeeper: nil)
+        let a = try StoreProcess(dir: dir, id: "store-a", zookeeper: zk.hosts)
+        let b = try StoreProcess(dir: dir, id: "store-b", zookeeper: zk.hosts)
+        let stranger = try StoreProcess(dir: dir, id: "store-x", zookeeper: nil)
         try a.start()
         try b.start()
+        try stranger.start()
+        let refused = try b.adminClient.postForm("/bulk_volume", [("vid", "4"), ("from", "127.0.0.1:\(stranger.admin)")])
+        #expect(refused.ret == 65534, "\(refused.text)")
+        #expect(refused.text.contains("not a store registered in the cluster"))
         try a.provision(vid: 4)
         let files = (0..<20).map { payload(seed: 300 + UInt64($0), size: 500 + $0 * 300) }
         for (i, f) in files.enumerated() {

@@ -33,6 +33,7 @@ final class StoreTestHarness {
 
     /// Starts everything; `vids` become active volumes (one free volume each, then `addVolume`).
     init(settings: StoreSettings = StoreSettings(), vids: [VolumeID] = [1], loops: Int = 1,
+         fileSystem: FileSystem = PosixFileSystem(),
          makeRouter: (StoreContext) -> HTTPRouter = { makeAPIRouter(context: $0) }) throws {
         temp = TempDir("store")
         dir = temp.path
@@ -47,7 +48,7 @@ final class StoreTestHarness {
         v.durableWrites = s.durableWrites
         v.blockPreallocation = s.freeVolumeSize
         volumeSettings = v
-        volumes = try StoreVolumes(fileSystem: PosixFileSystem(), volumeListPath: s.volumeIndex,
+        volumes = try StoreVolumes(fileSystem: fileSystem, volumeListPath: s.volumeIndex,
                                    freeListPath: s.freeVolumeIndex, settings: v)
         if !vids.isEmpty {
             try volumes.addFreeVolumes(count: vids.count, blockDirectory: dir, indexDirectory: dir)
