@@ -69,7 +69,8 @@ let package = Package(
         .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination"]),
-        // Test-only helpers shared by test targets (a real ZooKeeper server for tests).
-        .target(name: "BFSTestSupport", path: "Tests/Support"),
+        // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
+        // file system).
+        .target(name: "BFSTestSupport", dependencies: ["BFSStorage"], path: "Tests/Support"),
     ]
 )
