@@ -431,11 +431,20 @@ final class PathLock: Sendable {
 }
 
 /// A reader-writer lock: file calls share it, `crash()` holds it alone.
+///
+/// It prefers the writer: glibc's default prefers readers, so threads that keep overlapping
+/// their file calls could hold `crash()` off indefinitely (seen: minutes on a loaded machine).
 final class CrashLock: @unchecked Sendable {
     // Only used through pthread calls, which synchronise it.
     private let rw = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
 
-    init() { pthread_rwlock_init(rw, nil) }
+    init() {
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        pthread_rwlock_init(rw, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
+    }
 
     deinit {
         pthread_rwlock_destroy(rw)
