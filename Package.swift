@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "BFSStorage", targets: ["BFSStorage"]),
         .library(name: "BFSCoordination", targets: ["BFSCoordination"]),
         .library(name: "BFSStore", targets: ["BFSStore"]),
+        .library(name: "BFSMetadata", targets: ["BFSMetadata"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,6 +37,7 @@ let package = Package(
         .target(name: "BFSHTTP", dependencies: ["CHTTPParser", "BFSLoop", "BFSCore"]),
         .target(name: "BFSStorage", dependencies: ["BFSCore"]),
         .target(name: "BFSCoordination", dependencies: ["CZooKeeper", "BFSCore"]),
+        .target(name: "BFSMetadata", dependencies: ["CSQLite", "CPQ", "BFSCore"]),
         .target(name: "BFSStore", dependencies: [
             "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination",
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage", "BFSTestSupport"]),
         .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination", "BFSTestSupport"]),
+        .testTarget(name: "BFSMetadataTests", dependencies: ["BFSMetadata", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server for tests).
