@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "BFSCoordination", targets: ["BFSCoordination"]),
         .library(name: "BFSStore", targets: ["BFSStore"]),
         .library(name: "BFSMetadata", targets: ["BFSMetadata"]),
+        .library(name: "BFSCluster", targets: ["BFSCluster"]),
+        .library(name: "BFSDirectory", targets: ["BFSDirectory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +40,14 @@ let package = Package(
         .target(name: "BFSStorage", dependencies: ["BFSCore"]),
         .target(name: "BFSCoordination", dependencies: ["CZooKeeper", "BFSCore"]),
         .target(name: "BFSMetadata", dependencies: ["CSQLite", "CPQ", "BFSCore"]),
+        .target(name: "BFSCluster", dependencies: [
+            "BFSCore", "BFSCoordination",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "BFSDirectory", dependencies: [
+            "BFSCore", "BFSCoordination", "BFSCluster",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "BFSStore", dependencies: [
             "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination",
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -53,14 +63,17 @@ let package = Package(
         ]),
 
         .testTarget(name: "BFSCoreTests", dependencies: ["BFSCore"]),
-        .testTarget(name: "BFSLoopTests", dependencies: ["BFSLoop"]),
+        .testTarget(name: "BFSLoopTests", dependencies: ["BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage", "BFSTestSupport"]),
         .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSMetadataTests", dependencies: ["BFSMetadata", "BFSCore", "BFSTestSupport"]),
+        .testTarget(name: "BFSClusterTests", dependencies: ["BFSCluster", "BFSCoordination", "BFSTestSupport"]),
+        .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination"]),
-        // Test-only helpers shared by test targets (a real ZooKeeper server for tests).
-        .target(name: "BFSTestSupport", path: "Tests/Support"),
+        // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
+        // file system).
+        .target(name: "BFSTestSupport", dependencies: ["BFSStorage"], path: "Tests/Support"),
     ]
 )

@@ -17,6 +17,9 @@ import BFSCore
 // | /group/<gid>/<storeId>           | persistent            | empty (membership)                     | ops                   | directory                    |
 // | /pitchfork/<seq>                 | ephemeral, sequential | empty; the base name is the pitchfork id | pitchfork           | pitchforks (division of work)|
 // | /live/<storeId>                  | ephemeral (ours)      | empty; present while the store's session lives | store          | directory, pitchfork         |
+// | /keyworker                       | persistent (ours)     | empty                                  | directory (ensurePath)| directory                    |
+// | /keyworker/lease-<seq>           | ephemeral, sequential (ours) | empty; <seq> mod 1024 is the first worker id the directory tries | directory | — |
+// | /keyworker/id-<n>                | ephemeral (ours)      | the holder's lease node name; claims snowflake worker id n (0–1023) | directory | directories (create fails while held) |
 //
 // StoreNode JSON, fields in this order, as Go's encoding/json writes them:
 //   {"stat":"<host:port>","admin":"<host:port>","api":"<host:port>","id":"<storeId>","rack":"<rack>","status":<int>}
@@ -58,4 +61,10 @@ public enum ZnodeLayout {
     public static let pitchforkPrefix = "\(pitchforks)/"
     /// A store's liveness node: `/live/<storeId>`.
     public static func live(_ store: StoreID) -> String { "\(liveStores)/\(store)" }
+    /// The key-worker list (directories' snowflake worker ids).
+    public static let keyWorkers = "/keyworker"
+    /// The prefix a directory creates its ephemeral sequential lease with: `/keyworker/lease-`.
+    public static let keyWorkerLeasePrefix = "\(keyWorkers)/lease-"
+    /// The claim of snowflake worker id `n`: `/keyworker/id-<n>`.
+    public static func keyWorkerID(_ worker: Int) -> String { "\(keyWorkers)/id-\(worker)" }
 }

@@ -48,3 +48,38 @@ extension EventLoop {
         }
     }
 }
+
+extension EventLoop {
+    /// Runs `job` on `executor` and then calls `then` with its result on this loop's thread.
+    /// Loop thread only. When the executor's queue is full (or it shut down), `then` gets
+    /// `UVError.executorSaturated` at once, so the caller can answer 503.
+    public func run<T>(
+        on executor: BlockingExecutor,
+        _ job: @escaping @Sendable () throws -> T,
+        then: @escaping (Result<T, any Error>) -> Void
+    ) {
+        precondition(inEventLoop, "run(on:) off the loop thread")
+        let answer = LoopConfined(then)
+        let accepted = executor.submit {
+            let result = LoopConfined(Result { try job() })
+            // A loop that is shutting down drops the answer; its connections are closing too.
+            self.execute { answer.value(result.value) }
+        }
+        if !accepted { then(.failure(UVError.executorSaturated)) }
+    }
+}
+
+/// A value handed between a loop thread and a worker that never touch it at the same time (the
+/// hand-over through the loop's inbox orders the accesses).
+private final class LoopConfined<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+extension UVError {
+    /// What `EventLoop.run(on:)` reports when the executor refused the job (`EBUSY`).
+    public static let executorSaturated = UVError(code: -EBUSY, operation: "executor queue full")
+
+    /// Whether this is an executor's refusal (answer 503, the work never ran).
+    public var isExecutorSaturated: Bool { self == .executorSaturated }
+}

@@ -11,23 +11,33 @@ public enum BlockScanEvent: Sendable, Equatable {
 
 /// A read-only walk over `[start, end)` of a block, verifying every needle (magic, flag, size,
 /// footer, CRC, padding) and re-synchronising after damage at the next valid needle, the same rule
-/// recovery uses. Shared by the scrubber and the offline tools.
+/// recovery uses. Sizes are judged by the format's bound, not the upload limit. Shared by the
+/// scrubber and the offline tools.
 enum BlockScan {
-    /// Calls `visit` for each event in order; stops early when `visit` returns false.
+    /// Calls `visit` for each event in order; stops early when `visit` returns false. `settings`
+    /// does not bound sizes (the format does); it is taken so callers stay volume-agnostic.
     static func walk(_ file: StorageFile, from start: Int64 = Int64(SuperBlockFormat.headerSize), to end: Int64,
                      settings: VolumeSettings, visit: (BlockScanEvent) -> Bool) {
-        var reader = BlockReader(file: file, fileSize: end, minimumWindow: settings.maxNeedleTotalSize)
+        var reader = BlockReader(file: file, fileSize: end)
         var p = start
         while p < end {
-            switch reader.parseNeedle(at: p, maxDataSize: settings.needleMaxSize) {
+            switch reader.parseNeedle(at: p) {
             case .valid(let h):
                 if !visit(.needle(offset: p, header: h)) { return }
                 p += Int64(h.totalSize)
+            case .damaged(let h, let reason):
+                let next = p + Int64(h.totalSize)
+                if !visit(.damaged(offset: p, resumeAt: next, reason: reason)) { return }
+                p = next
             case .torn:
-                _ = visit(.torn(offset: p))
-                return
+                guard let next = VolumeRecovery.nextValidNeedle(after: p, reader: &reader) else {
+                    _ = visit(.torn(offset: p))
+                    return
+                }
+                if !visit(.damaged(offset: p, resumeAt: next, reason: .truncated(offset: p))) { return }
+                p = next
             case .corrupt(let reason):
-                let next = VolumeRecovery.nextValidNeedle(after: p, reader: &reader, settings: settings) ?? end
+                let next = VolumeRecovery.nextValidNeedle(after: p, reader: &reader) ?? end
                 if !visit(.damaged(offset: p, resumeAt: next, reason: reason)) { return }
                 p = next
             }

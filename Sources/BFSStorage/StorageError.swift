@@ -53,6 +53,13 @@ public enum StorageError: Error, Equatable, Sendable, RetConvertible {
     case badBatch
     /// A system call failed.
     case io(operation: String, errno: Int32)
+    /// A path names a place outside the store's data directories (or is relative, or a dangling
+    /// symlink); admin parameters and coordination records may not reach elsewhere.
+    case pathNotAllowed(path: String)
+    /// A path names a file the store already owns (an open or listed volume's, a list file).
+    case fileInUse(path: String)
+    /// `addFreeVolumes` made `created` volumes (listed) before `cause` stopped it.
+    indirect case freeVolumesPartlyCreated(created: Int, cause: StorageError)
 
     /// The bfs `ret` code (reference/bfs-v1.md §1.10) this error answers as.
     public var ret: Ret {
@@ -82,6 +89,9 @@ public enum StorageError: Error, Equatable, Sendable, RetConvertible {
         case .compacting: .volumeInCompact
         case .badBatch: .volumeBatch
         case .io: .internalError
+        case .pathNotAllowed: .paramError
+        case .fileInUse: .storeFileExist
+        case .freeVolumesPartlyCreated(_, let cause): cause.ret
         }
     }
 }

@@ -23,12 +23,18 @@ public final class StoreVolumes: Sendable {
     let state: Mutex<State>
     /// Serialises list rewrites and free-volume changes (slow: they fsync) without blocking lookups.
     let admin = Mutex(())
+    /// Where admin parameters and coordination records may point (`dataDirectories`).
+    let pathGuard: VolumePathGuard
+    /// Free list entries dropped at load because their block or index file was missing.
+    public let droppedFreeEntries: [VolumeListEntry]
 
     /// Loads both lists and opens every active volume. A volume that fails to open is recorded in
     /// `failedVolumes` and the rest still load; a malformed list file is an error.
+    /// `dataDirectories` confines the files `bulkVolume` and `addFreeVolumes` may touch (nil: any).
     public init(fileSystem: FileSystem, volumeListPath: String, freeListPath: String,
-                settings: VolumeSettings = VolumeSettings()) throws(StorageError) {
+                settings: VolumeSettings = VolumeSettings(), dataDirectories: [String]? = nil) throws(StorageError) {
         self.fileSystem = fileSystem
+        pathGuard = VolumePathGuard(directories: dataDirectories)
         self.settings = settings
         self.volumeListPath = volumeListPath
         self.freeListPath = freeListPath
@@ -44,9 +50,16 @@ public final class StoreVolumes: Sendable {
             }
         }
         let freeText = try fileSystem.readSmallFile(freeListPath) ?? []
-        s.free = try VolumeListFormat.parse(String(decoding: freeText, as: UTF8.self))
-        s.lastFreeNumber = s.free.compactMap { VolumeFiles.freeNumber(in: $0.blockPath) }.max() ?? 0
+        let listedFree = try VolumeListFormat.parse(String(decoding: freeText, as: UTF8.self))
+        s.lastFreeNumber = listedFree.compactMap { VolumeFiles.freeNumber(in: $0.blockPath) }.max() ?? 0
+        s.free = listedFree.filter { Self.filesExist($0, fileSystem) }
+        droppedFreeEntries = listedFree.filter { !Self.filesExist($0, fileSystem) }
+        let free = s.free
         state = Mutex(s)
+        // A crash between `addVolume`'s renames and its list rewrite leaves a free entry whose
+        // files are gone; left listed, every later `addVolume` would fail on it. A failed
+        // rewrite does not stop the store: the next list change writes the same list.
+        if !droppedFreeEntries.isEmpty { try? writeList(freeListPath, free) }
     }
 
     /// The open volume `id`.
@@ -69,44 +82,17 @@ public final class StoreVolumes: Sendable {
         state.withLock { $0.free.count }
     }
 
-    /// Creates `count` free volumes `_free_block_<N>` in `blockDirectory`/`indexDirectory`, then
-    /// rewrites the free list. Returns how many were created (existing names are skipped, as bfs).
-    @discardableResult
-    public func addFreeVolumes(count: Int, blockDirectory: String, indexDirectory: String) throws(StorageError) -> Int {
-        try admin.withLock { _ throws(StorageError) -> Int in
-            try fileSystem.makeDirectory(blockDirectory)
-            try fileSystem.makeDirectory(indexDirectory)
-            var created: [VolumeListEntry] = []
-            var n = state.withLock { $0.lastFreeNumber }
-            for _ in 0..<count {
-                n += 1
-                let name = VolumeFiles.freeBlockName(n)
-                let entry = VolumeListEntry(blockPath: "\(blockDirectory)/\(name)", indexPath: "\(indexDirectory)/\(name).idx", id: -1)
-                if fileSystem.exists(entry.blockPath) || fileSystem.exists(entry.indexPath) { continue }
-                try VolumeFiles.create(blockPath: entry.blockPath, indexPath: entry.indexPath,
-                                       fileSystem: fileSystem, preallocation: settings.blockPreallocation)
-                created.append(entry)
-            }
-            let free = state.withLock { s in
-                s.lastFreeNumber = n
-                s.free += created
-                return s.free
-            }
-            try writeList(freeListPath, free)
-            return created.count
-        }
-    }
-
     /// Turns the first free volume into active volume `id`: renames its index then its block to
     /// `<vid>_<i>` (directories synced), opens it, and rewrites both lists. Crash windows: between
     /// the renames and the list rewrites the files exist under their new names but neither list
-    /// names them; the free list is rewritten last, so the volume is never listed twice.
+    /// names them, and the free list still names the old files; loading drops that free entry
+    /// (its files are gone), so later `addVolume`s do not fail on it. The free list is rewritten
+    /// last, so the volume is never listed twice.
     @discardableResult
     public func addVolume(_ id: VolumeID) throws(StorageError) -> Volume {
         try admin.withLock { _ throws(StorageError) -> Volume in
-            let (exists, first) = state.withLock { ($0.active[id] != nil, $0.free.first) }
-            if exists { throw .volumeExists }
-            guard let free = first else { throw .noFreeVolume }
+            if state.withLock({ $0.active[id] != nil }) { throw .volumeExists }
+            guard let free = try firstUsableFreeVolume() else { throw .noFreeVolume }
             let blockDir = directoryOf(free.blockPath)
             let indexDir = directoryOf(free.indexPath)
             let (blockPath, indexPath) = freshNames(id: id, blockDirectory: blockDir, indexDirectory: indexDir)
@@ -163,6 +149,10 @@ public final class StoreVolumes: Sendable {
         }, hook: hook)
         try fileSystem.remove(oldBlock)
         try fileSystem.remove(oldIndex)
+        // The unlinks are durable only with their directories: without this, a power cut could
+        // bring the old files back, and their names would then be skipped by `freshNames`.
+        try fileSystem.syncDirectory(directoryOf(oldBlock))
+        if directoryOf(oldIndex) != directoryOf(oldBlock) { try fileSystem.syncDirectory(directoryOf(oldIndex)) }
         try hook(.oldFilesRemoved)
         return result
     }
@@ -184,7 +174,7 @@ public final class StoreVolumes: Sendable {
         for v in volumes { v.close() }
     }
 
-    private func writeList(_ path: String, _ entries: [VolumeListEntry]) throws(StorageError) {
+    func writeList(_ path: String, _ entries: [VolumeListEntry]) throws(StorageError) {
         try fileSystem.replaceAtomically(path, with: Array(VolumeListFormat.encode(entries).utf8))
     }
 }

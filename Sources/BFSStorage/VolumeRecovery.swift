@@ -30,11 +30,14 @@ struct RecoveredVolume: ~Copyable {
 /// Crash windows it handles: after an append before its sync (the unsynced tail may be torn:
 /// truncated), after the sync before the index hint (the tail rescan re-derives the records),
 /// an index pointing past the block end (stops at the first implausible record and truncates it),
+/// a needle whose data fails its checksum under an intact header and footer (kept and reported),
 /// a delete flag written but not synced (whatever the disk kept is the answer: the flag byte is the
 /// only record of a delete). Damage in the middle of the tail is skipped with a search for the next
 /// valid needle at 8-byte alignment, and reported. Running it twice yields the same files and the
 /// same reads: everything it repairs is synced before it returns.
 enum VolumeRecovery {
+    /// Recovers `block`/`index` in place. `settings.needleMaxSize` plays no part: it limits uploads,
+    /// while recovery judges sizes by the format (`NeedleFormat.formatMaxDataSize`).
     static func recover(block: StorageFile, index: StorageFile, settings: VolumeSettings) throws(StorageError) -> RecoveredVolume {
         var report = RecoveryReport()
         var blockSize = try block.size()
@@ -45,7 +48,9 @@ enum VolumeRecovery {
         try SuperBlockFormat.validate(header)
         let indexSize = try index.size()
         var map = NeedleMap(expectedCount: max(1024, Int(indexSize / Int64(IndexRecord.size))))
-        let maxTotal = settings.maxNeedleTotalSize
+        // The format's bound, not the upload limit: a volume written under a larger limit (or by
+        // Go bfs) holds larger needles, and cutting the index there would drop acknowledged ones.
+        let maxTotal = NeedleFormat.totalSize(dataSize: NeedleFormat.formatMaxDataSize)
 
         // Pass 1: the index, up to its first implausible record.
         var lastUnits: UInt32 = 0
@@ -82,12 +87,12 @@ enum VolumeRecovery {
         }
 
         // Pass 2: the block tail past the last good index record.
-        var reader = BlockReader(file: block, fileSize: blockSize, minimumWindow: maxTotal)
+        var reader = BlockReader(file: block, fileSize: blockSize)
         var tail: [IndexRecord] = []
         var p = scanStart
         var end = scanStart
         while p < blockSize {
-            switch reader.parseNeedle(at: p, maxDataSize: settings.needleMaxSize) {
+            switch reader.parseNeedle(at: p) {
             case .valid(let h):
                 let units = UInt32(p / 8)
                 // A needle flagged deleted keeps its size under bfs's offset-0 marker.
@@ -96,10 +101,16 @@ enum VolumeRecovery {
                 report.tailNeedles += 1
                 p += Int64(h.totalSize)
                 end = p
-            case .torn:
-                p = blockSize
-            case .corrupt:
-                guard let next = nextValidNeedle(after: p, reader: &reader, settings: settings) else {
+            case .damaged(let h, _):
+                // Header and footer intact, so this was written whole (and maybe acknowledged):
+                // its bytes are kept for inspection and reported, never truncated as a torn tail.
+                report.damagedOffsets.append(p)
+                p += Int64(h.totalSize)
+                end = p
+            case .torn, .corrupt:
+                // Garbage with nothing valid after it is a torn final append; with a valid needle
+                // after it (even when a damaged size field points past the end) it is damage.
+                guard let next = nextValidNeedle(after: p, reader: &reader) else {
                     p = blockSize
                     break
                 }
@@ -128,13 +139,13 @@ enum VolumeRecovery {
     }
 
     /// The next offset after `offset`, 8-byte aligned, where a whole valid needle starts.
-    static func nextValidNeedle(after offset: Int64, reader: inout BlockReader, settings: VolumeSettings) -> Int64? {
+    static func nextValidNeedle(after offset: Int64, reader: inout BlockReader) -> Int64? {
         var q = offset + 8
         while q + Int64(NeedleFormat.minTotalSize) <= reader.fileSize {
             let magic: Bool? = try? reader.withBytes(at: q, count: 4) { b in
                 BigEndianBytes.loadU32(b, 0) == NeedleFormat.headerMagic
             }
-            if magic == true, case .valid = reader.parseNeedle(at: q, maxDataSize: settings.needleMaxSize) {
+            if magic == true, case .valid = reader.parseNeedle(at: q) {
                 return q
             }
             q += 8

@@ -1,5 +1,6 @@
 import BFSCore
 import BFSHTTP
+import BFSLoop
 import BFSStorage
 
 /// `POST /del` with an urlencoded body `key`, `vid` (reference/bfs-v1.md §1.9): `{"ret":1}`, or
@@ -34,7 +35,7 @@ struct APIDeleteHandler: Sendable {
             }
             guard let volume = context.volumes.volume(vid) else { return answer(ex, .volumeNotExist, start: start) }
             let handler = self
-            ex.loop.runBlocking({
+            ex.loop.run(on: context.executors.writes, {
                 volume.delete(key: key) { result in
                     switch result {
                     case .success:
@@ -47,16 +48,22 @@ struct APIDeleteHandler: Sendable {
                     }
                 }
             }, then: { queued in
-                if case .failure = queued { handler.answer(ex, .internalError, start: start) }
+                guard case .failure(let error) = queued else { return }
+                if (error as? UVError)?.isExecutorSaturated == true {
+                    handler.answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start)
+                } else {
+                    handler.answer(ex, .internalError, start: start)
+                }
             })
         }
     }
 
     /// Sends `{"ret":N}` (from any thread) and counts the request.
-    private func answer(_ ex: HTTPServerExchange, _ ret: Ret, start: UInt64, limited: Bool = false) {
+    private func answer(_ ex: HTTPServerExchange, _ ret: Ret, status: HTTPStatus = .ok, start: UInt64, limited: Bool = false) {
         let metrics = context.metrics
-        APIReplies.json(ex, ret: ret) { _ in
-            metrics.record(.del, status: APIReplies.statusClass(ret), limited: limited, elapsedNanos: monotonicNanos() - start)
+        let metricStatus = status == .ok ? APIReplies.statusClass(ret) : status.code
+        APIReplies.json(ex, ret: ret, status: status) { _ in
+            metrics.record(.del, status: metricStatus, limited: limited, elapsedNanos: monotonicNanos() - start)
         }
     }
 }

@@ -1,27 +1,25 @@
 import BFSCore
 import BFSHTTP
+import BFSLoop
 import BFSStorage
 
 /// `GET|HEAD /get?vid&key&cookie`: serves one needle's data (reference/bfs-v1.md §1.9,
 /// DESIGN.md §4.5).
 ///
 /// Statuses as bfs: 503 (empty body) when rate limited, 400 for an unparsable parameter, 404 for
-/// an absent volume or needle or a deleted needle, 500 for anything else (cookie mismatch,
-/// damage, I/O), with the error text as Go's `http.Error` writes it. Beyond bfs: `Range` (one
+/// an absent volume or needle or a deleted needle, 500 for anything else (damage, I/O), with the
+/// error text as Go's `http.Error` writes it. Unlike bfs, a wrong cookie answers the 404 of a
+/// missing key. Beyond bfs: `Range` (one
 /// range: 206/416; several: the whole body with 200) and `Accept-Ranges`.
 ///
 /// The data goes out in one of three ways, all without blocking the loop on the disk:
 /// - needles up to `verifiedReadMaxSize` are read whole with a non-waiting `preadv2` and their
 ///   CRC is checked before the bytes are written (corruption answers 500 instead of bad bytes);
 /// - larger needles whose pages are cached go out with `sendfile(2)` from the loop;
-/// - on a page-cache miss the read (small) or a warming read (large) runs on the libuv pool,
-///   counted in `metrics.coldReads`.
-/// `Volume.locate` itself still does one 21-byte header `pread` on the loop, before any probe
-/// can run (the map lookup and the header read are one storage call). That page is usually
-/// cached, but when it is not, this read blocks the loop for one random disk read, and the
-/// kernel's read-ahead then brings in the rest of a small needle, so small cold reads are in
-/// practice not detected (only needles spanning beyond the read-ahead window are). Probing
-/// before the header read needs a storage call that returns the offset without reading.
+/// - on a page-cache miss the read (small) or a warming read (large) runs on the `reads`
+///   executor, counted in `metrics.coldReads`.
+/// The 21-byte needle header is probed the same way first (`Volume.locateIfCached`): when its
+/// page is cold, the lookup itself (`Volume.locate`) runs on the `reads` executor.
 ///
 /// Content type: bfs let Go sniff one from the first 512 bytes; we answer
 /// `application/octet-stream` and do not sniff (the proxy knows the real type from metadata).
@@ -49,13 +47,31 @@ struct APIGetHandler: Sendable {
         guard let volume = context.volumes.volume(vid) else {
             return fail(ex, status: .notFound, message: APIReplies.message(.volumeNotExist), start: start)
         }
-        let extent: NeedleExtent
+        let cached: NeedleExtent?
         do {
-            extent = try volume.locate(key: key, cookie: cookie)
+            cached = try volume.locateIfCached(key: key, cookie: cookie)
         } catch {
-            let status: HTTPStatus = error == .needleNotFound || error == .needleDeleted ? .notFound : .internalServerError
-            return fail(ex, status: status, message: APIReplies.message(error.ret), start: start)
+            return failLocating(ex, error, start: start)
         }
+        if let cached { return serve(ex, cached, vid: vid, start: start) }
+        // The header page is cold: read it on a worker rather than stall the loop on the disk.
+        context.metrics.coldReads.increment()
+        ex.loop.run(on: context.executors.reads, { try volume.locate(key: key, cookie: cookie) }) { result in
+            switch result {
+            case .success(let extent):
+                serve(ex, extent, vid: vid, start: start)
+            case .failure(let error as StorageError):
+                failLocating(ex, error, start: start)
+            case .failure(let error as UVError) where error.isExecutorSaturated:
+                fail(ex, status: .serviceUnavailable, message: APIReplies.message(.serviceUnavailable), start: start)
+            case .failure:
+                fail(ex, status: .internalServerError, message: APIReplies.message(.internalError), start: start)
+            }
+        }
+    }
+
+    /// Answers with the located needle: the whole data or the requested range.
+    private func serve(_ ex: HTTPServerExchange, _ extent: NeedleExtent, vid: VolumeID, start: UInt64) {
         let length = extent.dataSize
         var headers: HTTPHeaders = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
         let status: HTTPStatus
@@ -86,7 +102,7 @@ struct APIGetHandler: Sendable {
     private func serveSmall(_ ex: HTTPServerExchange, _ extent: NeedleExtent, _ reply: Reply) {
         var bytes = [UInt8](repeating: 0, count: extent.totalSize)
         let probe = bytes.withUnsafeMutableBytes {
-            APIPageCache.readIfCached(fd: extent.descriptor, into: $0, at: extent.needleOffset)
+            PageCacheRead.read(extent.block.file, into: $0, at: extent.needleOffset)
         }
         switch probe {
         case .hit:
@@ -103,10 +119,12 @@ struct APIGetHandler: Sendable {
             reply.sendBytes(ex, Array(bytes[from..<(from + reply.slice.count)]))
         case .miss:
             context.metrics.coldReads.increment()
-            ex.loop.runBlocking({ try extent.readVerified() }, then: { result in
+            ex.loop.run(on: context.executors.reads, { try extent.readVerified() }, then: { result in
                 switch result {
                 case .success(let data):
                     reply.sendBytes(ex, Array(data[reply.slice]))
+                case .failure(let error as UVError) where error.isExecutorSaturated:
+                    fail(ex, status: .serviceUnavailable, message: APIReplies.message(.serviceUnavailable), start: reply.start)
                 case .failure(let error):
                     let ret = (error as? StorageError)?.ret ?? .internalError
                     fail(ex, status: .internalServerError, message: APIReplies.message(ret), start: reply.start)
@@ -126,9 +144,26 @@ struct APIGetHandler: Sendable {
             return reply.sendFile(ex, extent, counted: true)
         }
         context.metrics.coldReads.increment()
-        ex.loop.runBlocking({ APIPageCache.warm(fd: extent.descriptor, offset: offset, length: count) }, then: { _ in
+        ex.loop.run(on: context.executors.reads, { APIPageCache.warm(fd: extent.descriptor, offset: offset, length: count) },
+                    then: { result in
+            if case .failure(let error as UVError) = result, error.isExecutorSaturated {
+                return fail(ex, status: .serviceUnavailable, message: APIReplies.message(.serviceUnavailable), start: reply.start)
+            }
             reply.sendFile(ex, extent, counted: true)
         })
+    }
+
+    /// Answers a failed lookup. A wrong cookie answers exactly as a missing key (bfs: 500 "needle
+    /// cookie not match", which told a guesser that the key exists; DESIGN.md §11).
+    private func failLocating(_ ex: HTTPServerExchange, _ error: StorageError, start: UInt64) {
+        switch error {
+        case .needleNotFound, .cookieMismatch:
+            fail(ex, status: .notFound, message: APIReplies.message(.needleNotExist), start: start)
+        case .needleDeleted:
+            fail(ex, status: .notFound, message: APIReplies.message(.needleDeleted), start: start)
+        default:
+            fail(ex, status: .internalServerError, message: APIReplies.message(error.ret), start: start)
+        }
     }
 
     private func fail(_ ex: HTTPServerExchange, status: HTTPStatus, message: String, start: UInt64) {

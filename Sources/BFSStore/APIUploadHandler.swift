@@ -1,5 +1,6 @@
 import BFSCore
 import BFSHTTP
+import BFSLoop
 import BFSStorage
 
 /// `POST /upload` (fields `vid`, `key`, `cookie`, file part `file`) and `POST /uploads` (`vid`,
@@ -115,7 +116,7 @@ struct APIUploadHandler: Sendable {
         let count = needles.count
         let handler = self
         let input = needles
-        ex.loop.runBlocking({
+        ex.loop.run(on: context.executors.writes, {
             volume.append(input) { result in
                 switch result {
                 case .success:
@@ -130,8 +131,14 @@ struct APIUploadHandler: Sendable {
             }
         }, then: { queued in
             // Only a failure to queue the job lands here; the append answers for itself otherwise.
-            if case .failure = queued { handler.answer(ex, .internalError, start: start) }
+            if case .failure(let error) = queued { handler.refused(ex, error, start: start) }
         })
+    }
+
+    /// Answers a job the write executor did not run: 503 when its queue is full.
+    private func refused(_ ex: HTTPServerExchange, _ error: any Error, start: UInt64) {
+        let saturated = (error as? UVError)?.isExecutorSaturated == true
+        answer(ex, saturated ? .serviceUnavailable : .internalError, status: saturated ? .serviceUnavailable : .ok, start: start)
     }
 
     /// Sends `{"ret":N}` (from any thread) and counts the request.

@@ -65,6 +65,9 @@ public final class AdminJobs: Sendable {
     }
 
     private let table = Mutex(Table())
+    /// Called on a pull's worker thread once the copy is in place, just before the peer is asked
+    /// for its deletes: a seam for tests to delete on the peer at exactly that point.
+    let pullWillCatchUp = Mutex<(@Sendable (VolumeID) -> Void)?>(nil)
 
     /// No jobs yet.
     public init() {}

@@ -1,5 +1,6 @@
 import BFSCore
 import BFSHTTP
+import BFSLoop
 import BFSStorage
 import Logging
 
@@ -8,11 +9,11 @@ import Logging
 /// | Path | Method | Params | Answer |
 /// |---|---|---|---|
 /// | `/probe` | HEAD, GET | `vid` | 200; 400 bad vid; 404 no volume, or the probed needle vanished; 500 verification failed. An empty volume answers 200 (bfs: 404, which made pitchfork distrust empty volumes). |
-/// | `/add_free_volume` | POST | `n`, `bdir`, `idir` | `{"ret":1,"succeed":<created>}` |
+/// | `/add_free_volume` | POST | `n`, `bdir`, `idir` (inside `data_dirs`) | `{"ret":1,"succeed":<created>}`; on a failure its ret, `succeed` (the volumes made before it, kept and listed) and `error` |
 /// | `/add_volume` | POST | `vid` | 1; 8000 exists; 7001 no free volume; 65535 coordination failed (the volume stays added) |
-/// | `/bulk_volume` | POST | `vid` and `bfile`+`ifile`, or `from=host:port` | 1 at once, the work goes on in the background (see `/info` `loads`); 8000 vid exists or is loading; 65534 bad params |
+/// | `/bulk_volume` | POST | `vid` and `bfile`+`ifile`, or `from=host:port` | 1 at once, the work goes on in the background (see `/info` `loads`); 8000 vid exists or is loading; 65534 bad params; files refused before anything is created, with `error`: 65534 outside `data_dirs`, 7002 a file the store uses, 3000 not a block; `from` must be the admin address of a store registered in the cluster (65534 otherwise, 65535 when coordination cannot be read) |
 /// | `/compact_volume` | POST | `vid` | 1 at once (progress in `/info`); 8001 no volume (bfs: 8000); 8003 already compacting |
-/// | `/volume_snapshot`, `/volume_file`, `/volume_snapshot_release` | | | what a pulling peer reads (`AdminVolumeExport`) |
+/// | `/volume_snapshot`, `/volume_file`, `/volume_snapshot_release`, `/volume_deletes` | | | what a pulling peer reads (`AdminVolumeExport`) |
 ///
 /// Parameters come from the query or an urlencoded body (Go's `FormValue`). Every disk touch runs
 /// off the loop: short work in `runBlocking`, compactions and bulk loads on a thread of their own.
@@ -28,6 +29,7 @@ public func makeAdminRouter(context: StoreContext) -> HTTPRouter {
     router.add(.post, "/volume_snapshot", export.takeSnapshot)
     router.add(.get, "/volume_file", export.readFile)
     router.add(.post, "/volume_snapshot_release", export.release)
+    router.add(.get, "/volume_deletes", export.deletedKeys)
     return router
 }
 
@@ -46,10 +48,14 @@ struct AdminHandlers: Sendable {
             return AdminReplies.status(ex, context, .probe, start: start, .notFound, "volume \(vid) not found")
         }
         let context = self.context
-        ex.loop.runBlocking({ try volume.probe() }) { result in
+        // A probe is a read: it runs with the cold reads, never behind admin work such as a
+        // 16 MiB export read, so a pitchfork's timeout never mistakes a busy pull for a failure.
+        ex.loop.run(on: context.executors.reads, { try volume.probe() }) { result in
             switch result {
             case .success:
                 AdminReplies.status(ex, context, .probe, start: start, .ok)
+            case .failure(let e as UVError) where e.isExecutorSaturated:
+                AdminReplies.status(ex, context, .probe, start: start, .serviceUnavailable, "busy")
             case .failure(let e as StorageError) where e == .needleNotFound || e == .needleDeleted || e == .volumeClosed:
                 AdminReplies.status(ex, context, .probe, start: start, .notFound, "\(e)")
             case .failure(let e):
@@ -74,8 +80,16 @@ struct AdminHandlers: Sendable {
                 case .success(let created):
                     AdminReplies.json(ex, context, .addFreeVolume, start: start, ret: 1, extra: ",\"succeed\":\(created)")
                 case .failure(let e):
-                    AdminHandlers.logger.error("add_free_volume n=\(n) bdir=\(bdir) idir=\(idir) failed: \(e)")
-                    AdminReplies.json(ex, context, .addFreeVolume, start: start, ret: AdminReplies.ret(of: e), extra: ",\"succeed\":0")
+                    // Volumes made before the failure are kept and listed: say how many.
+                    var made = 0, message = "\(e)"
+                    switch e as? StorageError {
+                    case .freeVolumesPartlyCreated(let created, let cause)?: (made, message) = (created, "\(cause)")
+                    case .pathNotAllowed(let path)?: message = "\(path == bdir ? "bdir" : "idir") must be inside a data directory"
+                    default: break
+                    }
+                    AdminHandlers.logger.error("add_free_volume n=\(n) bdir=\(bdir) idir=\(idir) failed after \(made): \(e)")
+                    AdminReplies.json(ex, context, .addFreeVolume, start: start, ret: AdminReplies.ret(of: e),
+                                      extra: ",\"succeed\":\(made),\"error\":" + AdminReplies.quoted(message))
                 }
             }
         }

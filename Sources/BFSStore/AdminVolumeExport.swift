@@ -10,6 +10,11 @@ import BFSStorage
 /// | `/volume_snapshot` | POST | `vid` | `{"ret":1,"snapshot":"<token>","block_size":B,"index_size":I}`; 8001 no volume |
 /// | `/volume_file` | GET | `snapshot`, `file` (`block`/`index`), `offset`, `length` (≤ 16 MiB) | 200 with the bytes `[offset, min(offset+length, size))`; 400 bad params; 404 unknown snapshot |
 /// | `/volume_snapshot_release` | POST | `snapshot` | `{"ret":1}`; 65534 unknown snapshot |
+/// | `/volume_deletes` | GET | `vid` | 200 with the keys now flagged deleted, ascending, each 8 bytes int64 big-endian; 400 bad vid; 404 no volume |
+///
+/// `/volume_deletes` is the pull's catch-up: asked after the copy, it carries deletes made on the
+/// peer since the snapshot (and those whose flag byte was in a range already copied), so the
+/// copy does not resurrect them.
 ///
 /// A snapshot (`VolumeSnapshot`) pins one generation of the volume's files up to the durable end
 /// at the time it was taken, so ranges read minutes apart still fit together even if the volume
@@ -98,6 +103,37 @@ struct AdminVolumeExport: Sendable {
                 let ret = (try? released.get()) == true ? 1 : Ret.paramError.rawValue
                 AdminReplies.json(ex, context, nil, start: start, ret: ret)
             }
+        }
+    }
+
+    func deletedKeys(_ ex: HTTPServerExchange) {
+        let start = monotonicNanos()
+        let q = (try? QueryString.parse(ex.head.query)) ?? FormFields()
+        guard let vid = q.first("vid").flatMap({ VolumeID($0) }) else {
+            return AdminReplies.status(ex, context, nil, start: start, .badRequest, "bad vid")
+        }
+        guard let volume = context.volumes.volume(vid) else {
+            return AdminReplies.status(ex, context, nil, start: start, .notFound, "volume \(vid) not found")
+        }
+        // A walk over the whole needle map: off the loop.
+        ex.loop.runBlocking({ Self.encodeKeys(volume.deletedKeys().sorted()) }) { result in
+            ex.respond(status: .ok, headers: ["Content-Type": "application/octet-stream"], body: .bytes((try? result.get()) ?? []))
+        }
+    }
+
+    /// The `/volume_deletes` body for `keys` (see the table above).
+    static func encodeKeys(_ keys: [Int64]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(keys.count * 8)
+        for key in keys { withUnsafeBytes(of: key.bigEndian) { out.append(contentsOf: $0) } }
+        return out
+    }
+
+    /// The keys of a `/volume_deletes` body; nil when it is not whole 8-byte keys.
+    static func decodeKeys(_ body: [UInt8]) -> [Int64]? {
+        guard body.count % 8 == 0 else { return nil }
+        return stride(from: 0, to: body.count, by: 8).map { i in
+            body[i..<(i + 8)].reduce(Int64(0)) { $0 << 8 | Int64($1) }
         }
     }
 }

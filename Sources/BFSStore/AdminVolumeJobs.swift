@@ -3,6 +3,7 @@ import BFSHTTP
 import BFSLoop
 import BFSStorage
 import Foundation
+import Glibc
 
 /// `/bulk_volume` and `/compact_volume`: long work answered at once with `{"ret":1}` (as bfs),
 /// run on a thread of its own (a compaction copies a whole volume; it must not hold one of the
@@ -22,18 +23,74 @@ extension AdminHandlers {
                 return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: Ret.paramError.rawValue)
             }
             // Checked up front (bfs only found out after opening the files, and leaked them).
-            guard context.volumes.volume(vid) == nil,
-                  context.jobs.beginLoad(id: vid, from: from.isEmpty ? "local" : from) else {
+            guard context.volumes.volume(vid) == nil else {
                 return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: Ret.volumeExist.rawValue)
             }
             if let peer {
-                VolumePuller(context: context, loop: ex.loop, id: vid, host: peer.host, port: peer.port).start()
-            } else {
+                return Self.checkPeer(context, from: peer) { refusal in
+                    if let (ret, message) = refusal {
+                        AdminHandlers.logger.error("bulk_volume \(vid) from=\(from) refused: \(message)")
+                        return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: ret,
+                                                 extra: ",\"error\":" + AdminReplies.quoted(message))
+                    }
+                    guard context.jobs.beginLoad(id: vid, from: from) else {
+                        return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: Ret.volumeExist.rawValue)
+                    }
+                    VolumePuller(context: context, loop: ex.loop, id: vid, host: peer.host, port: peer.port).start()
+                    AdminReplies.json(ex, context, .bulkVolume, start: start, ret: 1)
+                }
+            }
+            // The files are judged before anything is created or answered: a path outside the
+            // data directories, a file the store already uses, or a block that is not a bfs
+            // block is refused here with its reason, not found out later in the background.
+            ex.loop.runBlocking({ try context.volumes.checkBulkFiles(id: vid, blockPath: bfile, indexPath: ifile) }) { checked in
+                if case .failure(let e) = checked {
+                    AdminHandlers.logger.error("bulk_volume \(vid) bfile=\(bfile) ifile=\(ifile) refused: \(e)")
+                    return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: AdminReplies.ret(of: e),
+                                             extra: ",\"error\":" + AdminReplies.quoted(Self.refusal(e, bfile: bfile)))
+                }
+                guard context.jobs.beginLoad(id: vid, from: "local") else {
+                    return AdminReplies.json(ex, context, .bulkVolume, start: start, ret: Ret.volumeExist.rawValue)
+                }
                 AdminHandlers.detach("bulk-\(vid)") {
                     AdminHandlers.register(context, id: vid, block: bfile, index: ifile)
                 }
+                AdminReplies.json(ex, context, .bulkVolume, start: start, ret: 1)
             }
-            AdminReplies.json(ex, context, .bulkVolume, start: start, ret: 1)
+        }
+    }
+
+    /// Calls `done(nil)` when `from` is the admin address of a store registered in the cluster,
+    /// else `done((ret, reason))`. Without a view of the cluster nothing may be pulled.
+    static func checkPeer(_ context: StoreContext, from peer: (host: String, port: Int),
+                          _ done: @escaping @Sendable ((Int, String)?) -> Void) {
+        let from = "\(peer.host):\(peer.port)"
+        guard let stores = context.events as? any RegisteredStores else {
+            return done((Ret.paramError.rawValue, "from=\(from): this store has no view of the cluster's stores"))
+        }
+        stores.registeredAdminAddresses { result in
+            switch result {
+            case .success(let addresses):
+                let registered = addresses.contains { address in
+                    AdminReplies.hostPort(address).map { $0.host == peer.host && $0.port == peer.port } ?? false
+                }
+                done(registered ? nil : (Ret.paramError.rawValue, "from=\(from) is not a store registered in the cluster"))
+            case .failure(let e):
+                done((Ret.internalError.rawValue, "from=\(from): reading the registered stores failed: \(e)"))
+            }
+        }
+    }
+
+    /// Why `/bulk_volume` refused its files, naming the parameter at fault.
+    static func refusal(_ error: any Error, bfile: String) -> String {
+        guard let error = error as? StorageError else { return "\(error)" }
+        func name(_ path: String) -> String { path == bfile ? "bfile" : "ifile" }
+        switch error {
+        case .pathNotAllowed(let path): return "\(name(path)) must be inside a data directory"
+        case .fileInUse(let path): return "\(name(path)) is a file the store already uses"
+        case .badSuperBlockMagic, .unsupportedVersion: return "bfile is not a bfs block file"
+        case .io(let operation, let code): return "bfile: \(operation): \(String(cString: strerror(code)))"
+        default: return "\(error)"
         }
     }
 
@@ -79,10 +136,12 @@ extension AdminHandlers {
     /// Opens and registers `block`/`index` as volume `id`, tells coordination, records the
     /// outcome of the load. False if the volume could not be registered. Blocking: a worker
     /// thread only.
+    /// `prepare` runs on the opened volume before it is registered (see `StoreVolumes.bulkVolume`).
     @discardableResult
-    static func register(_ context: StoreContext, id: VolumeID, block: String, index: String) -> Bool {
+    static func register(_ context: StoreContext, id: VolumeID, block: String, index: String,
+                         prepare: (Volume) throws(StorageError) -> Void = { _ in }) -> Bool {
         do {
-            try context.volumes.bulkVolume(id: id, blockPath: block, indexPath: index)
+            try context.volumes.bulkVolume(id: id, blockPath: block, indexPath: index, prepare: prepare)
         } catch {
             logger.error("bulk_volume \(id) from \(block), \(index) failed: \(error)")
             context.jobs.finishLoad(id: id, error: "\(error)")

@@ -1,5 +1,6 @@
 import BFSCore
 import BFSHTTP
+import BFSLoop
 import BFSStorage
 import Foundation
 import Synchronization
@@ -11,35 +12,55 @@ import Synchronization
 /// | `/info` | GET | the bfs JSON (`InfoReport`), volumes sorted by id, plus `loads` and `compactions` (`AdminJobs`) |
 /// | `/metrics` | GET | Prometheus text, `Content-Type: text/plain; version=0.0.4` |
 ///
-/// `/info` is built in the libuv pool: it stats index files and takes every volume's lock.
+/// Both are rendered on the `stats` executor, off the loop: they take every volume's lock, and
+/// `/info` stats index files. A full stats queue answers 503.
 public func makeStatRouter(context: StoreContext) -> HTTPRouter {
     var router = HTTPRouter()
     let rates = StatRates()
     router.add(.get, "/info") { ex in
         let start = monotonicNanos()
-        ex.loop.runBlocking({ try StatInfo.render(context, rates: rates) }) { result in
+        ex.loop.run(on: context.executors.stats, { try StatInfo.render(context, rates: rates) }) { result in
             switch result {
             case .success(let json):
                 ex.respond(status: .ok, headers: ["Content-Type": "application/json;charset=utf-8"], body: .bytes(json))
                 context.metrics.record(.info, status: 200, elapsedNanos: monotonicNanos() &- start)
             case .failure(let e):
-                AdminReplies.status(ex, context, .info, start: start, .internalServerError, "\(e)")
+                statFailure(ex, context, .info, start: start, e)
             }
         }
     }
     router.add(.get, "/metrics") { ex in
         let start = monotonicNanos()
-        for id in context.volumes.volumeIDs {
-            guard let v = context.volumes.volume(id) else { continue }
-            let info = v.info
-            context.metrics.setVolume(id: id, sizeBytes: info.durableEnd, needles: info.liveCount,
-                                      deleted: info.needleCount - info.liveCount, damaged: context.damagedCount(of: v))
+        ex.loop.run(on: context.executors.stats, { renderMetrics(context, start: start) }) { result in
+            switch result {
+            case .success(let text):
+                ex.respond(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .bytes(text))
+            case .failure(let e):
+                statFailure(ex, context, .metrics, start: start, e)
+            }
         }
-        // Recorded before rendering, so a scrape sees its own endpoint's series.
-        context.metrics.record(.metrics, status: 200, elapsedNanos: monotonicNanos() &- start)
-        ex.respond(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .bytes(context.metrics.render()))
     }
     return router
+}
+
+/// The Prometheus text, with the per-volume gauges brought up to date first.
+private func renderMetrics(_ context: StoreContext, start: UInt64) -> [UInt8] {
+    for id in context.volumes.volumeIDs {
+        guard let v = context.volumes.volume(id) else { continue }
+        let info = v.info
+        context.metrics.setVolume(id: id, sizeBytes: info.durableEnd, needles: info.liveCount,
+                                  deleted: info.needleCount - info.liveCount, damaged: context.damagedCount(of: v))
+    }
+    // Recorded before rendering, so a scrape sees its own endpoint's series.
+    context.metrics.record(.metrics, status: 200, elapsedNanos: monotonicNanos() &- start)
+    return context.metrics.render()
+}
+
+/// 503 when the stats executor is saturated, 500 for a rendering failure.
+private func statFailure(_ ex: HTTPServerExchange, _ context: StoreContext, _ endpoint: StoreMetrics.Endpoint,
+                         start: UInt64, _ error: any Error) {
+    let saturated = (error as? UVError)?.isExecutorSaturated == true
+    AdminReplies.status(ex, context, endpoint, start: start, saturated ? .serviceUnavailable : .internalServerError, "\(error)")
 }
 
 /// The baseline the per-second rates of `/info` are computed against. bfs recomputed them with

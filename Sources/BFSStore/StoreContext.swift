@@ -20,6 +20,8 @@ public final class StoreContext: Sendable {
     public let readLimit: TokenBucket?, writeLimit: TokenBucket?, deleteLimit: TokenBucket?
     /// When the store started, in Unix seconds (for `/info`'s `start_time`).
     public let startTime: Int
+    /// The bounded thread pools for uploads, deletes, cold reads and stats rendering.
+    public let executors = StoreExecutors()
     /// Compactions, bulk loads and pulls running or finished, for `/info` (admin listener).
     public let jobs = AdminJobs()
     private let perVolume = Mutex<[VolumeID: RequestStats]>([:])

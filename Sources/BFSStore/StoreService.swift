@@ -37,6 +37,7 @@ public final class StoreService: Sendable {
     /// Listener ports; available after `start()`.
     public var ports: Ports? { state.withLock { $0.ports } }
     private let choice: CoordinationChoice
+    private let fileSystem: FileSystem
     private let logger: Logger
 
     private struct State: @unchecked Sendable {
@@ -52,10 +53,12 @@ public final class StoreService: Sendable {
     }
     private let state = Mutex(State())
 
-    /// A store with `settings`; coordination from `choice`, or from the settings when nil.
+    /// A store with `settings`; coordination from `choice`, or from the settings when nil. All
+    /// volume I/O goes through `fileSystem` (crash tests pass a fault-injecting one).
     public init(settings: StoreSettings, coordination choice: CoordinationChoice? = nil,
-                logger: Logger = Logger(label: "bfs.store")) {
+                fileSystem: FileSystem = PosixFileSystem(), logger: Logger = Logger(label: "bfs.store")) {
         self.settings = settings
+        self.fileSystem = fileSystem
         self.logger = logger
         self.choice = choice ?? (settings.coordinationBackend == "embedded"
             ? .embedded(EmbeddedTree()) : .zookeeper(hosts: settings.zookeeperAddrs.joined(separator: ",")))
@@ -65,7 +68,8 @@ public final class StoreService: Sendable {
     @discardableResult
     public func start() throws -> Ports {
         ignoreSIGPIPE()
-        let fs = PosixFileSystem()
+        if let problem = settings.securityProblem { throw StartupError(description: problem) }
+        let fs = fileSystem
         try fs.makeDirectory(settings.dataDir)
         var volumeSettings = VolumeSettings()
         volumeSettings.needleMaxSize = Int(settings.needleMaxSize)
@@ -74,7 +78,8 @@ public final class StoreService: Sendable {
         let metrics = StoreMetrics()
         volumeSettings.syncObserver = SyncObserver { batch in metrics.syncBatch.record(Int64(batch)) }
         let volumes = try StoreVolumes(fileSystem: fs, volumeListPath: settings.volumeIndex,
-                                       freeListPath: settings.freeVolumeIndex, settings: volumeSettings)
+                                       freeListPath: settings.freeVolumeIndex, settings: volumeSettings,
+                                       dataDirectories: settings.volumeDirectories)
         for (vid, error) in volumes.failedVolumes.sorted(by: { $0.key < $1.key }) {
             logger.error("volume failed to open; serving the others", metadata: ["vid": "\(vid)", "error": "\(error)"])
         }
@@ -103,7 +108,8 @@ public final class StoreService: Sendable {
 
         var servers: [HTTPServer] = []
         var bound: [Int] = []
-        let routers = [makeAPIRouter(context: context), makeAdminRouter(context: context), makeStatRouter(context: context)]
+        let routers = [makeAPIRouter(context: context), AdminAuthorization.guarding(makeAdminRouter(context: context), token: settings.clusterToken),
+                       makeStatRouter(context: context)]
         let listens = [settings.apiListen, settings.adminListen, settings.statListen]
         for (router, listen) in zip(routers, listens) {
             let server = HTTPServer(configuration: serverConfiguration(listen, api: servers.isEmpty), router: router)
@@ -143,6 +149,7 @@ public final class StoreService: Sendable {
         if let registrar = s.registrar {
             try? waitForCoordination("withdrawing", seconds: 5) { await registrar.withdraw() }
         }
+        s.context?.executors.shutdown()
         s.context?.volumes.close()
         if let coordination = s.coordination {
             let done = DispatchSemaphore(value: 0)

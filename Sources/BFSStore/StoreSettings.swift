@@ -9,6 +9,9 @@ public struct StoreSettings: Sendable, Equatable {
     public var rack: String = "rack-1"
     /// Directory for the volume list files and, by default, new volumes.
     public var dataDir: String = "/var/lib/bfs/store"
+    /// More directories admin parameters and coordination records may name volume files in
+    /// (DESIGN.md §11), besides `dataDir` (see `volumeDirectories`).
+    public var dataDirs: [String] = []
     /// Active volume list (bfs `VolumeIndex`); default `<dataDir>/volume.idx`.
     public var volumeIndex: String = ""
     /// Free volume list (bfs `FreeVolumeIndex`); default `<dataDir>/free_volume.idx`.
@@ -21,6 +24,10 @@ public struct StoreSettings: Sendable, Equatable {
     public var durableWrites: Bool = true
     /// Size reserved for each new free volume (bfs always reserves 32 GiB).
     public var freeVolumeSize: Int64 = 32 << 30
+    /// Cluster token: mutating admin calls (and the volume export a pulling peer reads) need
+    /// `Authorization: Bearer <token>`, and pulls send it to peers. Empty: no check, allowed only
+    /// while the admin listener is loopback (DESIGN.md §11).
+    public var clusterToken: String = ""
 
     /// Public needle API listener (`/get`, `/upload`, `/uploads`, `/del`).
     public var apiListen = HostPort(host: "127.0.0.1", port: 6062)
@@ -63,6 +70,10 @@ public struct StoreSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// The directories volume files are confined to: `dataDir` (pulls and new volumes land
+    /// there) and `dataDirs`.
+    public var volumeDirectories: [String] { dataDirs.contains(dataDir) ? dataDirs : [dataDir] + dataDirs }
+
     /// Reads a config file, applying defaults and rejecting unknown keys or bad values.
     public static func load(path: String) throws(ConfigError) -> StoreSettings {
         try read(ConfigDocument.load(path: path))
@@ -77,12 +88,20 @@ public struct StoreSettings: Sendable, Equatable {
         s.rack = try store.string("rack", default: s.rack)
         guard !s.rack.isEmpty, !s.rack.contains("/") else { throw .badValue(key: "store.rack", reason: "must be non-empty without '/'") }
         s.dataDir = try store.string("data_dir", default: s.dataDir)
+        s.dataDirs = try store.strings("data_dirs", default: s.dataDirs)
+        guard s.dataDirs.allSatisfy({ $0.hasPrefix("/") }) else {
+            throw .badValue(key: "store.data_dirs", reason: "must list absolute directories")
+        }
         s.volumeIndex = try store.string("volume_index", default: s.dataDir + "/volume.idx")
         s.freeVolumeIndex = try store.string("free_volume_index", default: s.dataDir + "/free_volume.idx")
         s.needleMaxSize = try store.byteSize("needle_max_size", default: s.needleMaxSize, in: 1...(1 << 30))
         s.batchMaxFiles = try store.int("batch_max_files", default: s.batchMaxFiles, in: 1...1024)
         s.durableWrites = try store.bool("durable_writes", default: s.durableWrites)
         s.freeVolumeSize = try store.byteSize("free_volume_size", default: s.freeVolumeSize, in: 4096...(32 << 30))
+        s.clusterToken = try store.string("cluster_token", default: s.clusterToken)
+        guard s.clusterToken.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw .badValue(key: "store.cluster_token", reason: "must be printable ASCII without spaces")
+        }
 
         let http = try root.section("http")
         s.apiListen = try http.address("api_listen", default: s.apiListen)
@@ -121,5 +140,19 @@ public struct StoreSettings: Sendable, Equatable {
 
         try ConfigDocument.finish(root)
         return s
+    }
+
+    /// Why these settings must not serve, or nil: an admin listener reachable from other hosts
+    /// without a cluster token would let anyone add, load or export volumes.
+    public var securityProblem: String? {
+        guard clusterToken.isEmpty, !adminListen.isLoopback else { return nil }
+        return "http.admin_listen \(adminListen) is not loopback: set store.cluster_token"
+    }
+}
+
+extension HostPort {
+    /// Whether only this machine can connect (127.0.0.0/8, ::1, localhost).
+    var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 }

@@ -15,8 +15,14 @@ import Logging
 /// in the libuv pool before the next is asked for, so memory stays at one range and a slow disk
 /// slows the transfer); release the snapshot; then on a thread of its own fsync both files,
 /// move them to `<vid>_<i>`/`<vid>_<i>.idx` without replacing anything, fsync the directory,
-/// and register them
-/// (`StoreVolumes.bulkVolume`, whose recovery rescans the block past the last index record).
+/// ask the peer for the keys it has deleted (`/volume_deletes`), open the copy (recovery
+/// rescans the block past the last index record), delete those keys in it, and only then
+/// register it (`StoreVolumes.bulkVolume`). The snapshot alone would resurrect deletes made
+/// on the peer during the copy, or whose flag byte landed in a range already copied.
+///
+/// What remains: a delete the peer acknowledges after answering `/volume_deletes` and before
+/// the directory routes deletes to this replica too (it learns of it from the registration)
+/// reaches the peer only.
 ///
 /// Crash windows: before the renames the `.pull` files are orphans nobody lists (removed by
 /// hand, or overwritten by nobody: fresh names skip them); after the renames and before the
@@ -55,7 +61,7 @@ final class VolumePuller: @unchecked Sendable {
 
     private func begin() {
         client = HTTPClient(loop: loop)
-        let request = HTTPClientRequest(host: host, port: port, target: "/volume_snapshot", form: ["vid": String(id)])
+        let request = context.authorized(HTTPClientRequest(host: host, port: port, target: "/volume_snapshot", form: ["vid": String(id)]))
         client!.execute(request, maxBodySize: 64 << 10) { result in
             guard case .success(let response) = result else { return self.fail("snapshot request: \(Self.describe(result))") }
             struct Answer: Decodable {
@@ -95,7 +101,7 @@ final class VolumePuller: @unchecked Sendable {
         }
         let length = Int(min(Int64(Self.rangeSize), size - offset))
         let target = "/volume_file?snapshot=\(snapshot)&file=\(isIndex ? "index" : "block")&offset=\(offset)&length=\(length)"
-        client?.execute(HTTPClientRequest(host: host, port: port, target: target), maxBodySize: length) { result in
+        client?.execute(context.authorized(HTTPClientRequest(host: host, port: port, target: target)), maxBodySize: length) { result in
             guard case .success(let response) = result, response.status == .ok, response.body.count == length else {
                 let why: String
                 switch result {
@@ -123,6 +129,7 @@ final class VolumePuller: @unchecked Sendable {
         guard let files else { return }
         self.files = nil
         let (context, id, paths, from) = (context, id, paths, "\(host):\(port)")
+        let (loop, host, port) = (loop, host, port)
         AdminHandlers.detach("pull-\(id)") {
             let block = String(paths.block.dropLast(".pull".count)), index = String(paths.index.dropLast(".pull".count))
             let synced = Result { () throws(StorageError) in
@@ -141,9 +148,12 @@ final class VolumePuller: @unchecked Sendable {
                 try Self.moveNoReplace(paths.block, to: block)
                 movedBlock = true
                 try fs.syncDirectory(directoryOf(block))
-                Self.logger.info("pulled volume \(id) from \(from) into \(block)")
+                context.jobs.pullWillCatchUp.withLock { $0 }?(id)
+                let deleted = try Self.fetchDeletedKeys(loop: loop, host: host, port: port, id: id, context: context)
+                Self.logger.info("pulled volume \(id) from \(from) into \(block); \(deleted.count) deleted keys to apply")
                 // Refused (say, the vid was added meanwhile): the copy is nobody's, remove it.
-                if !AdminHandlers.register(context, id: id, block: block, index: index) {
+                if !AdminHandlers.register(context, id: id, block: block, index: index,
+                                           prepare: { (volume) throws(StorageError) in try volume.applyDeletes(deleted) }) {
                     Self.removeFiles((block, index))
                 }
             } catch {
@@ -177,7 +187,7 @@ final class VolumePuller: @unchecked Sendable {
         guard let client else { return }
         self.client = nil
         guard !snapshot.isEmpty else { return client.close() }
-        let request = HTTPClientRequest(host: host, port: port, target: "/volume_snapshot_release", form: ["snapshot": snapshot])
+        let request = context.authorized(HTTPClientRequest(host: host, port: port, target: "/volume_snapshot_release", form: ["snapshot": snapshot]))
         client.execute(request, maxBodySize: 4096) { _ in client.close() }
     }
 
@@ -205,6 +215,30 @@ final class VolumePuller: @unchecked Sendable {
         }
     }
 
+    /// Largest `/volume_deletes` answer accepted (32 Mi deleted keys).
+    static let maxDeletesBody = 256 << 20
+
+    /// The keys volume `id` has deleted on the peer (`/volume_deletes`); blocks the calling
+    /// worker thread while `loop` does the request.
+    static func fetchDeletedKeys(loop: EventLoop, host: String, port: Int, id: VolumeID,
+                                 context: StoreContext) throws -> [Int64] {
+        let answer = Completion<Result<HTTPClientResponse, HTTPClientError>>()
+        loop.execute {
+            let client = HTTPClient(loop: loop)
+            client.execute(context.authorized(HTTPClientRequest(host: host, port: port, target: "/volume_deletes?vid=\(id)")),
+                           maxBodySize: maxDeletesBody) { result in
+                answer.fulfill(result)
+                client.close()
+            }
+        }
+        guard let result = answer.wait(milliseconds: 120_000) else { throw PullError("deleted keys: no answer") }
+        let response = try result.get()
+        guard response.status == .ok, let keys = AdminVolumeExport.decodeKeys(response.body) else {
+            throw PullError("deleted keys: status \(response.status), \(response.body.count) bytes")
+        }
+        return keys
+    }
+
     /// Renames without replacing: `link(2)` fails if `to` exists (an `add_volume` of the same vid
     /// may have taken the name meanwhile, and a plain rename would clobber that volume's file).
     static func moveNoReplace(_ from: String, to: String) throws(StorageError) {
@@ -224,4 +258,11 @@ final class VolumePuller: @unchecked Sendable {
         case .failure(let e): return e.description
         }
     }
+}
+
+/// Why a pull stopped, when no lower layer has an error of its own for it.
+struct PullError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
 }

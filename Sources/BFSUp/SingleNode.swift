@@ -11,9 +11,17 @@ public final class SingleNode: Sendable {
     /// The coordination tree every component of the node shares.
     public let tree = EmbeddedTree()
 
-    public init(settings: UpSettings, logger: Logger = Logger(label: "bfs.up")) {
+    /// The cluster token the node's admin listener requires (kept in the data directory).
+    public let clusterToken: String
+
+    /// Reads the node's cluster token, generating it on the first start (a small file read or
+    /// write in the data directory).
+    public init(settings: UpSettings, logger: Logger = Logger(label: "bfs.up")) throws(ClusterTokenFile.Failure) {
         self.settings = settings
-        store = StoreService(settings: settings.storeSettings, coordination: .embedded(tree), logger: logger)
+        clusterToken = try ClusterTokenFile.loadOrCreate(in: settings.dataDir)
+        var storeSettings = settings.storeSettings
+        storeSettings.clusterToken = clusterToken
+        store = StoreService(settings: storeSettings, coordination: .embedded(tree), logger: logger)
     }
 
     /// Starts every component and provisions volumes at the first start. Blocks until ready.

@@ -17,7 +17,7 @@ struct UpCommand: ParsableCommand {
         var settings: UpSettings
         do { settings = try UpSettings.load(path: config) } catch { throw ValidationError("\(error)") }
         if let data { settings.dataDir = data }
-        let node = SingleNode(settings: settings)
+        let node = try SingleNode(settings: settings)
         let ports = try node.start()
         let api = "http://\(settings.host):\(ports.api)"
         print("""
@@ -26,6 +26,7 @@ struct UpCommand: ParsableCommand {
               read:    curl '\(api)/get?vid=1&key=1&cookie=42' -o photo.jpg
               delete:  curl -d vid=1 -d key=1 \(api)/del
               stats:   curl http://\(settings.host):\(ports.stat)/info
+              admin:   curl -H "Authorization: Bearer $(cat \(settings.dataDir)/\(ClusterTokenFile.name))" -d vid=3 http://\(settings.host):\(ports.admin)/add_volume
             """)
         fflush(nil)  // the banner must reach a piped log before the process waits
         let signum = try waitForTerminationSignal()

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSLoop
 import Glibc
 import Testing
@@ -11,7 +12,7 @@ struct BodyLog: Sendable {
 }
 
 /// A handler that consumes the body piece by piece and reports what it saw.
-func streamingRouter(_ log: Shared<BodyLog>) -> HTTPRouter {
+func streamingRouter(_ log: Locked<BodyLog>) -> HTTPRouter {
     testRouter { r in
         r.add(.post, "/stream") { ex in
             ex.readBody(onChunk: { chunk in
@@ -32,11 +33,11 @@ func streamingRouter(_ log: Shared<BodyLog>) -> HTTPRouter {
     @Test func contentLengthBodyReachesTheHandlerWhileItArrives() throws {
         let seed = UInt64(time(nil))
         print("contentLengthBody seed \(seed)")
-        var gen = SeededBytes(seed: seed)
+        var gen = SeededGenerator(seed: seed)
         let body = gen.bytes(300_000)
-        let log = Shared(BodyLog())
+        let log = Locked(BodyLog())
         try withServer(router: streamingRouter(log)) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send("POST /stream HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n")
             try client.send(Array(body[0..<1000]))
             // The handler sees the first piece before the client sends the rest: streamed, not buffered.
@@ -50,9 +51,9 @@ func streamingRouter(_ log: Shared<BodyLog>) -> HTTPRouter {
     }
 
     @Test func chunkedBodyIsDecodedAndStreamed() throws {
-        let log = Shared(BodyLog())
+        let log = Locked(BodyLog())
         try withServer(router: streamingRouter(log)) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send("POST /stream HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
             try client.send("5\r\nhello\r\n")
             #expect(waitUntil { log.get.bytes == 5 })
@@ -68,7 +69,7 @@ func streamingRouter(_ log: Shared<BodyLog>) -> HTTPRouter {
 
     @Test func collectBodyEchoesPipelinedPosts() throws {
         try withServer(router: testRouter()) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             let one = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
             let two = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\ndefg"
             try client.send(one + two + get("/hello"))
@@ -80,7 +81,7 @@ func streamingRouter(_ log: Shared<BodyLog>) -> HTTPRouter {
 
     @Test func continueIsSentOnlyWhenTheHandlerWantsTheBody() throws {
         try withServer(router: testRouter()) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
             let interim = try client.readResponse()
             #expect(interim.status == 100)
@@ -91,7 +92,7 @@ func streamingRouter(_ log: Shared<BodyLog>) -> HTTPRouter {
 
             // No route: the answer comes without 100 Continue, and since the body was never
             // read the connection closes after it.
-            let other = try RawClient(port: port)
+            let other = try TestHTTPClient(port: port)
             try other.send("POST /nowhere HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
             let r2 = try other.readResponse()
             #expect(r2.status == 404)

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSLoop
 import Glibc
 import Testing
@@ -9,10 +10,12 @@ import Testing
     /// still gets its answer, and the process exits cleanly afterwards.
     @Test func sigtermDrainsInFlightRequestInAChildProcess() async {
         await #expect(processExitsWith: .exitCode(0)) {
-            let release = Shared(false)
+            let release = Locked(false)
+            let started = Locked(false)
             let router = testRouter { r in
                 r.add(.get, "/work") { ex in
-                    ex.loop.runBlocking({ while !release.get { usleep(1000) } }) { _ in
+                    started.with { $0 = true }
+                    ex.loop.runBlocking({ _ = waitUntil(seconds: 30) { release.get } }) { _ in
                         ex.respond(body: .bytes(Array("finished".utf8)))
                     }
                 }
@@ -20,19 +23,19 @@ import Testing
             let group = try EventLoopGroup(loopCount: 1, name: "sigterm")
             let server = HTTPServer(router: router)
             let port = try server.start(on: group)
-            let drained = Shared(false)
+            let drained = Locked(false)
             let loop = group.loops[0]
             try loop.submitAndWait {
                 _ = try SignalWatcher(on: loop, signals: [SIGTERM]) { _ in
                     server.beginStop { drained.with { $0 = true } }
                 }
             }
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send(get("/work"))
-            usleep(50_000)
+            guard waitUntil({ started.get }) else { exit(2) }
             kill(getpid(), SIGTERM)
             // The listener closes once the drain has begun; then the work may finish.
-            guard waitUntil({ (try? RawClient(port: port)) == nil }) else { exit(3) }
+            guard waitUntil({ (try? TestHTTPClient(port: port)) == nil }) else { exit(3) }
             release.with { $0 = true }
             let r = try client.readResponse()
             guard r.status == 200, r.text == "finished", r.header("Connection") == "close" else { exit(4) }
@@ -61,16 +64,16 @@ import Testing
                 let server = HTTPServer(router: fileRouter(fd: fd))
                 let port = try server.start(on: group)
                 do {
-                    let a = try RawClient(port: port)
+                    let a = try TestHTTPClient(port: port)
                     for i in 0..<5 {
                         try a.send(get("/path?i=\(i)") + get("/file?off=0&len=\(1 << 20)"))
                         _ = try a.readResponse()
                         _ = try a.readResponse()
                     }
-                    let bad = try RawClient(port: port)
+                    let bad = try TestHTTPClient(port: port)
                     try bad.send("BREW / HTTP/1.1\r\n\r\n")
                     _ = try bad.readResponse()
-                    let partial = try RawClient(port: port)
+                    let partial = try TestHTTPClient(port: port)
                     try partial.send("POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc")
                     server.stop(timeoutMilliseconds: 300)
                 }

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSLoop
 import Glibc
 import Testing
@@ -31,7 +32,7 @@ private func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64) {
     @Test func tenMebibyteRangeArrivesIdenticalThroughTheFallback() throws {
         let seed = UInt64(time(nil)) ^ 0xF11E
         print("tenMebibyteRange seed \(seed)")
-        var gen = SeededBytes(seed: seed)
+        var gen = SeededGenerator(seed: seed)
         let size = 10 * 1024 * 1024
         let content = gen.bytes(size + 8192)
         try withTempDir { dir in
@@ -42,7 +43,7 @@ private func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64) {
             try withServer(router: fileRouter(fd: fd)) { server, port in
                 // A small receive buffer and a slow reader fill the socket, so sendfile hits
                 // EAGAIN and the pread + uv_write fallback must carry the rest.
-                let client = try RawClient(port: port, receiveBuffer: 16 * 1024)
+                let client = try TestHTTPClient(port: port, receiveBuffer: 16 * 1024)
                 try client.send(get("/file?off=4096&len=\(size)") + get("/hello"))
                 let head = try client.readHead()
                 #expect(head.hasPrefix("HTTP/1.1 200 OK"))
@@ -69,7 +70,7 @@ private func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64) {
             let pattern = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
             writeAll(fd, pattern, at: at)
             try withServer(router: fileRouter(fd: fd)) { _, port in
-                let client = try RawClient(port: port)
+                let client = try TestHTTPClient(port: port)
                 try client.send(get("/file?off=\(at - 100)&len=1100"))
                 let r = try client.readResponse()
                 #expect(r.status == 200)
@@ -89,12 +90,12 @@ private func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64) {
             defer { close(fd) }
             writeAll(fd, Array(repeating: 65, count: 100), at: 0)
             try withServer(router: fileRouter(fd: fd)) { _, port in
-                let client = try RawClient(port: port)
+                let client = try TestHTTPClient(port: port)
                 try client.send(get("/file?off=0&len=200"))
                 let head = try client.readHead()
                 #expect(head.contains("Content-Length: 200"))
                 // The promised length cannot be met: the server must hang up, not stall or lie.
-                #expect(throws: RawClient.ClientError.self) { _ = try client.read(count: 200) }
+                #expect(throws: TestHTTPClient.Failure.self) { _ = try client.read(count: 200) }
             }
         }
     }

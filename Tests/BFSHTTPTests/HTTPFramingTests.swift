@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSLoop
 import Dispatch
 import Glibc
@@ -8,14 +9,14 @@ import Testing
     @Test func requestsSplitAtRandomPointsParseTheSame() throws {
         let seed = UInt64(time(nil)) ^ 0x5EED
         print("randomSplit seed \(seed)")
-        var gen = SeededBytes(seed: seed)
+        var gen = SeededGenerator(seed: seed)
         let stream = get("/path?a=1") +
             "POST /echo HTTP/1.1\r\nHost: t\r\nX-Long-Header-Name: \(String(repeating: "v", count: 300))\r\nContent-Length: 11\r\n\r\nhello world" +
             "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n" +
             get("/path?b=2")
         let bytes = Array(stream.utf8)
         try withServer(router: testRouter()) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             var off = 0
             while off < bytes.count {
                 let n = min(bytes.count - off, Int(gen.next() % 40) + 1)
@@ -41,7 +42,7 @@ import Testing
             }
         }
         try withServer(router: router) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             for _ in 0..<3 {
                 try client.send(get("/elsewhere"))
                 #expect(try client.readResponse().text == "from a pool thread")

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSLoop
 import Dispatch
 import Glibc
@@ -68,17 +69,17 @@ extension String {
         let group = try EventLoopGroup(loopCount: 2, name: "leak-test")
         let server = HTTPServer(router: testRouter())
         let port = try server.start(on: group)
-        var clients: [RawClient] = []
+        var clients: [TestHTTPClient] = []
         for i in 0..<6 {
-            let c = try RawClient(port: port)
+            let c = try TestHTTPClient(port: port)
             try c.send(get("/path?i=\(i)"))
             _ = try c.readResponse()
             clients.append(c)
         }
-        let bad = try RawClient(port: port)
+        let bad = try TestHTTPClient(port: port)
         try bad.send("BREW / HTTP/1.1\r\n\r\n")
         _ = try bad.readResponse()
-        let half = try RawClient(port: port)
+        let half = try TestHTTPClient(port: port)
         try half.send("GET /hello HTTP/1.1\r\n")
         // While running, the check sees the server's sockets (so it can fail).
         let serverSide = socketInodes(port: port).intersection(openSocketInodes())
@@ -97,13 +98,13 @@ extension String {
     }
 
     @Test func stopDrainsAnInFlightRequestBeforeClosing() throws {
-        let started = Shared(false)
-        let release = Shared(false)
+        let started = Locked(false)
+        let release = Locked(false)
         let router = testRouter { r in
             r.add(.get, "/work") { ex in
                 started.with { $0 = true }
                 // Off-loop work that lasts until the test has seen the drain begin.
-                ex.loop.runBlocking({ while !release.get { usleep(1000) } }) { _ in
+                ex.loop.runBlocking({ _ = waitUntil(seconds: 30) { release.get } }) { _ in
                     ex.respond(body: .bytes(Array("done".utf8)))
                 }
             }
@@ -112,19 +113,19 @@ extension String {
         defer { group.shutdown() }
         let server = HTTPServer(router: router)
         let port = try server.start(on: group)
-        let idle = try RawClient(port: port)
+        let idle = try TestHTTPClient(port: port)
         try idle.send(get("/hello"))
         _ = try idle.readResponse()
-        let client = try RawClient(port: port)
+        let client = try TestHTTPClient(port: port)
         try client.send(get("/work"))
         #expect(waitUntil { started.get })
-        let stopped = Shared(false)
+        let stopped = Locked(false)
         DispatchQueue.global().async {
             server.stop(timeoutMilliseconds: 5000)
             stopped.with { $0 = true }
         }
         // The listener closes when the drain begins; the request is still in flight then.
-        #expect(waitUntil { (try? RawClient(port: port)) == nil })
+        #expect(waitUntil { (try? TestHTTPClient(port: port)) == nil })
         #expect(!stopped.get)
         release.with { $0 = true }
         let r = try client.readResponse()
@@ -134,7 +135,7 @@ extension String {
         #expect(client.readsEOF())
         #expect(idle.readsEOF())
         #expect(waitUntil { stopped.get })
-        #expect(throws: RawClient.ClientError.self) { _ = try RawClient(port: port) }
+        #expect(throws: TestHTTPClient.Failure.self) { _ = try TestHTTPClient(port: port) }
     }
 
     @Test func stopIsBoundedWhenAHandlerNeverAnswers() throws {
@@ -143,7 +144,7 @@ extension String {
         defer { group.shutdown() }
         let server = HTTPServer(router: router)
         let port = try server.start(on: group)
-        let client = try RawClient(port: port)
+        let client = try TestHTTPClient(port: port)
         try client.send(get("/never"))
         #expect(waitUntil { server.connectionCount == 1 })
         server.stop(timeoutMilliseconds: 200)
@@ -161,7 +162,7 @@ extension String {
             let second = HTTPServer(configuration: config, router: testRouter())
             #expect(throws: UVError.self) { try second.start(on: group) }
             // The first server still answers.
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send(get("/hello"))
             #expect(try client.readResponse().text == "hello")
         }
@@ -173,7 +174,7 @@ extension String {
             defer { close(fd) }
             #expect(ftruncate(fd, 16 << 20) == 0)
             try withServer(configure: { $0.sendTimeoutMilliseconds = 300 }, router: fileRouter(fd: fd)) { server, port in
-                let client = try RawClient(port: port, receiveBuffer: 16 * 1024)
+                let client = try TestHTTPClient(port: port, receiveBuffer: 16 * 1024)
                 try client.send(get("/file?off=0&len=\(16 << 20)"))
                 #expect(waitUntil { server.connectionCount == 1 })
                 // Never read: the server must give the slot back.

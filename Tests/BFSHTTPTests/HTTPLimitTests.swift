@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSLoop
 import Glibc
 import Testing
@@ -6,7 +7,7 @@ import Testing
 @Suite struct HTTPLimitTests {
     /// Sends `request`, expects `status` with `Connection: close`, then EOF.
     private func expectRejected(_ request: String, status: Int, port: Int) throws {
-        let client = try RawClient(port: port)
+        let client = try TestHTTPClient(port: port)
         try client.send(request)
         let r = try client.readResponse()
         #expect(r.status == status, "request \(request.prefix(40).debugDescription)")
@@ -32,7 +33,7 @@ import Testing
             let big = String(repeating: "a", count: 2000)
             try expectRejected("GET /hello HTTP/1.1\r\nHost: t\r\nX-Big: \(big)\r\n\r\n", status: 431, port: port)
             // Just under the limit is fine.
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send("GET /hello HTTP/1.1\r\nX-Ok: \(String(repeating: "b", count: 900))\r\n\r\n")
             #expect(try client.readResponse().status == 200)
         }
@@ -65,10 +66,10 @@ import Testing
 
     @Test func slowHeaderClientIsCutOffWhileOthersAreServed() throws {
         try withServer(configure: { $0.headerTimeoutMilliseconds = 300 }, router: testRouter()) { _, port in
-            let slow = try RawClient(port: port)
+            let slow = try TestHTTPClient(port: port)
             try slow.send("GET /hello HTTP/1.1\r\nHost: t\r\n")  // the head never ends
             for _ in 0..<5 {
-                let other = try RawClient(port: port)
+                let other = try TestHTTPClient(port: port)
                 try other.send(get("/hello"))
                 #expect(try other.readResponse().text == "hello")
             }
@@ -80,10 +81,10 @@ import Testing
 
     @Test func connectionsBeyondTheLimitAreClosedAtOnce() throws {
         try withServer(configure: { $0.maxConnectionsPerLoop = 2 }, router: testRouter()) { server, port in
-            let a = try RawClient(port: port)
-            let b = try RawClient(port: port)
+            let a = try TestHTTPClient(port: port)
+            let b = try TestHTTPClient(port: port)
             #expect(waitUntil { server.connectionCount == 2 })
-            let c = try RawClient(port: port)
+            let c = try TestHTTPClient(port: port)
             #expect(c.readsEOF())
             for client in [a, b] {
                 try client.send(get("/hello"))
@@ -94,7 +95,7 @@ import Testing
 
     @Test func idleKeepAliveConnectionIsClosed() throws {
         try withServer(configure: { $0.idleTimeoutMilliseconds = 200 }, router: testRouter()) { server, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send(get("/hello"))
             #expect(try client.readResponse().status == 200)
             #expect(client.readsEOF())
@@ -104,7 +105,7 @@ import Testing
 
     @Test func stalledBodyIs408() throws {
         try withServer(configure: { $0.bodyTimeoutMilliseconds = 200 }, router: testRouter()) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
             let r = try client.readResponse()
             #expect(r.status == 408)

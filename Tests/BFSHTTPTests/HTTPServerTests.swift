@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSLoop
 import Glibc
 import Testing
@@ -6,7 +7,7 @@ import Testing
 @Suite struct HTTPServerTests {
     @Test func keepAliveServesManyRequestsOnOneConnection() throws {
         try withServer(router: testRouter()) { server, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             for i in 0..<25 {
                 try client.send(get("/path?i=\(i)"))
                 let r = try client.readResponse()
@@ -22,7 +23,7 @@ import Testing
 
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         try withServer(router: testRouter()) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             // Slow answers first: a server answering as handlers finish would reorder these.
             let paths = ["/slow?ms=120", "/path?n=1", "/slow?ms=60", "/hello", "/path?n=2", "/slow?ms=1"]
             try client.send(paths.map { get($0) }.joined())
@@ -37,7 +38,7 @@ import Testing
 
     @Test func headAnswersWithLengthButNoBody() throws {
         try withServer(router: testRouter()) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n")
             let head = try client.readResponse(isHead: true)
             #expect(head.status == 200)
@@ -52,7 +53,7 @@ import Testing
 
     @Test func unknownPathIs404AndWrongMethodIs405WithAllow() throws {
         try withServer(router: testRouter()) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send(get("/nope"))
             #expect(try client.readResponse().status == 404)
             try client.send("DELETE /hello HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -67,13 +68,13 @@ import Testing
 
     @Test func connectionCloseAndHTTP10AreHonoured() throws {
         try withServer(router: testRouter()) { _, port in
-            let a = try RawClient(port: port)
+            let a = try TestHTTPClient(port: port)
             try a.send(get("/hello", keepAlive: false))
             let r = try a.readResponse()
             #expect(r.header("Connection") == "close")
             #expect(a.readsEOF())
 
-            let b = try RawClient(port: port)
+            let b = try TestHTTPClient(port: port)
             try b.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
             #expect(try b.readResponse().header("Connection") == "keep-alive")
             try b.send("GET /hello HTTP/1.0\r\n\r\n")
@@ -84,7 +85,7 @@ import Testing
 
     @Test func halfClosedClientStillGetsItsPipelinedAnswers() throws {
         try withServer(router: testRouter()) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send(get("/slow?ms=30") + get("/hello"))
             client.shutdownWrite()
             #expect(try client.readResponse().text == "slow ms=30")
@@ -97,7 +98,7 @@ import Testing
         let big = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) }
         let router = testRouter { r in r.add(.get, "/big") { ex in ex.respond(body: .bytes(big)) } }
         try withServer(router: router) { _, port in
-            let client = try RawClient(port: port, receiveBuffer: 16 * 1024)
+            let client = try TestHTTPClient(port: port, receiveBuffer: 16 * 1024)
             try client.send(get("/big"))
             client.shutdownWrite()
             usleep(100_000)  // the server sees EOF while most of the answer is still queued
@@ -117,7 +118,7 @@ import Testing
         // A small high-water mark makes the server stop reading pipelined requests while
         // earlier answers are still queued, and resume as they drain.
         try withServer(configure: { $0.writeHighWaterMark = 64 * 1024 }, router: router) { _, port in
-            let client = try RawClient(port: port, receiveBuffer: 32 * 1024)
+            let client = try TestHTTPClient(port: port, receiveBuffer: 32 * 1024)
             try client.send((0..<24).map { get("/mib?\($0)") }.joined())
             usleep(100_000)
             for i in 0..<24 {
@@ -137,7 +138,7 @@ import Testing
             }
         }
         try withServer(router: router) { _, port in
-            let client = try RawClient(port: port)
+            let client = try TestHTTPClient(port: port)
             try client.send(get("/stream") + get("/hello"))
             let r = try client.readResponse()
             #expect(r.header("Transfer-Encoding") == "chunked")

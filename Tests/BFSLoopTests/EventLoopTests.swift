@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Glibc
 import Testing
 @testable import BFSLoop
@@ -7,8 +8,8 @@ import Testing
         let group = try EventLoopGroup(loopCount: 1, name: "exec")
         defer { group.shutdown() }
         let loop = group.next()
-        let counter = Box(0)
-        let offLoop = Box(0)
+        let counter = Locked(0)
+        let offLoop = Locked(0)
         onThreads(4) { _ in
             for _ in 0..<1000 {
                 loop.execute {
@@ -28,8 +29,8 @@ import Testing
         let group = try EventLoopGroup(loopCount: 1, name: "timers")
         defer { group.shutdown() }
         let loop = group.next()
-        let once = Box(0)
-        let repeated = Box(0)
+        let once = Locked(0)
+        let repeated = Locked(0)
         try loop.submitAndWait {
             var oneShot: LoopTimer?
             oneShot = loop.scheduleTimer(after: 10) {
@@ -44,7 +45,17 @@ import Testing
             }
         }
         #expect(waitUntil { once.get == 1 && repeated.get == 3 })
-        usleep(50_000)
+        // A later timer orders the check after the ticker's next due times (5 ms period), so a
+        // ticker that did not stop would have fired again before it.
+        let marker = Locked(false)
+        loop.execute {
+            var later: LoopTimer?
+            later = loop.scheduleTimer(after: 30) {
+                marker.with { $0 = true }
+                later?.close()
+            }
+        }
+        #expect(waitUntil { marker.get })
         #expect(once.get == 1)
         #expect(repeated.get == 3)
     }
@@ -53,9 +64,9 @@ import Testing
         let group = try EventLoopGroup(loopCount: 1, name: "blocking")
         defer { group.shutdown() }
         let loop = group.next()
-        let jobOnLoop = Box<Bool?>(nil)
-        let completionOnLoop = Box<Bool?>(nil)
-        let results = Box<[String]>([])
+        let jobOnLoop = Locked<Bool?>(nil)
+        let completionOnLoop = Locked<Bool?>(nil)
+        let results = Locked<[String]>([])
         struct Boom: Error {}
         loop.execute {
             loop.runBlocking({ () -> Int in
@@ -86,10 +97,7 @@ import Testing
         group.shutdown()
         group.shutdown()  // idempotent
         // After shutdown, jobs are dropped instead of touching a closed loop.
-        let ran = Box(false)
-        group.loops[0].execute { ran.with { $0 = true } }
-        usleep(20_000)
-        #expect(ran.get == false)
+        #expect(group.loops[0].execute {} == false)
     }
 
     @Test func shutdownClosesHandlesStillOpen() throws {
@@ -108,7 +116,7 @@ import Testing
         let group = try EventLoopGroup(loopCount: 1, name: "signals")
         defer { group.shutdown() }
         let loop = group.next()
-        let got = Box<[Int32]>([])
+        let got = Locked<[Int32]>([])
         try loop.submitAndWait {
             _ = try SignalWatcher(on: loop, signals: [SIGUSR2]) { signum in
                 #expect(loop.inEventLoop)

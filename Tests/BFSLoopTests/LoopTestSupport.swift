@@ -1,35 +1,6 @@
+import BFSTestSupport
 import Glibc
 @testable import BFSLoop
-
-/// State shared between a loop thread and the test thread.
-final class Box<T: Sendable>: @unchecked Sendable {
-    private var value: T
-    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init(_ v: T) {
-        value = v
-        pthread_mutex_init(lock, nil)
-    }
-    deinit {
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
-    }
-    func with<R>(_ f: (inout T) -> R) -> R {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return f(&value)
-    }
-    var get: T { with { $0 } }
-}
-
-/// Polls `condition` every 5 ms for up to about `seconds`.
-func waitUntil(seconds: Int = 5, _ condition: () -> Bool) -> Bool {
-    let deadline = time(nil) + seconds + 1
-    while time(nil) < deadline {
-        if condition() { return true }
-        usleep(5000)
-    }
-    return condition()
-}
 
 /// Runs `body` on `count` threads at once and joins them.
 func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {

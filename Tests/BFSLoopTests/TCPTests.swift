@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Glibc
 import Testing
 @testable import BFSLoop
@@ -6,7 +7,7 @@ import Testing
     @Test func reusePortSpreadsAcceptsOverBothLoops() throws {
         let group = try EventLoopGroup(loopCount: 2, name: "reuse")
         defer { group.shutdown() }
-        let accepted = Box([0, 0])
+        let accepted = Locked([0, 0])
         var port = 0
         for (i, loop) in group.loops.enumerated() {
             let asked = port
@@ -35,8 +36,8 @@ import Testing
         let group = try EventLoopGroup(loopCount: 1, name: "echo")
         defer { group.shutdown() }
         let loop = group.next()
-        let reply = Box<[UInt8]>([])
-        let closed = Box(false)
+        let reply = Locked<[UInt8]>([])
+        let closed = Locked(false)
         try loop.submitAndWait {
             let listener = try TCPListener(on: loop, host: "127.0.0.1", port: 0) { conn in
                 try? conn.startReading { event in
@@ -73,12 +74,10 @@ import Testing
         let group = try EventLoopGroup(loopCount: 1, name: "connect-fail")
         defer { group.shutdown() }
         let loop = group.next()
-        // A port that was just bound and released is almost surely closed.
-        let freePort = try loop.submitAndWait { () -> Int in
-            let l = try TCPListener(on: loop, host: "127.0.0.1", port: 0) { _ in }
-            l.close()
-            return l.port
-        }
+        // A port held by a bound socket that never listens: the kernel answers a SYN with a
+        // reset, and no other test can take the port meanwhile.
+        let closed = try PortReservation()
+        defer { closed.release() }
         // A listener that never accepts, with a full accept queue: the kernel drops further
         // SYNs, so a handshake to it never completes.
         let blackHole = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -102,11 +101,13 @@ import Testing
             fillers.append(fd)
         }
         defer { for fd in fillers { close(fd) } }
-        usleep(20_000)
-        let refused = Box<UVError?>(nil)
-        let timedOut = Box<UVError?>(nil)
+        // The first filler's handshake fills the queue of one; wait (bounded) for it.
+        var first = pollfd(fd: fillers[0], events: Int16(POLLOUT), revents: 0)
+        #expect(poll(&first, 1, 5000) == 1)
+        let refused = Locked<UVError?>(nil)
+        let timedOut = Locked<UVError?>(nil)
         loop.execute {
-            TCPConnection.connect(on: loop, host: "127.0.0.1", port: freePort) { r in
+            TCPConnection.connect(on: loop, host: "127.0.0.1", port: closed.port) { r in
                 if case .failure(let e) = r { refused.with { $0 = e } }
             }
             TCPConnection.connect(on: loop, host: "127.0.0.1", port: holePort, timeoutMilliseconds: 200) { r in

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Glibc
 import Synchronization
 import Testing
@@ -28,7 +29,7 @@ import Testing
         let acks = Atomic<Int>(0)
         runThreads(writers + 1) { w in
             if w == writers {
-                while acks.load(ordering: .relaxed) < crashAfter { usleep(200) }
+                _ = waitUntil(seconds: 60, pollMilliseconds: 1) { acks.load(ordering: .relaxed) >= crashAfter }
                 fs.crash()
                 crashed.store(true, ordering: .relaxed)
                 return

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Glibc
 import Testing
 @testable import BFSStorage
@@ -142,11 +143,13 @@ import Testing
             #expect(v.readOutcome(key: 3, cookie: 1) == .failure(.needleNotFound))
             #expect(try v.read(key: 4, cookie: 1) == payload(4, 0, size: 200))
         }
-        #expect(report.damagedOffsets == [Int64(locs[1].offsetUnits) * 8])
+        // Needle 2 keeps its frame (reported on its own), needle 3's header is gone.
+        #expect(report.damagedOffsets == [Int64(locs[1].offsetUnits) * 8, Int64(locs[2].offsetUnits) * 8])
         #expect(report.blockBytesTruncated == 0)
     }
 
-    @Test func corruptLastNeedleIsTruncated() throws {
+    /// A last needle without a readable header and nothing valid after it is a torn append.
+    @Test func corruptLastNeedleHeaderIsTruncated() throws {
         let dir = TempDir("crash-corrupt-last")
         defer { dir.remove() }
         let fs = FaultInjectingFileSystem()
@@ -155,7 +158,7 @@ import Testing
         let last = try v.appendAndWait(key: 2, cookie: 1, data: payload(2, 0, size: 64))
         fs.crash()
         v.close()
-        try fs.flipBit(dir.file("1_0"), at: Int64(last.offsetUnits) * 8 + 30)
+        try fs.flipBit(dir.file("1_0"), at: Int64(last.offsetUnits) * 8 + 1)
         let report = try recoverTwice(dir, fs) { (v: Volume) throws in
             #expect(try v.read(key: 1, cookie: 1) == payload(1, 0, size: 64))
             #expect(v.readOutcome(key: 2, cookie: 1) == .failure(.needleNotFound))

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Testing
 @testable import BFSStorage
 

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Synchronization
 import Testing
 @testable import BFSStorage

@@ -1,24 +1,7 @@
+import BFSTestSupport
 import Dispatch
 import Glibc
 @testable import BFSStorage
-
-/// A fresh directory under /tmp, removed by `remove()`.
-struct TempDir {
-    let path: String
-
-    init(_ label: String) {
-        var template = Array("/tmp/bfs-storage-\(label)-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    func remove() {
-        _ = system("rm -rf '\(path)'")
-    }
-}
 
 /// Blocking wrappers over the callback API for tests.
 extension Volume {
@@ -60,6 +43,24 @@ final class ResultBox<T>: @unchecked Sendable {
         semaphore.wait()
         return try result!.get()
     }
+
+    /// The result, or nil if none arrived within `seconds`.
+    func wait(seconds: Double) -> Result<T, StorageError>? {
+        guard semaphore.wait(timeout: .now() + seconds) == .success else { return nil }
+        return result
+    }
+}
+
+/// A one-way signal between test threads with bounded waits (a stuck interleaving fails the test
+/// instead of hanging it).
+final class Gate: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    func open() { semaphore.signal() }
+
+    /// Whether the gate opened within `seconds`.
+    @discardableResult
+    func wait(seconds: Double = 10) -> Bool { semaphore.wait(timeout: .now() + seconds) == .success }
 }
 
 /// Deterministic bytes for key `key` and version `version`.

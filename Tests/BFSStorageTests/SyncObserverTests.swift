@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Dispatch
 import Synchronization
 import Testing

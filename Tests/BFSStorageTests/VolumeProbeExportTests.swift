@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Glibc
 import Testing
 @testable import BFSStorage

@@ -14,6 +14,7 @@ import Testing
         defer { source.stop() }
         let target = try AdminTestStore("pull-dst")
         defer { target.stop() }
+        target.events.register(source)
         try source.addVolume(7)
         let volume = try #require(source.volumes.volume(7))
         let seed = UInt64.random(in: 1...UInt64.max)
@@ -59,6 +60,7 @@ import Testing
         defer { source.stop() }
         let target = try AdminTestStore("pull-live-dst")
         defer { target.stop() }
+        target.events.register(source)
         try source.addVolume(4)
         let volume = try #require(source.volumes.volume(4))
         for key in Int64(1)...20 { try volume.appendAndWait(key: key, cookie: 1, data: adminPayload(seed: UInt64(key), size: 600_000)) }
@@ -75,7 +77,7 @@ import Testing
             }
         }
         writer.start()
-        while acknowledged.load(ordering: .sequentiallyConsistent) < 1005 { usleep(1000) }
+        #expect(waitUntil(seconds: 60) { acknowledged.load(ordering: .sequentiallyConsistent) >= 1005 })
         let before = acknowledged.load(ordering: .sequentiallyConsistent)
         #expect(try target.postJSON("/bulk_volume", ["vid": "4", "from": "127.0.0.1:\(source.adminPort)"])["ret"] as? Int == 1)
         let job = try target.waitForJob("loads", id: 4)
@@ -103,6 +105,7 @@ import Testing
         defer { source.stop() }
         let target = try AdminTestStore("pull-none-dst")
         defer { target.stop() }
+        target.events.register(source)
         #expect(try target.postJSON("/bulk_volume", ["vid": "3", "from": "127.0.0.1:\(source.adminPort)"])["ret"] as? Int == 1)
         let job = try target.waitForJob("loads", id: 3)
         #expect(job["state"] as? String == "failed")
@@ -115,6 +118,7 @@ import Testing
     @Test func pullFromAnUnreachablePeerFails() throws {
         let target = try AdminTestStore("pull-dead")
         defer { target.stop() }
+        target.events.peers.withLock { $0 = ["127.0.0.1:1"] }
         // Port 1 on loopback: nothing listens there, the connect is refused at once.
         #expect(try target.postJSON("/bulk_volume", ["vid": "5", "from": "127.0.0.1:1"])["ret"] as? Int == 1)
         let job = try target.waitForJob("loads", id: 5)

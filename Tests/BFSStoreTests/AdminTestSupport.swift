@@ -2,6 +2,7 @@ import BFSCore
 import BFSHTTP
 import BFSLoop
 import BFSStorage
+import BFSTestSupport
 import Dispatch
 import Foundation
 import Glibc
@@ -9,25 +10,9 @@ import Synchronization
 import Testing
 @testable import BFSStore
 
-/// A fresh directory under /tmp for one test, removed by `remove()`.
-struct AdminTempDir {
-    let path: String
-
-    init(_ label: String) {
-        var template = Array("/tmp/bfs-admin-\(label)-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    func remove() { _ = system("rm -rf '\(path)'") }
-}
-
 /// Records `volumeDidChange` calls; answers with `failure` if set, and waits while `gate` is
 /// closed (so a test can look at a job that is still running).
-final class AdminRecordingEvents: StoreEvents, @unchecked Sendable {
+final class AdminRecordingEvents: StoreEvents, RegisteredStores, @unchecked Sendable {
     struct Change: Equatable { var id: VolumeID; var block: String; var index: String }
     private let state = Mutex<[Change]>([])
     private let gate = DispatchSemaphore(value: 0)
@@ -40,6 +25,19 @@ final class AdminRecordingEvents: StoreEvents, @unchecked Sendable {
     }
 
     var changes: [Change] { state.withLock { $0 } }
+
+    /// The admin addresses `registeredAdminAddresses` answers (nil: it fails).
+    let peers = Mutex<[String]?>([])
+
+    /// Makes `store` a registered store of this one's cluster.
+    func register(_ store: AdminTestStore) {
+        peers.withLock { $0?.append("127.0.0.1:\(store.adminPort)") }
+    }
+
+    func registeredAdminAddresses(completion: @escaping @Sendable (Result<[String], any Error>) -> Void) {
+        let peers = self.peers.withLock { $0 }
+        completion(peers.map { .success($0) } ?? .failure(AdminTestError()))
+    }
 
     /// Lets one gated call answer.
     func open() { gate.signal() }
@@ -62,7 +60,7 @@ struct AdminTestError: Error {}
 
 /// One in-process store: volumes in a temp dir, admin and stat listeners on 127.0.0.1:0.
 final class AdminTestStore: @unchecked Sendable {
-    let dir: AdminTempDir
+    let dir: TempDir
     let group: EventLoopGroup
     let volumes: StoreVolumes
     let context: StoreContext
@@ -70,18 +68,24 @@ final class AdminTestStore: @unchecked Sendable {
     let admin: HTTPServer, stat: HTTPServer
     let adminPort: Int, statPort: Int
 
-    init(_ label: String, events: AdminRecordingEvents = AdminRecordingEvents()) throws {
-        dir = AdminTempDir(label)
+    /// The cluster token the admin listener requires ("" = none); `post` sends it.
+    let token: String
+
+    init(_ label: String, events: AdminRecordingEvents = AdminRecordingEvents(), token: String = "") throws {
+        dir = TempDir("admin-\(label)")
         group = try EventLoopGroup(loopCount: 1, name: "admin-test")
         var settings = StoreSettings()
         settings.dataDir = dir.file("data")
         settings.volumeIndex = dir.file("volume.idx")
         settings.freeVolumeIndex = dir.file("free_volume.idx")
+        settings.clusterToken = token
+        self.token = token
+        settings.dataDirs = [dir.path]
         volumes = try StoreVolumes(fileSystem: PosixFileSystem(), volumeListPath: settings.volumeIndex,
-                                   freeListPath: settings.freeVolumeIndex)
+                                   freeListPath: settings.freeVolumeIndex, dataDirectories: settings.volumeDirectories)
         self.events = events
         context = StoreContext(settings: settings, volumes: volumes, events: events)
-        admin = HTTPServer(router: makeAdminRouter(context: context))
+        admin = HTTPServer(router: AdminAuthorization.guarding(makeAdminRouter(context: context), token: token))
         stat = HTTPServer(router: makeStatRouter(context: context))
         adminPort = try admin.start(on: group)
         statPort = try stat.start(on: group)
@@ -111,7 +115,7 @@ final class AdminTestStore: @unchecked Sendable {
     }
 
     func post(_ path: String, _ form: FormFields) throws -> HTTPClientResponse {
-        try send(HTTPClientRequest(host: "127.0.0.1", port: adminPort, target: path, form: form))
+        try send(context.authorized(HTTPClientRequest(host: "127.0.0.1", port: adminPort, target: path, form: form)))
     }
 
     /// POSTs an admin form and returns the decoded JSON object.
@@ -135,15 +139,14 @@ final class AdminTestStore: @unchecked Sendable {
 
     /// Polls `/info` until the `loads` or `compactions` entry of `id` has left `running`.
     func waitForJob(_ kind: String, id: VolumeID) throws -> [String: Any] {
-        for _ in 0..<1000 {
+        var job: [String: Any] = [:]
+        let left = try waitUntil(seconds: 20, pollMilliseconds: 20) {
             let jobs = try info()[kind] as? [[String: Any]] ?? []
-            if let job = jobs.first(where: { ($0["id"] as? Int) == Int(id) }), job["state"] as? String != "running" {
-                return job
-            }
-            usleep(20_000)
+            job = jobs.first { ($0["id"] as? Int) == Int(id) } ?? [:]
+            return !job.isEmpty && job["state"] as? String != "running"
         }
-        Issue.record("\(kind) job of volume \(id) still running after 20 s")
-        return [:]
+        if !left { Issue.record("\(kind) job of volume \(id) still running after 20 s") }
+        return left ? job : [:]
     }
 
     /// Adds one free volume and turns it into volume `id`, through the admin API.

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSCore
 import BFSHTTP
 import BFSStorage
@@ -47,9 +48,9 @@ import Testing
         #expect(try store.postJSON("/add_free_volume", ["n": "1", "bdir": data, "idir": data])["succeed"] as? Int == 1)
         let addDone = Thread { _ = try? store.postJSON("/add_volume", ["vid": "3"]) }
         addDone.start()
-        while store.events.changes.isEmpty { usleep(1000) }
+        #expect(waitUntil { !store.events.changes.isEmpty })
         events.open()
-        while store.volumes.volume(3) == nil { usleep(1000) }
+        #expect(waitUntil { store.volumes.volume(3) != nil })
         let volume = try #require(store.volumes.volume(3))
         let seed = UInt64.random(in: 1...UInt64.max)
         print("compact test seed \(seed)")
@@ -61,7 +62,7 @@ import Testing
         #expect(try store.postJSON("/compact_volume", ["vid": "99"])["ret"] as? Int == 8001)
         #expect(try store.postJSON("/compact_volume", ["vid": "3"])["ret"] as? Int == 1)
         // The compaction thread now waits on coordination: the job is still running.
-        while store.events.changes.count < 2 { usleep(1000) }
+        #expect(waitUntil { store.events.changes.count >= 2 })
         #expect(try store.postJSON("/compact_volume", ["vid": "3"])["ret"] as? Int == 8003)
         let running = try store.info()["compactions"] as? [[String: Any]] ?? []
         #expect(running.first?["state"] as? String == "running")
@@ -117,10 +118,12 @@ import Testing
     @Test func bulkVolumeOfMissingFilesFailsVisibly() throws {
         let store = try AdminTestStore("bulk-missing")
         defer { store.stop() }
-        #expect(try store.postJSON("/bulk_volume", ["vid": "2", "bfile": store.dir.file("nope"), "ifile": store.dir.file("nope.idx")])["ret"] as? Int == 1)
-        let job = try store.waitForJob("loads", id: 2)
-        #expect(job["state"] as? String == "failed")
-        #expect(adminText(job["error"]).contains("io"))
+        // Refused at once, with the reason; no load is started.
+        let answer = try store.postJSON("/bulk_volume", ["vid": "2", "bfile": store.dir.file("nope"), "ifile": store.dir.file("nope.idx")])
+        #expect(answer["ret"] as? Int == 65535)
+        #expect(adminText(answer["error"]).contains("No such file"))
+        #expect((try store.info()["loads"] as? [[String: Any]] ?? []).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: store.dir.file("nope.idx")))
         #expect(store.volumes.volume(2) == nil)
     }
 }

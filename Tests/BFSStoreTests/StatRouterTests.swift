@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSCore
 import BFSHTTP
 import BFSStorage
@@ -54,7 +55,7 @@ import Testing
     }
 
     @Test func infoListsVolumesThatFailedToOpen() throws {
-        let dir = AdminTempDir("info-failed")
+        let dir = TempDir("info-failed")
         defer { dir.remove() }
         let list = dir.file("volume.idx")
         try "\(dir.file("gone")),\(dir.file("gone.idx")),4\n".write(toFile: list, atomically: true, encoding: .utf8)
@@ -73,7 +74,7 @@ import Testing
     }
 
     @Test func ratesComeFromTheBaseline() throws {
-        let dir = AdminTempDir("rates")
+        let dir = TempDir("rates")
         defer { dir.remove() }
         let volumes = try StoreVolumes(fileSystem: PosixFileSystem(), volumeListPath: dir.file("v.idx"), freeListPath: dir.file("f.idx"))
         let context = StoreContext(settings: StoreSettings(), volumes: volumes, events: AdminRecordingEvents())

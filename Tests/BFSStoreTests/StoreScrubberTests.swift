@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSStorage
 import Foundation
 import Glibc
@@ -8,7 +9,7 @@ import Testing
     /// Bit rot in a needle the index already covers (so recovery never looks at it) is found by
     /// the scrubber and shows in the volume's damaged count.
     @Test func scrubberFindsRotThatRecoveryCannotSee() throws {
-        let dir = AdminTempDir("scrubber")
+        let dir = TempDir("scrubber")
         defer { dir.remove() }
         var settings = StoreSettings()
         settings.dataDir = dir.file("data")
@@ -34,8 +35,7 @@ import Testing
         let scrubber = StoreScrubber(context: context, logger: .init(label: "test"))
         scrubber.start()
         defer { scrubber.stop() }
-        let deadline = Date().addingTimeInterval(10)
-        while context.damagedCount(of: volume) == 0 && Date() < deadline { usleep(20_000) }
+        #expect(waitUntil { context.damagedCount(of: volume) != 0 })
         #expect(context.damagedCount(of: volume) == 1)
     }
 }

@@ -28,6 +28,15 @@ import Testing
         }
     }
 
+    @Test func dataDirsAddToTheDataDirAndMustBeAbsolute() throws {
+        let s = try StoreSettings.read(ConfigDocument.parse("[store]\ndata_dir = \"/d\"\ndata_dirs = [\"/e\", \"/f\"]\n"))
+        #expect(s.volumeDirectories == ["/d", "/e", "/f"])
+        #expect(StoreSettings().volumeDirectories == [StoreSettings().dataDir])
+        #expect(throws: ConfigError.self) {
+            try StoreSettings.read(ConfigDocument.parse("[store]\ndata_dirs = [\"relative\"]\n"))
+        }
+    }
+
     @Test func overrides() throws {
         let s = try StoreSettings.read(ConfigDocument.parse("""
             [store]

@@ -36,7 +36,7 @@ import Testing
             #expect(got.body == data, "size \(size)")
             #expect(got.header("Content-Length") == "\(size)")
         }
-        #expect(try c.store.get(vid: 1, key: 100, cookie: 78).status == 500, "wrong cookie")
+        #expect(try c.store.get(vid: 1, key: 100, cookie: 78).status == 404, "wrong cookie")
         #expect(try c.store.get(vid: 1, key: 999, cookie: 77).status == 404)
         #expect(try c.store.get(vid: 9, key: 100, cookie: 77).status == 404)
         #expect(try c.store.apiClient.get("/get?vid=x&key=1&cookie=1").status == 400)

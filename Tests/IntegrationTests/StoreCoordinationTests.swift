@@ -35,7 +35,7 @@ import Testing
         let health = #"{"stat":"x","admin":"x","api":"x","id":"s-1","rack":"r1","status":2147483651}"#
         _ = try await client.set("/rack/r1/s-1", data: Array(health.utf8))
         store.terminate()
-        #expect(try await waitFor { try await client.exists("/live/s-1") == nil }, "live node withdrawn at stop")
+        #expect(try await waitUntil(pollMilliseconds: 50) { try await client.exists("/live/s-1") == nil }, "live node withdrawn at stop")
         try store.start()
         #expect(await data(client, "/rack/r1/s-1")?.hasSuffix(#""status":2147483651}"#) == true)
     }
@@ -65,7 +65,7 @@ import Testing
         try await zk.launch()
         let client = try reader(zk)
         defer { client.close(completion: nil) }
-        let back = try await waitFor(seconds: 30) {
+        let back = try await waitUntil(seconds: 30, pollMilliseconds: 50) {
             let live = try await client.exists("/live/s-3") != nil
             let volume = try await client.exists("/rack/r1/s-3/5") != nil
             return live && volume
@@ -75,14 +75,4 @@ import Testing
         // And it still serves.
         #expect(try store.upload(vid: 5, key: 1, cookie: 1, data: [9]).ret == 1)
     }
-}
-
-/// Polls an async condition every 50 ms.
-func waitFor(seconds: Double = 10, _ check: () async throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    repeat {
-        if try await check() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    } while Date() < deadline
-    return false
 }

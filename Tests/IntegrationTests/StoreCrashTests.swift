@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Foundation
 import Glibc
 import Synchronization
@@ -28,7 +29,7 @@ import Testing
             }
         }
         for t in threads { t.start() }
-        _ = eventually(seconds: 20) { acknowledged.withLock { $0.count } >= 300 }
+        _ = waitUntil(seconds: 20, pollMilliseconds: 20) { acknowledged.withLock { $0.count } >= 300 }
         store.crash()
         stop.store(true, ordering: .relaxed)
         usleep(500_000)
@@ -75,13 +76,21 @@ import Testing
         #expect((volumes.first?["damaged"] as? NSNumber)?.intValue == 1)
     }
 
-    /// `bulk_volume from=` rebuilds a replica from a peer store over HTTP.
-    @Test func volumePulledFromAPeerServesTheSameNeedles() throws {
+    /// `bulk_volume from=` rebuilds a replica from a peer store of the same cluster over HTTP;
+    /// an address no store of the cluster published is refused.
+    @Test func volumePulledFromAPeerServesTheSameNeedles() async throws {
+        let zk = try await ZooKeeperServer.start()
+        defer { zk.stop() }
         let dir = TempDir()
-        let a = try StoreProcess(dir: dir, id: "store-a", zookeeper: nil)
-        let b = try StoreProcess(dir: dir, id: "store-b", zookeeper: nil)
+        let a = try StoreProcess(dir: dir, id: "store-a", zookeeper: zk.hosts)
+        let b = try StoreProcess(dir: dir, id: "store-b", zookeeper: zk.hosts)
+        let stranger = try StoreProcess(dir: dir, id: "store-x", zookeeper: nil)
         try a.start()
         try b.start()
+        try stranger.start()
+        let refused = try b.adminClient.postForm("/bulk_volume", [("vid", "4"), ("from", "127.0.0.1:\(stranger.admin)")])
+        #expect(refused.ret == 65534, "\(refused.text)")
+        #expect(refused.text.contains("not a store registered in the cluster"))
         try a.provision(vid: 4)
         let files = (0..<20).map { payload(seed: 300 + UInt64($0), size: 500 + $0 * 300) }
         for (i, f) in files.enumerated() {
@@ -90,7 +99,7 @@ import Testing
         #expect(try a.apiClient.postForm("/del", [("vid", "4"), ("key", "3")]).ret == 1)
         let pull = try b.adminClient.postForm("/bulk_volume", [("vid", "4"), ("from", "127.0.0.1:\(a.admin)")])
         #expect(pull.ret == 1, "\(pull.text)")
-        let served = eventually(seconds: 30) { (try? b.get(vid: 4, key: 19, cookie: 8).status) == 200 }
+        let served = waitUntil(seconds: 30, pollMilliseconds: 20) { (try? b.get(vid: 4, key: 19, cookie: 8).status) == 200 }
         #expect(served, "pulled volume never served; log:\n\(b.process?.log.suffix(2000) ?? "")")
         for (i, f) in files.enumerated() where i != 3 {
             #expect(try b.get(vid: 4, key: Int64(i), cookie: 8).body == f)

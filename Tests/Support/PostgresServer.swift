@@ -6,7 +6,8 @@ import Glibc
 
 /// A real PostgreSQL server on loopback for tests (Debian's `postgresql` package).
 ///
-/// Each server has its own temp directory (data directory, Unix socket, log) and a free port.
+/// Each server has its own temp directory (data directory, Unix socket, log) and a reserved
+/// loopback port (`PortReservation`; the server binds it with SO_REUSEADDR beside the hold).
 /// `initdb` and the server refuse to run as root, so as root they run as the `postgres` user
 /// through `runuser` (toolchain.md §7). `pg_ctl start -w -t 60` returns once the server accepts
 /// connections (bounded). Missing binaries are a test failure naming the package to install,
@@ -20,9 +21,11 @@ public final class PostgresServer: Sendable {
     }
 
     /// The port on 127.0.0.1.
-    public let port: Int
+    public var port: Int { reservation.port }
     /// The directory holding data/, the socket and server.log.
-    public let directory: String
+    public var directory: String { temp.path }
+    private let reservation: PortReservation
+    private let temp: TempDir
     private let binaries: String
     private let running = Mutex(false)
 
@@ -32,27 +35,20 @@ public final class PostgresServer: Sendable {
             throw StartError(description: "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin: "
                 + "run `apt-get install postgresql` (or scripts/install-deps.sh)")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bfs-pg-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let server = PostgresServer(port: try ZooKeeperServer.freePort(), directory: directory, binaries: binaries)
-        do {
-            try await server.launch(durable: durable)
-        } catch {
-            try? FileManager.default.removeItem(atPath: directory)
-            throw error
-        }
+        let server = PostgresServer(reservation: try PortReservation(), temp: TempDir("pg"), binaries: binaries)
+        try await server.launch(durable: durable)
         return server
     }
 
-    private init(port: Int, directory: String, binaries: String) {
-        self.port = port
-        self.directory = directory
+    private init(reservation: PortReservation, temp: TempDir, binaries: String) {
+        self.reservation = reservation
+        self.temp = temp
         self.binaries = binaries
     }
 
     deinit {
         stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        temp.remove()
     }
 
     /// A libpq conninfo for `database` over TCP loopback.

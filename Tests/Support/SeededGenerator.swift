@@ -22,3 +22,13 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return seed
     }
 }
+
+extension SeededGenerator {
+    /// The next `count` bytes of the stream.
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(count + 8)
+        while out.count < count { withUnsafeBytes(of: next()) { out.append(contentsOf: $0) } }
+        return Array(out.prefix(count))
+    }
+}

@@ -6,7 +6,8 @@ import Glibc
 
 /// A real standalone ZooKeeper server on loopback for tests (Debian's `zookeeper` package).
 ///
-/// Each server has its own temp data directory and a free port (bind port 0, read it, close).
+/// Each server has its own temp data directory and a port it reserves for its whole life
+/// (`PortReservation`, so a restart on the same port cannot lose it to another test).
 /// It is started as `java ... QuorumPeerMain <cfg>` (toolchain.md §2) and is ready when `srvr`
 /// answers `Mode: standalone`. Missing java or the jar is a test failure with an instruction,
 /// never a silent pass. `stop()` sends SIGTERM to its pid and waits. The transaction log is not
@@ -24,6 +25,7 @@ public final class ZooKeeperServer: Sendable {
 
     /// The client port on 127.0.0.1.
     public let port: Int
+    private let reservation: PortReservation
     /// The directory holding zoo.cfg, data/ and zk.log.
     public let directory: String
     private let process = Mutex<Process?>(nil)
@@ -36,7 +38,7 @@ public final class ZooKeeperServer: Sendable {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bfs-zk-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
-        let server = ZooKeeperServer(port: try freePort(), directory: directory)
+        let server = ZooKeeperServer(reservation: try PortReservation(), directory: directory)
         do {
             try await server.launch()
         } catch {
@@ -46,8 +48,9 @@ public final class ZooKeeperServer: Sendable {
         return server
     }
 
-    private init(port: Int, directory: String) {
-        self.port = port
+    private init(reservation: PortReservation, directory: String) {
+        self.reservation = reservation
+        port = reservation.port
         self.directory = directory
     }
 
@@ -143,20 +146,6 @@ public final class ZooKeeperServer: Sendable {
             answer += buffer[0..<count]
         }
         return String(decoding: answer, as: UTF8.self)
-    }
-
-    /// A port that was free a moment ago: bind 127.0.0.1:0, read the port, close.
-    public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw StartError(description: "socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw StartError(description: "bind: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private static func loopback(port: Int) -> sockaddr_in {

@@ -17,15 +17,13 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// Every store opened on it shares it, as several directories share one database.
 final class MetadataFixture: Sendable {
     let backend: Backend
-    let directory: String
+    private let temp = TempDir("meta")
     private let database: String?
     private let server: PostgresServer?
     private let stores = Mutex<[SQLMetadataStore]>([])
 
     private init(backend: Backend) async throws {
         self.backend = backend
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("bfs-meta-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if backend == .postgres {
             let server = try PostgresServer.shared()
             self.server = server
@@ -52,7 +50,7 @@ final class MetadataFixture: Sendable {
     func store(limits: SQLMetadataStore.Limits = .init()) throws -> SQLMetadataStore {
         let store: SQLMetadataStore
         switch backend {
-        case .sqlite: store = try SQLMetadataStore.sqlite(path: directory + "/metadata.db", limits: limits)
+        case .sqlite: store = try SQLMetadataStore.sqlite(path: temp.file("metadata.db"), limits: limits)
         case .postgres: store = try SQLMetadataStore.postgres(conninfo: server!.conninfo(database: database!), limits: limits)
         }
         stores.withLock { $0.append(store) }
@@ -62,14 +60,14 @@ final class MetadataFixture: Sendable {
     /// A raw connection to the fixture's database (schema checks, constraint probes).
     func connection() throws -> SQLConnection {
         switch backend {
-        case .sqlite: try SQLiteConnection(path: directory + "/metadata.db")
+        case .sqlite: try SQLiteConnection(path: temp.file("metadata.db"))
         case .postgres: try PostgresConnection(conninfo: server!.conninfo(database: database!))
         }
     }
 
     func closeAll() async {
         for store in stores.withLock({ $0 }) { await store.close() }
-        try? FileManager.default.removeItem(atPath: directory)
+        temp.remove()
     }
 }
 

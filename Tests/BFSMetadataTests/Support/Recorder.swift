@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -8,18 +9,13 @@ final class Recorder<T: Sendable>: Sendable {
 
     func record(_ item: T) { items.withLock { $0.append(item) } }
 
-    /// Waits until `predicate` holds for the recorded items (fails the test after `timeout`).
-    func wait(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+    /// Waits (bounded, `waitUntil`) until `predicate` holds for the recorded items; records an
+    /// issue and returns what arrived if it never does.
+    func wait(seconds: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
               until predicate: ([T]) -> Bool) async throws -> [T] {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            let current = items.withLock { $0 }
-            if predicate(current) { return current }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        let held = try await waitUntil(seconds: seconds) { predicate(items.withLock { $0 }) }
         let current = items.withLock { $0 }
-        Issue.record("condition not met; recorded \(current.count) items", sourceLocation: sourceLocation)
+        if !held { Issue.record("condition not met; recorded \(current.count) items", sourceLocation: sourceLocation) }
         return current
     }
 }

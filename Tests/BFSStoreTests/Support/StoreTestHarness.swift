@@ -2,6 +2,7 @@ import BFSCore
 import BFSHTTP
 import BFSLoop
 import BFSStorage
+import BFSTestSupport
 import Glibc
 import Synchronization
 @testable import BFSStore
@@ -19,6 +20,7 @@ import Synchronization
 final class StoreTestHarness {
     /// The temp dir holding the list files and volumes.
     let dir: String
+    private let temp: TempDir
     let settings: StoreSettings
     let volumeSettings: VolumeSettings
     private(set) var volumes: StoreVolumes
@@ -31,12 +33,10 @@ final class StoreTestHarness {
 
     /// Starts everything; `vids` become active volumes (one free volume each, then `addVolume`).
     init(settings: StoreSettings = StoreSettings(), vids: [VolumeID] = [1], loops: Int = 1,
+         fileSystem: FileSystem = PosixFileSystem(),
          makeRouter: (StoreContext) -> HTTPRouter = { makeAPIRouter(context: $0) }) throws {
-        var template = Array("/tmp/bfs-store-XXXXXX".utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw HarnessError.system("mkdtemp", errno)
-        }
-        dir = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        temp = TempDir("store")
+        dir = temp.path
         var s = settings
         s.dataDir = dir
         s.volumeIndex = dir + "/volume.idx"
@@ -48,7 +48,7 @@ final class StoreTestHarness {
         v.durableWrites = s.durableWrites
         v.blockPreallocation = s.freeVolumeSize
         volumeSettings = v
-        volumes = try StoreVolumes(fileSystem: PosixFileSystem(), volumeListPath: s.volumeIndex,
+        volumes = try StoreVolumes(fileSystem: fileSystem, volumeListPath: s.volumeIndex,
                                    freeListPath: s.freeVolumeIndex, settings: v)
         if !vids.isEmpty {
             try volumes.addFreeVolumes(count: vids.count, blockDirectory: dir, indexDirectory: dir)
@@ -64,7 +64,7 @@ final class StoreTestHarness {
     }
 
     /// A new blocking client connected to the server.
-    func client() throws -> StoreTestClient { try StoreTestClient(port: port) }
+    func client() throws -> TestHTTPClient { try TestHTTPClient(port: port) }
 
     /// Stops the server and closes the volumes, then opens the volume lists again from disk (as
     /// a restarted store would) and returns them; the caller closes them.
@@ -82,10 +82,8 @@ final class StoreTestHarness {
         server = nil
         group.shutdown()
         volumes.close()
-        _ = system("rm -rf '\(dir)'")
+        temp.remove()
     }
-
-    enum HarnessError: Error { case system(String, Int32) }
 }
 
 /// Runs `body` with a started harness and always shuts it down.

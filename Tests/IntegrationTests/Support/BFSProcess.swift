@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Foundation
 import Glibc
 
@@ -29,7 +30,7 @@ final class BFSProcess {
         self.logPath = logPath
         process.executableURL = URL(fileURLWithPath: try BFSProcess.binary())
         process.arguments = arguments
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log
@@ -47,8 +48,7 @@ final class BFSProcess {
     /// Waits for exit up to `seconds`; returns the exit status or nil on time-out.
     @discardableResult
     func wait(seconds: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
+        _ = waitUntil(seconds: seconds, pollMilliseconds: 10) { !process.isRunning }
         return process.isRunning ? nil : process.terminationStatus
     }
 
@@ -61,25 +61,4 @@ final class BFSProcess {
     }
 
     deinit { stop() }
-}
-
-/// Polls `check` every 20 ms until it returns true or `seconds` pass.
-func eventually(seconds: Double = 10, _ check: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    repeat {
-        if try check() { return true }
-        usleep(20_000)
-    } while Date() < deadline
-    return false
-}
-
-/// A fresh temp directory removed when the returned object goes away.
-final class TempDir {
-    let path: String
-    init(_ prefix: String = "bfs-it") {
-        path = NSTemporaryDirectory() + "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        chmod(path, 0o755)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }

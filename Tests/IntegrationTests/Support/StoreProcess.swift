@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Foundation
 import Glibc
 
@@ -7,6 +8,8 @@ final class StoreProcess: @unchecked Sendable {
     let rack: String
     let dataDir: String
     let api: Int, admin: Int, stat: Int
+    /// Held for the life of the object, so a restart finds its ports still free.
+    private let reservations: [PortReservation]
     let configPath: String
     private(set) var process: BFSProcess?
     private var starts = 0
@@ -18,9 +21,10 @@ final class StoreProcess: @unchecked Sendable {
         self.rack = rack
         dataDir = "\(dir.path)/\(id)"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        api = freePort()
-        admin = freePort()
-        stat = freePort()
+        reservations = try (0..<3).map { _ in try PortReservation() }
+        api = reservations[0].port
+        admin = reservations[1].port
+        stat = reservations[2].port
         configPath = "\(dataDir)/store.toml"
         let coordination = zookeeper.map {
             "backend = \"zookeeper\"\nzookeeper_addrs = [\"\($0)\"]\nsession_timeout = \"4s\"\nroot = \"\(root)\""
@@ -45,9 +49,9 @@ final class StoreProcess: @unchecked Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    var apiClient: TestHTTP { TestHTTP(port: api) }
-    var adminClient: TestHTTP { TestHTTP(port: admin) }
-    var statClient: TestHTTP { TestHTTP(port: stat) }
+    var apiClient: TestHTTPEndpoint { TestHTTPEndpoint(port: api) }
+    var adminClient: TestHTTPEndpoint { TestHTTPEndpoint(port: admin) }
+    var statClient: TestHTTPEndpoint { TestHTTPEndpoint(port: stat) }
 
     /// Starts the binary and waits until `/info` answers.
     func start() throws {
@@ -55,7 +59,7 @@ final class StoreProcess: @unchecked Sendable {
         let p = try BFSProcess(arguments: ["store", "-c", configPath, "--log-level", "info"],
                                logPath: "\(dataDir)/store-\(starts).log")
         process = p
-        let up = eventually(seconds: 30) {
+        let up = waitUntil(seconds: 30, pollMilliseconds: 20) {
             guard p.process.isRunning else { return true }
             return (try? statClient.get("/info").status) == 200
         }
@@ -72,12 +76,12 @@ final class StoreProcess: @unchecked Sendable {
         guard add.ret == 1 else { throw BFSProcess.Missing(description: "add_volume: \(add.text)") }
     }
 
-    func upload(vid: Int32, key: Int64, cookie: Int32, data: [UInt8]) throws -> TestHTTP.Response {
+    func upload(vid: Int32, key: Int64, cookie: Int32, data: [UInt8]) throws -> TestHTTPResponse {
         try apiClient.postMultipart("/upload", fields: [("vid", "\(vid)"), ("key", "\(key)"), ("cookie", "\(cookie)")],
                                     files: [(name: "file", data: data)])
     }
 
-    func get(vid: Int32, key: Int64, cookie: Int32) throws -> TestHTTP.Response {
+    func get(vid: Int32, key: Int64, cookie: Int32) throws -> TestHTTPResponse {
         try apiClient.get("/get?vid=\(vid)&key=\(key)&cookie=\(cookie)")
     }
 

@@ -1,0 +1,45 @@
+import BFSTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// `bfs up` generates its cluster token on the first start, keeps it in the data directory, and
+/// its admin listener requires it (DESIGN.md §11).
+@Suite(.serialized) struct UpTokenTests {
+    @Test func firstStartGeneratesATokenTheAdminListenerRequires() throws {
+        let dir = TempDir("up-token")
+        let ports = try (0..<3).map { _ in try PortReservation() }
+        let config = dir.file("up.toml")
+        try """
+            [up]
+            data_dir = "\(dir.file("data"))"
+            api_port = \(ports[0].port)
+            admin_port = \(ports[1].port)
+            stat_port = \(ports[2].port)
+            volume_size = "4MiB"
+            volumes = 1
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let tokenPath = dir.file("data/cluster.token")
+        let admin = TestHTTPEndpoint(port: ports[1].port)
+        var tokens: [String] = []
+        for start in 1...2 {
+            let up = try BFSProcess(arguments: ["up", "-c", config], logPath: dir.file("up-\(start).log"))
+            defer { up.stop() }
+            #expect(waitUntil(seconds: 30) { up.log.contains("bfs up: ready") }, "\(up.log)")
+            let token = try String(contentsOfFile: tokenPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            tokens.append(token)
+            var status = stat()
+            #expect(stat(tokenPath, &status) == 0 && status.st_mode & 0o777 == 0o600)
+            #expect(token.count == 32 && token.allSatisfy(\.isHexDigit), "\(token)")
+            #expect(try admin.request("POST", "/add_free_volume?n=1").status == 401)
+            #expect(try admin.request("POST", "/add_volume?vid=9", headers: [("Authorization", "Bearer x\(token)")]).status == 401)
+            #expect(try admin.request("HEAD", "/probe?vid=1").status == 200)
+            let added = try admin.request("POST", "/add_free_volume?n=1&bdir=\(dir.file("data"))&idir=\(dir.file("data"))",
+                                          headers: [("Authorization", "Bearer \(token)")])
+            #expect(added.ret == 1, "\(added.text)")
+            up.signal(SIGTERM)
+            #expect(up.wait(seconds: 20) == 0, "\(up.log)")
+        }
+        #expect(tokens.count == 2 && tokens[0] == tokens[1], "a restart must keep the token")
+    }
+}
