@@ -70,6 +70,8 @@ import Testing
             let failures = results.compactMap { item -> MetadataError? in if case .failure(let error) = item.1 { error } else { nil } }
             #expect(Set(failures.map(\.description)) == [MetadataError.keyExists(1).description, MetadataError.bucketNotFound("missing").description])
             #expect(try await store.expiredAllocations(before: .max, limit: 10).map(\.filename) == ["a", "b"])
+            // The failed call to the missing bucket left no needle row behind.
+            try await store.allocate(Sample.allocation(3, filename: "c"))
         }
     }
 
