@@ -16,6 +16,9 @@ public enum MetadataError: Error, Equatable, Sendable, CustomStringConvertible {
     case tombstoneNotFound(Int64)
     /// An argument the database would accept but the contract does not (empty name, negative size).
     case invalidArgument(String)
+    /// A concurrent transaction deadlocked with this call or would not serialize with it, and
+    /// retrying within the batch did not help; the call changed nothing and may be repeated.
+    case conflict(String)
     /// The bounded queue is full: the caller should answer "busy" rather than wait.
     case overloaded
     /// The store was closed.
@@ -35,6 +38,7 @@ public enum MetadataError: Error, Equatable, Sendable, CustomStringConvertible {
         case .allocationNotPending(let key): "no pending allocation for key \(key)"
         case .tombstoneNotFound(let key): "no tombstone for key \(key)"
         case .invalidArgument(let why): "invalid argument: \(why)"
+        case .conflict(let message): "concurrent transaction conflict: \(message)"
         case .overloaded: "metadata store overloaded"
         case .closed: "metadata store closed"
         case .schemaTooNew(let found, let known): "schema version \(found) is newer than \(known)"

@@ -143,11 +143,20 @@ final class MetadataExecutor: Sendable {
         }
     }
 
+    /// Rounds a job that keeps losing deadlock or serialization conflicts is run again.
+    private static let conflictRetries = 3
+
     /// Runs `batch` in one transaction; false if the transaction itself failed.
-    private static func commit(_ batch: [MetadataJob], on connection: SQLConnection) -> Bool {
+    ///
+    /// A job that loses a deadlock (two directories' batches locking the same rows in opposite
+    /// orders) is rolled back to its savepoint and run again in a transaction of its own after
+    /// this one commits: a retry inside this transaction would wait on the locks its earlier
+    /// jobs still hold for the other batch, and deadlock again.
+    private static func commit(_ batch: [MetadataJob], on connection: SQLConnection, round: Int = 0) -> Bool {
         connection.recoverIfBroken()
         var deliveries: [@Sendable () -> Void] = []
         var failures: [(MetadataJob, MetadataError)] = []
+        var again: [MetadataJob] = []
         do throws(SQLFailure) {
             try connection.script(connection.dialect.begin)
             for job in batch {
@@ -160,7 +169,7 @@ final class MetadataExecutor: Sendable {
                     deliveries.append(delivery)
                 case .failure(let error):
                     try connection.script("ROLLBACK TO job; RELEASE job")
-                    failures.append((job, error))
+                    if case .conflict = error, round < conflictRetries { again.append(job) } else { failures.append((job, error)) }
                 }
             }
             try connection.script("COMMIT")
@@ -172,6 +181,7 @@ final class MetadataExecutor: Sendable {
         }
         for delivery in deliveries { delivery() }
         for (job, error) in failures { job.fail(error) }
+        if !again.isEmpty { _ = commit(again, on: connection, round: round + 1) }
         return true
     }
 }

@@ -84,6 +84,7 @@ final class PostgresConnection: SQLConnection {
         case "23505": throw .unique(message)
         case "23503": throw .foreignKey(message)
         case "23514", "23502": throw .check(message)
+        case "40P01", "40001": throw .conflict(message)
         default: throw .other(message)
         }
     }

@@ -42,12 +42,15 @@ enum SQLFailure: Error {
     case foreignKey(String)
     /// A CHECK or NOT NULL constraint.
     case check(String)
+    /// A deadlock or serialization failure: nothing happened, running it again may succeed.
+    case conflict(String)
     /// Anything else.
     case other(String)
 
     /// As the module's error (callers map constraint failures to specific cases first).
     var metadataError: MetadataError {
         switch self {
+        case .conflict(let message): .conflict(message)
         case .unique(let message), .foreignKey(let message), .check(let message), .other(let message):
             .backend(message)
         }

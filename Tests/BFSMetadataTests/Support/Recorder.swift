@@ -23,7 +23,15 @@ final class Recorder<T: Sendable>: Sendable {
 /// Holds a store thread inside a job until the test opens it (bounded: 30 s).
 final class Gate: Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
+    private let reached = Mutex(false)
 
-    func wait() { _ = semaphore.wait(timeout: .now() + 30) }
+    /// Whether a thread arrived at the gate.
+    var entered: Bool { reached.withLock { $0 } }
+
+    func wait() {
+        reached.withLock { $0 = true }
+        _ = semaphore.wait(timeout: .now() + 30)
+    }
+
     func open() { semaphore.signal() }
 }
