@@ -157,22 +157,25 @@ final class MetadataExecutor: Sendable {
         var deliveries: [@Sendable () -> Void] = []
         var failures: [(MetadataJob, MetadataError)] = []
         var again: [MetadataJob] = []
+        // Each control statement is a round trip to PostgreSQL: the RELEASE of one job travels
+        // with the SAVEPOINT of the next (and the last with the COMMIT).
+        var opening = connection.dialect.begin + "; "
         do throws(SQLFailure) {
-            try connection.script(connection.dialect.begin)
             for job in batch {
-                try connection.script("SAVEPOINT job")
+                try connection.script(opening + "SAVEPOINT job")
                 let outcome: Result<@Sendable () -> Void, MetadataError>
                 do throws(MetadataError) { outcome = .success(try job.perform(connection)) } catch { outcome = .failure(error) }
                 switch outcome {
                 case .success(let delivery):
-                    try connection.script("RELEASE job")
+                    opening = "RELEASE job; "
                     deliveries.append(delivery)
                 case .failure(let error):
                     try connection.script("ROLLBACK TO job; RELEASE job")
+                    opening = ""
                     if case .conflict = error, round < conflictRetries { again.append(job) } else { failures.append((job, error)) }
                 }
             }
-            try connection.script("COMMIT")
+            try connection.script(opening + "COMMIT")
         } catch {
             // The transaction itself failed (connection lost, disk full): nothing in it happened.
             try? connection.script("ROLLBACK")
