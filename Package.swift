@@ -45,7 +45,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BFSDirectory", dependencies: [
-            "BFSCore", "BFSCoordination", "BFSCluster",
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSCoordination", "BFSCluster", "BFSMetadata",
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BFSStore", dependencies: [
@@ -57,7 +58,7 @@ let package = Package(
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
             "BFSUp",
-            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore",
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSDirectory", "BFSMetadata",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -69,7 +70,7 @@ let package = Package(
         .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSMetadataTests", dependencies: ["BFSMetadata", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSClusterTests", dependencies: ["BFSCluster", "BFSCoordination", "BFSTestSupport"]),
-        .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
+        .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSMetadata", "BFSHTTP", "BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
