@@ -11,6 +11,7 @@ import Synchronization
 public final class BucketAdminClient: Sendable {
     /// Why a call failed.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong, with the directory's answer when there was one.
         public let description: String
     }
 

@@ -25,6 +25,7 @@ public final class DirectoryService: Sendable {
 
     /// Why the directory did not start.
     public struct StartupError: Error, CustomStringConvertible {
+        /// What went wrong, for the operator.
         public let description: String
     }
 
