@@ -96,7 +96,9 @@ import Testing
     }
 
     /// A needle probe answering 500 makes the store `Fail`, and it stays `Fail` through at
-    /// least 10 rounds of both probes (bfs flapped between the two loops).
+    /// least 10 rounds of both probes (bfs flapped between the two loops). One good check is
+    /// enough to leave `Fail` here and `/info` rounds are six times as frequent as needle
+    /// rounds, so only the needle verdict staying in force keeps the store `Fail`.
     @Test func failingNeedleProbeIsFailWithoutFlapping() async throws {
         let zk = try await ZooKeeperServer.start()
         defer { zk.stop() }
@@ -108,7 +110,8 @@ import Testing
         defer { store.stop() }
         store.behaviour.with { $0.probeStatus = 500 }
         try await store.start(registeringWith: observer.client)
-        let pitchfork = try PitchforkProcess(dir: dir, name: "p-1", zookeeper: zk.hosts, storeCheck: "100ms", needleCheck: "150ms")
+        let pitchfork = try PitchforkProcess(dir: dir, name: "p-1", zookeeper: zk.hosts, storeCheck: "50ms",
+                                             needleCheck: "300ms", goodChecks: 1)
         try pitchfork.start()
         #expect(try await observer.waitFor(.fail, rack: "rack-go", id: "go-2", seconds: 15) != nil,
                 "log:\n\(pitchfork.log.suffix(2000))")
