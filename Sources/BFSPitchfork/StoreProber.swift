@@ -20,8 +20,9 @@ struct ProbeContext {
 /// Lives on the pitchfork's loop: timers fire there, probes go out through the loop's
 /// `HTTPClient` and answer there, so no state needs a lock and nothing blocks. Coordination
 /// writes run as tasks and report back to the loop (hence `@unchecked Sendable`: the reference
-/// travels through those tasks, the state is only touched on the loop). At most one `/info` probe, one needle round
-/// and one write of each kind are in flight per store: a slow store never piles up requests.
+/// travels through those tasks, the state is only touched on the loop). At most one `/info`
+/// probe, one needle round and one write of each kind are in flight per store: a slow store
+/// never piles up requests.
 final class StoreProber: @unchecked Sendable {
     private(set) var node: StoreNode
     private var health: StoreHealth
