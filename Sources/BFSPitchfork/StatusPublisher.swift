@@ -69,12 +69,20 @@ struct StatusPublisher: Sendable {
         try await coordination.set(ZnodeLayout.racks, data: [], version: -1)
     }
 
-    /// A blind set that creates the node (and its parents) when it is missing.
+    /// A blind set that creates the node when it is missing, with its data in the create: a bfs
+    /// directory fails its whole sync on an empty `/volume/<vid>` (reference §2.2), so no node
+    /// is ever shown empty. Missing parents are created (empty, as ops would).
     private func setCreating(_ path: String, _ bytes: [UInt8]) async throws(CoordinationError) {
         do {
             try await coordination.set(path, data: bytes, version: -1)
-        } catch .noNode {
-            try await coordination.ensurePath(path)
+            return
+        } catch .noNode {}
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try await coordination.ensurePath(String(path[..<slash]))
+        }
+        do {
+            _ = try await coordination.create(path, data: bytes, mode: .persistent)
+        } catch .nodeExists {
             try await coordination.set(path, data: bytes, version: -1)
         }
     }

@@ -46,9 +46,17 @@ import Testing
         let zk = try client(EmbeddedTree())
         let publisher = StatusPublisher(coordination: zk)
         let state = VolumeState(totalWriteProcessed: 1, totalWriteDelay: 2, freeSpace: 3)
+        // The node's first version must already carry the state (a bfs directory fails its
+        // sync on an empty /volume/<vid>): version 0 means no set followed an empty create.
         try await publisher.publish(states: [4: state], store: "s-1")
+        #expect(try await zk.get("/volume/4").stat.version == 0, "created with its data, never set after an empty create")
+        #expect(try await zk.get("/volume/4/s-1").stat.version == 0)
         #expect(try await zk.get("/volume/4").data == state.jsonBytes())
         #expect(try await zk.get("/volume/4/s-1").data == state.jsonBytes())
+        // The next write sets the existing nodes.
+        let next = VolumeState(totalWriteProcessed: 2, totalWriteDelay: 2, freeSpace: 2)
+        try await publisher.publish(states: [4: next], store: "s-1")
+        #expect(try await zk.get("/volume/4/s-1").data == next.jsonBytes())
     }
 
     /// Joining creates `/pitchfork` when missing; the cluster view lists the members.

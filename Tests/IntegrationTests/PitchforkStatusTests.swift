@@ -83,7 +83,11 @@ import Testing
                 "log:\n\(pitchfork.log.suffix(2000))")
 
         let expected = VolumeState(totalWriteProcessed: 5, totalWriteDelay: 5000, freeSpace: 8192)
+        // The state is written after the status (both follow the same /info round): wait for it.
         for path in [ZnodeLayout.volume(7), ZnodeLayout.volumeReplica(vid: 7, store: "go-1")] {
+            #expect(try await waitUntil(seconds: 5) { () async throws -> Bool in
+                (try? await observer.client.get(path).data).map { !$0.isEmpty } == true
+            }, "\(path) never written")
             let data = try await observer.client.get(path).data
             #expect(try JSONDecoder().decode(VolumeState.self, from: Data(data)) == expected, "\(path)")
             #expect(String(decoding: data, as: UTF8.self) == #"{"total_write_processed":5,"total_write_delay":5000,"free_space":8192}"#)
@@ -116,6 +120,9 @@ import Testing
         #expect(try await observer.waitFor(.fail, rack: "rack-go", id: "go-2", seconds: 15) != nil,
                 "log:\n\(pitchfork.log.suffix(2000))")
 
+        // The counter moves once the write has returned, a moment after the node changed.
+        let failWrites = "bfs_pitchfork_status_changes_total{status=\"fail\"}"
+        #expect(try await waitUntil(seconds: 5) { () async throws -> Bool in try pitchfork.metric(failWrites) == 1 })
         let start = store.behaviour.get
         let changes = try pitchfork.metric("bfs_pitchfork_status_changes_total")
         var seen: Set<UInt32> = []
@@ -128,7 +135,7 @@ import Testing
         #expect(rounds, "the pitchfork stopped probing")
         #expect(seen == [StoreNode.Status.fail.rawValue])
         // Fail was written once and nothing was written since.
-        #expect(try pitchfork.metric("bfs_pitchfork_status_changes_total{status=\"fail\"}") == 1)
+        #expect(try pitchfork.metric(failWrites) == 1)
         #expect(try pitchfork.metric("bfs_pitchfork_status_changes_total") == changes)
         #expect(try pitchfork.metric("bfs_pitchfork_probe_failures_total{probe=\"needle\"}") >= 20)
 
