@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "BFSStorage", targets: ["BFSStorage"]),
         .library(name: "BFSCoordination", targets: ["BFSCoordination"]),
         .library(name: "BFSStore", targets: ["BFSStore"]),
+        .library(name: "BFSMetadata", targets: ["BFSMetadata"]),
         .library(name: "BFSCluster", targets: ["BFSCluster"]),
         .library(name: "BFSDirectory", targets: ["BFSDirectory"]),
         .library(name: "BFSPitchfork", targets: ["BFSPitchfork"]),
@@ -39,6 +40,7 @@ let package = Package(
         .target(name: "BFSHTTP", dependencies: ["CHTTPParser", "BFSLoop", "BFSCore"]),
         .target(name: "BFSStorage", dependencies: ["BFSCore"]),
         .target(name: "BFSCoordination", dependencies: ["CZooKeeper", "BFSCore"]),
+        .target(name: "BFSMetadata", dependencies: ["CSQLite", "CPQ", "BFSCore"]),
         .target(name: "BFSCluster", dependencies: [
             "BFSCore", "BFSCoordination",
             .product(name: "Logging", package: "swift-log"),
@@ -71,12 +73,14 @@ let package = Package(
         .testTarget(name: "BFSHTTPTests", dependencies: ["BFSHTTP", "BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSStorageTests", dependencies: ["BFSStorage", "BFSTestSupport"]),
         .testTarget(name: "BFSCoordinationTests", dependencies: ["BFSCoordination", "BFSTestSupport"]),
+        .testTarget(name: "BFSMetadataTests", dependencies: ["BFSMetadata", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSClusterTests", dependencies: ["BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
-        // Test-only helpers shared by test targets (a real ZooKeeper server for tests).
-        .target(name: "BFSTestSupport", path: "Tests/Support"),
+        // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
+        // file system).
+        .target(name: "BFSTestSupport", dependencies: ["BFSStorage"], path: "Tests/Support"),
     ]
 )

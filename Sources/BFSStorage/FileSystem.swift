@@ -1,7 +1,7 @@
 /// An open file as the storage engine uses it: positional I/O, data sync, sizing.
 ///
 /// All volume I/O goes through this seam (as LevelDB's `Env`), so tests can swap in
-/// `FaultInjectingFileSystem` to simulate power loss, torn writes, bit flips and I/O errors.
+/// a fault-injecting file system to simulate power loss, torn writes, bit flips and I/O errors.
 /// Implementations are safe to call from several threads at once (pread/pwrite are positional).
 public protocol StorageFile: AnyObject, Sendable {
     /// The operating-system descriptor, for `sendfile(2)` on the read path.

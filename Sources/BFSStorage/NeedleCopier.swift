@@ -6,7 +6,11 @@ struct NeedleCopier {
     /// Old unit offset -> location in the new block.
     var moved: [UInt32: NeedleLocation] = [:]
     var end = Int64(SuperBlockFormat.headerSize)
+    /// Needles found damaged (counted once each, however many catch-up passes meet them).
     var damaged = 0
+    /// Old unit offsets not copied because damaged or flagged deleted on disk: later passes skip
+    /// them instead of reading (and counting) them again.
+    var skipped: Set<UInt32> = []
     private var buffer: [UInt8] = []
     private var bufferStart = Int64(SuperBlockFormat.headerSize)
 
@@ -33,11 +37,11 @@ struct NeedleCopier {
                   (try? NeedleFormat.verifyBody(b, at: 0, header: h)) != nil else { return nil }
             return !h.isDeleted
         } : nil
-        guard let live else {
-            damaged += 1
+        guard let live, live else {
+            if live == nil { damaged += 1 }
+            skipped.insert(loc.offsetUnits)
             return
         }
-        guard live else { return }
         moved[loc.offsetUnits] = NeedleLocation(offsetUnits: UInt32(end / 8), totalSize: loc.totalSize)
         buffer += bytes
         end += Int64(bytes.count)

@@ -29,7 +29,8 @@ public struct NeedleLocation: Equatable, Sendable {
 ///
 /// Worst-case work per operation:
 /// - `get`: one probe sequence in each table (Robin Hood runs are short at 0.85 load);
-/// - `set` / `markDeleted` / `remove`: the same, plus migrating at most `migrationStep` (32)
+/// - `markDeleted`: the same, in place: it never moves an entry (see `layoutVersion`);
+/// - `set` / `remove`: the same, plus migrating at most `migrationStep` (32)
 ///   old slots (≤ 32 hashed inserts, ≈ 512 bytes read), and every 128 mutations one `madvise`
 ///   returning 64 KiB of drained pages; growing maps a new table (one `mmap`, no initialization
 ///   pass) and finishing a drain unmaps the old one, whose pages are by then mostly released.
@@ -72,6 +73,10 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
     var minKeyEntry: NeedleLocation?
     /// Entries with offset != 0.
     public private(set) var liveCount = 0
+    /// Bumped whenever an entry may have moved between slots (an insert, a removal, a migration
+    /// step): a walk in chunks (`forEach(from:slots:_:)`) is exact if it did not change between
+    /// its chunks. Updating a location in place, `markDeleted` included, leaves it alone.
+    private(set) var layoutVersion = 0
 
     /// Makes an empty map sized so `expectedCount` entries fit at 0.8 load without growing.
     public init(expectedCount: Int = 0) {
@@ -143,9 +148,9 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
 
     /// Sets the offset of `key` to 0 (deleted), keeping its size; returns the previous
     /// location, or nil (and changes nothing) if the key is absent.
+    /// It migrates nothing: growth needs inserts, and those drive the drain.
     @discardableResult
     public mutating func markDeleted(_ key: Int64) -> NeedleLocation? {
-        migrate(upTo: migrationStep)
         let previous = update(key) { NeedleLocation(offsetUnits: 0, totalSize: $0.totalSize) }
         if let previous {
             account(removing: previous, adding: NeedleLocation(offsetUnits: 0, totalSize: previous.totalSize))
@@ -157,6 +162,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
     @discardableResult
     public mutating func remove(_ key: Int64) -> NeedleLocation? {
         migrate(upTo: migrationStep)
+        layoutVersion &+= 1
         var previous: NeedleLocation?
         if key == NeedleMapTable.emptyKey {
             previous = zeroKeyEntry
@@ -222,6 +228,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
 
     /// Inserts a key absent from both tables, growing first if the live table would pass 0.85.
     private mutating func insertAbsent(_ key: Int64, _ loc: NeedleLocation) {
+        layoutVersion &+= 1
         if live.count + (draining?.count ?? 0) + 1 > growthThreshold {
             // Only reachable mid-drain with a step below the default (see the type comment).
             finishRehash()
@@ -240,6 +247,7 @@ public struct NeedleMap: ~Copyable, @unchecked Sendable {
     /// old table is short whatever its size.
     private mutating func migrate(upTo budget: Int) {
         guard var old = draining else { return }
+        layoutVersion &+= 1
         let end = old.capacity - cursor <= budget ? old.capacity : cursor + budget
         while cursor < end && old.count > 0 {
             let slot = old.slots[cursor]

@@ -149,6 +149,10 @@ public final class StoreVolumes: Sendable {
         }, hook: hook)
         try fileSystem.remove(oldBlock)
         try fileSystem.remove(oldIndex)
+        // The unlinks are durable only with their directories: without this, a power cut could
+        // bring the old files back, and their names would then be skipped by `freshNames`.
+        try fileSystem.syncDirectory(directoryOf(oldBlock))
+        if directoryOf(oldIndex) != directoryOf(oldBlock) { try fileSystem.syncDirectory(directoryOf(oldIndex)) }
         try hook(.oldFilesRemoved)
         return result
     }

@@ -7,14 +7,9 @@ import Synchronization
 /// before it is registered (`VolumePuller`).
 extension Volume {
     /// Keys whose newest needle is flagged deleted.
+    /// Walked in chunks (`collectMap`), exact, so reads are never stalled behind the walk.
     public func deletedKeys() -> [Int64] {
-        shared.withLock { s in
-            var keys: [Int64] = []
-            s.map.forEach { key, location in
-                if location.isDeleted { keys.append(key) }
-            }
-            return keys
-        }
+        collectMap(exact: true) { key, location in location.isDeleted ? key : nil }
     }
 
     /// Deletes each of `keys` that is live here and waits until every one is durable (the

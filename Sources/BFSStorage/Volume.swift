@@ -42,6 +42,9 @@ public final class Volume: Sendable {
     struct Shared: ~Copyable {
         var map: NeedleMap
         var block: BlockHandle
+        /// One descriptor of the block per flusher lane, used only for its `fdatasync` (see
+        /// `startFlusher` for why they are separate).
+        var syncFiles: [StorageFile]
         var closed = false
         var failed = false
         var durableEnd: Int64
@@ -54,8 +57,27 @@ public final class Volume: Sendable {
         var end: Int64
     }
 
+    // Lock order: a thread holding one of these takes only locks listed after it.
+    //
+    //   appender → sealed → publishLock → queue → shared → index → flagsUnsynced
+    //
+    // - `appender` serialises appends, deletes and compaction's swap; it is held around the tail
+    //   `pwrite` and while compaction waits for the flusher to drain, so the flusher lanes must
+    //   never take it (they take publishLock, queue, shared, index, flagsUnsynced only).
+    // - The store's admin lock is never taken while `appender` is held: compaction runs its
+    //   commit step (which takes it) with the volume sealed and the append lock released, so an
+    //   admin thread may close the volume (which takes `appender` briefly) while holding it.
+    // - `sealed` and `finished` are condition variables: waited on holding no other lock.
+    // - Completions run under `publishLock` (in batch order): they must not call back into the
+    //   volume synchronously.
+    // - `shared` is the only lock a read takes, once per lookup; whole-map walks take it per
+    //   chunk (`collectMap`).
     let shared: Mutex<Shared>
     let appender: Mutex<Appender>
+    /// True while a compaction commits: appends and deletes wait (after taking and dropping the
+    /// append lock) until it has swapped files, so nothing is acknowledged on files a restart
+    /// would no longer open.
+    let sealed = WakeSignal(false)
     let queue = WakeSignal(CommitQueue())
     /// How many flusher lanes have exited.
     let finished = WakeSignal(0)
@@ -76,9 +98,14 @@ public final class Volume: Sendable {
     public init(id: VolumeID, blockPath: String, indexPath: String, fileSystem: FileSystem,
                 settings: VolumeSettings = VolumeSettings()) throws(StorageError) {
         let blockFile = try fileSystem.open(blockPath, create: false)
-        let indexFile: StorageFile
+        let syncFiles: [StorageFile], indexFile: StorageFile
+        do { syncFiles = try Volume.openSyncFiles(blockPath, lanes: settings.syncLanes, fileSystem: fileSystem) } catch {
+            blockFile.close()
+            throw error
+        }
         do { indexFile = try fileSystem.open(indexPath, create: true) } catch {
             blockFile.close()
+            syncFiles.forEach { $0.close() }
             throw error
         }
         var recovered: RecoveredVolume
@@ -86,6 +113,7 @@ public final class Volume: Sendable {
             recovered = try VolumeRecovery.recover(block: blockFile, index: indexFile, settings: settings)
         } catch {
             blockFile.close()
+            syncFiles.forEach { $0.close() }
             indexFile.close()
             throw error
         }
@@ -96,8 +124,8 @@ public final class Volume: Sendable {
         self.recoveryReport = recovered.report
         self.index = Mutex(IndexWriter(file: indexFile, end: recovered.indexEnd, batch: settings.indexBatchRecords))
         let map = recovered.takeMap()
-        self.shared = Mutex(Shared(map: map, block: BlockHandle(file: blockFile), durableEnd: blockEnd,
-                                   blockPath: blockPath, indexPath: indexPath))
+        self.shared = Mutex(Shared(map: map, block: BlockHandle(file: blockFile), syncFiles: syncFiles,
+                                   durableEnd: blockEnd, blockPath: blockPath, indexPath: indexPath))
         self.appender = Mutex(Appender(end: blockEnd))
         startFlusher()
     }
@@ -139,7 +167,7 @@ public final class Volume: Sendable {
                 at += size
             }
         }
-        let error: StorageError? = appender.withLock { (a: inout Appender) -> StorageError? in
+        let error: StorageError? = withAppendLock { (a: inout Appender) -> StorageError? in
             let (closed, failed, block) = shared.withLock { ($0.closed, $0.failed, $0.block) }
             if closed { return .volumeClosed }
             if failed { return .volumeFailed }
@@ -169,7 +197,7 @@ public final class Volume: Sendable {
     /// Deletes `key`: writes the flag byte in place, completes after the sync covering it (same
     /// threading rules as `append`). Reads see the delete as soon as the flag is written.
     public func delete(key: Int64, completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
-        let error: StorageError? = appender.withLock { (_: inout Appender) -> StorageError? in
+        let error: StorageError? = withAppendLock { (_: inout Appender) -> StorageError? in
             let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
                 if s.closed { return .failure(.volumeClosed) }
                 if s.failed { return .failure(.volumeFailed) }
@@ -244,9 +272,12 @@ public final class Volume: Sendable {
         guard header.key == key else { throw .keyMismatch(expected: key, actual: header.key) }
         guard header.totalSize == Int(loc.totalSize) else { throw .badSize(Int64(header.dataSize)) }
         if header.isDeleted {
-            // The index hint said live but the flag byte (the truth) says deleted: fix the map.
+            // The index hint said live but the flag byte (the truth) says deleted: fix the map,
+            // unless a compaction swapped blocks since the lookup (offsets of two blocks differ).
             shared.withLock { s in
-                if let now = s.map.get(key), now.offsetUnits == loc.offsetUnits { _ = s.map.markDeleted(key) }
+                if s.block === block, let now = s.map.get(key), now.offsetUnits == loc.offsetUnits {
+                    _ = s.map.markDeleted(key)
+                }
             }
             throw .needleDeleted
         }
@@ -271,12 +302,32 @@ public final class Volume: Sendable {
             return s.closed
         }
         if wasClosed { return }
-        appender.withLock { _ in }  // waits for an append that already passed its closed check
+        // Waits for an append that already passed its closed check. Not `withAppendLock`: a
+        // sealed compaction may be waiting for the store's admin lock, held by our caller.
+        appender.withLock { _ in }
         queue.update(wake: .all) { $0.stopping = true }
         let lanes = max(1, settings.syncLanes)
         finished.wait(until: { $0 == lanes }) { _ in }
         finishFlushing()
         index.withLock { $0.file.close() }
+        // Taken out under the lock: a compaction swapping files now closes its new ones instead.
+        shared.withLock { s in
+            defer { s.syncFiles = [] }
+            return s.syncFiles
+        }.forEach { $0.close() }
+    }
+}
+
+extension Volume {
+    /// Runs `body` under the append lock once no compaction has the volume sealed.
+    func withAppendLock<R>(_ body: (inout Appender) -> R) -> R {
+        while true {
+            let done: R? = appender.withLock { a in
+                sealed.update(wake: .none) { $0 } ? nil : body(&a)
+            }
+            if let done { return done }
+            sealed.wait(until: { !$0 }) { _ in }
+        }
     }
 }
 

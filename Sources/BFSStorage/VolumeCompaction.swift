@@ -34,18 +34,25 @@ public struct CompactionResult: Sendable, Equatable {
 }
 
 /// Online compaction: copy what the needle map calls live into fresh files while reads and writes
-/// go on, then swap under the append lock.
+/// go on, then seal, commit and swap.
 ///
 /// Unlike bfs (reference §6 bugs 8–10) the set of survivors is decided by the needle map at the
 /// swap, not by on-disk flags nor a replay log: a delete marks the map before it is acknowledged,
 /// so a delete issued before or during the copy can never be copied back to life; copies of
 /// needles deleted or overwritten after they were copied are flagged deleted in the new block
 /// before it is synced, so a restart cannot resurrect them either; and nothing is replayed, so
-/// nothing can fail with "not found". The volume list is rewritten (the commit point) before the
-/// swap and before the append lock is released, so no write is acknowledged on files a restart
-/// would not open. Crash windows, by `CompactionStep`: up to `newFilesSynced` the old files are
-/// authoritative (the new ones are orphans); from `listRewritten` on the new files are, and they
-/// hold every acknowledged write and delete.
+/// nothing can fail with "not found".
+///
+/// Locking: the bulk copy and its `fdatasync` run without the append lock. The append lock is
+/// then held only to drain the flusher, copy what arrived meanwhile, and sync that small delta;
+/// the volume is sealed (appends and deletes wait) and the append lock released before `commit`,
+/// which takes the store's admin lock, so the two are never nested; the swap retakes it.
+/// The volume list is rewritten (the commit point) while sealed, so no write is acknowledged on
+/// files a restart would not open. Crash windows, by `CompactionStep`: up to `newFilesSynced` the
+/// old files are authoritative (the new ones are orphans); from `listRewritten` on the new files
+/// are, and they hold every acknowledged write and delete. A close before the commit ends the
+/// compaction with `volumeClosed` (new files removed); a close during the commit lets it finish
+/// on disk, and the closed volume then names the new files.
 extension Volume {
     /// Progress of the running compaction, nil when none runs.
     public var compaction: CompactionProgress? {
@@ -55,10 +62,9 @@ extension Volume {
     }
 
     /// Compacts into new files `newBlockPath`/`newIndexPath` (they must not exist). `commit` runs
-    /// under the append lock once the new files are durable and must make them the volume's files
-    /// of record (rewrite the volume list); `hook` sees each step (tests crash there).
-    /// Blocks for the whole copy: run it on a dedicated thread. Completions of appends must not
-    /// call back into this volume synchronously (the final step drains the flusher under the lock).
+    /// once the new files are durable, with the volume sealed but no volume lock held, and must
+    /// make them the volume's files of record (rewrite the volume list); `hook` sees each step
+    /// (tests crash there). Blocks for the whole copy: run it on a dedicated thread.
     @discardableResult
     public func compact(toBlock newBlockPath: String, index newIndexPath: String,
                         commit: (_ block: String, _ index: String) throws(StorageError) -> Void = { _, _ in },
@@ -75,6 +81,7 @@ extension Volume {
         try VolumeFiles.create(blockPath: newBlockPath, indexPath: newIndexPath, fileSystem: fileSystem,
                                preallocation: settings.blockPreallocation)
         var copier: NeedleCopier
+        var syncFiles: [StorageFile] = []
         do {
             copier = try NeedleCopier(block: fileSystem.open(newBlockPath, create: false),
                                       index: fileSystem.open(newIndexPath, create: false),
@@ -88,83 +95,114 @@ extension Volume {
         defer {
             if !swapped {
                 copier.close()
+                syncFiles.forEach { $0.close() }
                 try? fileSystem.remove(newBlockPath)
                 try? fileSystem.remove(newIndexPath)
             }
         }
+        // The lanes' descriptors of the new block, opened before any append can reach it.
+        syncFiles = try Volume.openSyncFiles(newBlockPath, lanes: settings.syncLanes, fileSystem: fileSystem)
         let bytesBefore = shared.withLock { $0.durableEnd }
         // Pass 1 and a catch-up pass without the append lock: reads and writes go on.
         try catchUp(&copier)
         try catchUp(&copier)
+        try copier.block.sync()
         try hook(.copied)
-        let result = try appender.withLock { (a: inout Appender) throws(StorageError) -> CompactionResult in
+        let live = try appender.withLock { _ throws(StorageError) -> [IndexRecord] in
+            if shared.withLock({ $0.closed }) { throw .volumeClosed }
             try drainFlusher()
-            try catchUp(&copier)
-            var live: [IndexRecord] = []
+            try catchUp(&copier, exact: true)
             let moves = copier.moved
-            shared.withLock { s in
-                s.map.forEach { key, loc in
-                    guard !loc.isDeleted, let moved = moves[loc.offsetUnits] else { return }
-                    live.append(IndexRecord(key: key, offsetUnits: moved.offsetUnits, totalSize: moved.totalSize))
-                }
+            var live = collectMap(exact: true) { key, loc -> IndexRecord? in
+                guard !loc.isDeleted, let moved = moves[loc.offsetUnits] else { return nil }
+                return IndexRecord(key: key, offsetUnits: moved.offsetUnits, totalSize: moved.totalSize)
             }
             live.sort { $0.offsetUnits < $1.offsetUnits }
-            var map = NeedleMap(expectedCount: live.count)
-            for r in live { map.set(r.key, NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize)) }
             try copier.finish(keeping: live)
-            try hook(.newFilesSynced)
-            try commit(newBlockPath, newIndexPath)
-            // Committed: the list names the new files, so the swap must happen whatever follows.
-            swapped = true
-            let newHandle = BlockHandle(file: copier.block)
-            let oldIndex = index.withLock { w in
-                let old = w
-                w = IndexWriter(file: copier.index, end: Int64(live.count * IndexRecord.size), batch: settings.indexBatchRecords)
-                return old
-            }
-            oldIndex.file.close()
-            shared.withLock { s in
-                swap(&s.map, &map)
-                s.block = newHandle
-                s.blockPath = newBlockPath
-                s.indexPath = newIndexPath
-                s.durableEnd = copier.end
-            }
-            a.end = copier.end
-            try hook(.listRewritten)
-            return CompactionResult(needlesCopied: live.count, bytesBefore: bytesBefore, bytesAfter: copier.end,
-                                    damagedSkipped: copier.damaged)
+            sealed.update(wake: .none) { $0 = true }
+            return live
         }
+        defer { sealed.update(wake: .all) { $0 = false } }
+        try hook(.newFilesSynced)
+        if shared.withLock({ $0.closed }) { throw .volumeClosed }
+        try commit(newBlockPath, newIndexPath)
+        // Committed: the list names the new files, so the swap must happen whatever follows.
+        swapped = true
+        var map = NeedleMap(expectedCount: live.count)
+        for r in live { map.set(r.key, NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize)) }
+        appender.withLock { a in
+            installCompacted(map: &map, copier: copier, syncFiles: syncFiles, records: live.count)
+            a.end = copier.end
+        }
+        try hook(.listRewritten)
         try hook(.swapped)
-        return result
+        return CompactionResult(needlesCopied: live.count, bytesBefore: bytesBefore, bytesAfter: copier.end,
+                                damagedSkipped: copier.damaged)
     }
 
-    /// Copies every live needle the map points at that has not been copied yet.
-    private func catchUp(_ copier: inout NeedleCopier) throws(StorageError) {
-        var pending: [(Int64, NeedleLocation)] = []
-        let block: BlockHandle = shared.withLock { s in
-            s.map.forEach { key, loc in
-                if !loc.isDeleted && copier.moved[loc.offsetUnits] == nil { pending.append((key, loc)) }
-            }
-            return s.block
+    /// Makes the new files the volume's (under the append lock, with the flusher drained). On a
+    /// volume that closed meanwhile only the paths change: `close` already released the old
+    /// files, and the new ones are closed here.
+    private func installCompacted(map: inout NeedleMap, copier: NeedleCopier, syncFiles: [StorageFile], records: Int) {
+        let (closed, oldSyncFiles): (Bool, [StorageFile]) = shared.withLock { s in
+            s.blockPath = copier.block.path
+            s.indexPath = copier.index.path
+            if s.closed { return (true, []) }
+            let old = s.syncFiles
+            swap(&s.map, &map)
+            s.block = BlockHandle(file: copier.block)
+            s.syncFiles = syncFiles
+            s.durableEnd = copier.end
+            return (false, old)
         }
+        if closed {
+            copier.close()
+            syncFiles.forEach { $0.close() }
+            return
+        }
+        oldSyncFiles.forEach { $0.close() }
+        let oldIndex = index.withLock { w in
+            let old = w
+            w = IndexWriter(file: copier.index, end: Int64(records * IndexRecord.size), batch: settings.indexBatchRecords)
+            return old
+        }
+        oldIndex.file.close()
+    }
+
+    /// Copies every live needle the map points at that has not been copied (nor found damaged or
+    /// flagged deleted on disk) yet. Only `exact` walks are sure to see every entry.
+    private func catchUp(_ copier: inout NeedleCopier, exact: Bool = false) throws(StorageError) {
+        let done = copier.moved, skipped = copier.skipped
+        var pending = collectMap(exact: exact) { key, loc -> (Int64, NeedleLocation)? in
+            loc.isDeleted || done[loc.offsetUnits] != nil || skipped.contains(loc.offsetUnits) ? nil : (key, loc)
+        }
+        let block = shared.withLock { $0.block }
         pending.sort { $0.1.offsetUnits < $1.1.offsetUnits }
         compactionTotal.add(pending.reduce(0) { $0 + Int64($1.1.totalSize) }, ordering: .relaxed)
-        for (key, loc) in pending {
+        var previous: UInt32 = 0
+        for (key, loc) in pending where loc.offsetUnits != previous {
+            // A walk racing inserts may list an entry twice; copy it once.
+            previous = loc.offsetUnits
             try copier.copy(key: key, from: loc, in: block.file)
             compactionProgress.add(Int64(loc.totalSize), ordering: .relaxed)
         }
         try copier.flushBuffer()
     }
 
-    /// Waits until the flusher has published every append queued so far.
+    /// Waits until the flusher has published every append queued so far; fails if the volume is
+    /// closing (its lanes are stopping and would never reach a new barrier).
     private func drainFlusher() throws(StorageError) {
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<StorageError?>(nil)
-        queue.update { $0.jobs.append(.barrier { result in
-            if case .failure(let e) = result { outcome.withLock { $0 = e } }
-            done.signal()
-        }) }
+        let queued = queue.update { q in
+            if q.stopping { return false }
+            q.jobs.append(.barrier { result in
+                if case .failure(let e) = result { outcome.withLock { $0 = e } }
+                done.signal()
+            })
+            return true
+        }
+        guard queued else { throw .volumeClosed }
         done.wait()
         if let e = outcome.withLock({ $0 }) { throw e }
     }

@@ -49,14 +49,14 @@ public enum VolumeScrubber {
             return !shouldStop()
         }
         if !damaged.isEmpty {
-            volume.shared.withLock { s in
-                s.map.forEach { key, loc in
-                    guard !loc.isDeleted else { return }
-                    let at = Int64(loc.offsetUnits) * 8
-                    if damaged.contains(where: { at >= $0.0 && at < $0.1 }) { report.damagedLiveKeys.append(key) }
-                }
+            // In chunks, so GETs are not held up; a key moved by a concurrent insert may be
+            // missed, and the next pass finds it.
+            let keys = volume.collectMap(exact: false) { key, loc -> Int64? in
+                guard !loc.isDeleted else { return nil }
+                let at = Int64(loc.offsetUnits) * 8
+                return damaged.contains(where: { at >= $0.0 && at < $0.1 }) ? key : nil
             }
-            report.damagedLiveKeys.sort()
+            report.damagedLiveKeys = Array(Set(keys)).sorted()
         }
         return report
     }

@@ -160,6 +160,22 @@ import Testing
         for k in 100..<2100 { #expect(try v.read(key: Int64(k), cookie: 1) == payload(Int64(k), 0, size: 2000)) }
     }
 
+    /// The unlink of the old files is made durable: a power cut after compaction must not bring
+    /// them back (their names would be skipped forever and their space held).
+    @Test func oldFilesUnlinkIsFollowedByADirectorySync() throws {
+        let dir = TempDir("compact-unlink-sync")
+        defer { dir.remove() }
+        let fs = FaultInjectingFileSystem()
+        let store = try populated(dir, fs)
+        defer { store.close() }
+        var afterSwap = 0, afterRemoval = 0
+        try store.compactVolume(1) { (step: CompactionStep) throws(StorageError) in
+            if step == .swapped { afterSwap = fs.calls(.syncDirectory) }
+            if step == .oldFilesRemoved { afterRemoval = fs.calls(.syncDirectory) }
+        }
+        #expect(afterRemoval > afterSwap, "no directory sync after the old files were unlinked")
+    }
+
     @Test func secondCompactionIsRefusedWhileOneRuns() throws {
         let dir = TempDir("compact-twice")
         defer { dir.remove() }

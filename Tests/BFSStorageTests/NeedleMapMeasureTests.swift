@@ -116,4 +116,32 @@ struct NeedleMapMeasureTests {
             """)
         #expect(found == Self.entries && dictFound == Self.entries)
     }
+
+    /// How long a GET can wait behind a whole-map walk: one full `forEach` (the lock hold of the
+    /// old compaction and scrubber walks) against the longest `Volume.mapWalkChunk`-slot chunk
+    /// (the hold of `collectMap`).
+    @Test func measureWalkHolds() {
+        var gen = SnowflakeKeys()
+        var map = NeedleMap()
+        for _ in 0..<Self.entries { map.set(gen.next(), NeedleLocation(offsetUnits: 1, totalSize: 64)) }
+        var seen = 0
+        var whole = Double.infinity
+        var chunks: [Double] = []
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            map.forEach { _, loc in seen &+= Int(loc.totalSize) }
+            whole = min(whole, nanos(ContinuousClock.now - start))
+        }
+        var position: Int? = 0
+        while let p = position {
+            let start = ContinuousClock.now
+            position = map.forEach(from: p, slots: Volume.mapWalkChunk) { _, loc in seen &+= Int(loc.totalSize) }
+            chunks.append(nanos(ContinuousClock.now - start))
+        }
+        chunks.sort()
+        print("walk of \(Self.entries) entries: whole map \(Int(whole / 1000)) us under one hold; "
+            + "\(chunks.count) chunks of \(Volume.mapWalkChunk) slots: median \(Int(chunks[chunks.count / 2] / 1000)) us, "
+            + "p99 \(Int(chunks[chunks.count * 99 / 100] / 1000)) us, max \(Int(chunks.last! / 1000)) us (checksum \(seen))")
+        #expect(seen > 0)
+    }
 }

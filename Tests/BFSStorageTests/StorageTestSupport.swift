@@ -43,6 +43,24 @@ final class ResultBox<T>: @unchecked Sendable {
         semaphore.wait()
         return try result!.get()
     }
+
+    /// The result, or nil if none arrived within `seconds`.
+    func wait(seconds: Double) -> Result<T, StorageError>? {
+        guard semaphore.wait(timeout: .now() + seconds) == .success else { return nil }
+        return result
+    }
+}
+
+/// A one-way signal between test threads with bounded waits (a stuck interleaving fails the test
+/// instead of hanging it).
+final class Gate: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    func open() { semaphore.signal() }
+
+    /// Whether the gate opened within `seconds`.
+    @discardableResult
+    func wait(seconds: Double = 10) -> Bool { semaphore.wait(timeout: .now() + seconds) == .success }
 }
 
 /// Deterministic bytes for key `key` and version `version`.

@@ -41,14 +41,12 @@ public final class TestHTTPClient {
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else {
-            let e = errno
-            close(fd)
-            throw Failure.system("connect \(host):\(port)", e)
-        }
+        // Every stored property is set by now, so a throw runs `deinit`, which closes the socket;
+        // closing it here too would close whatever descriptor another thread opened meanwhile.
+        guard rc == 0 else { throw Failure.system("connect \(host):\(port)", errno) }
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     // MARK: sending
 
