@@ -11,8 +11,8 @@ private final class Slot: @unchecked Sendable {
 /// `TCPConnection.whenWritable`: the wait behind `sendfile`'s EAGAIN.
 @Suite struct WritableWaitTests {
     /// Accepts one connection from a blocking client with a small receive buffer and fills the
-    /// server side until the kernel refuses more; returns the client fd and the connection.
-    private func filledConnection(on loop: EventLoop) throws -> (Int32, Slot) {
+    /// server side until the kernel refuses more; returns the client and the connection.
+    private func filledConnection(on loop: EventLoop) throws -> (TestHTTPClient, Slot) {
         let slot = Slot()
         let accepted = Locked(false)
         let port = try loop.submitAndWait {
@@ -21,17 +21,8 @@ private final class Slot: @unchecked Sendable {
                 accepted.with { $0 = true }
             }.port
         }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var size: Int32 = 8 * 1024
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        #expect(rc == 0)
+        // The shared test client is a plain blocking socket; only its descriptor is used.
+        let client = try TestHTTPClient(port: port, receiveBuffer: 8 * 1024)
         #expect(waitUntil { accepted.get })
         let full = try loop.submitAndWait { () -> Bool in
             let chunk = [UInt8](repeating: 7, count: 64 * 1024)
@@ -42,15 +33,14 @@ private final class Slot: @unchecked Sendable {
             return false
         }
         #expect(full)
-        return (fd, slot)
+        return (client, slot)
     }
 
     @Test func firesOnceTheReaderDrainsTheSocket() throws {
         let group = try EventLoopGroup(loopCount: 1, name: "writable")
         defer { group.shutdown() }
         let loop = group.next()
-        let (fd, conn) = try filledConnection(on: loop)
-        defer { close(fd) }
+        let (client, conn) = try filledConnection(on: loop)
         let outcome = Locked<[String]>([])
         loop.execute {
             conn.connection!.whenWritable { error in outcome.with { $0.append(error == nil ? "writable" : "\(error!)") } }
@@ -61,7 +51,7 @@ private final class Slot: @unchecked Sendable {
         #expect(outcome.get.isEmpty)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         #expect(waitUntil {
-            _ = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            _ = recv(client.fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
             return !outcome.get.isEmpty
         })
         #expect(outcome.get == ["writable"])
@@ -73,8 +63,7 @@ private final class Slot: @unchecked Sendable {
         defer { group.shutdown() }
         let loop = group.next()
         let baseline = try loop.submitAndWait { loop.openResourceCount }
-        let (fd, conn) = try filledConnection(on: loop)
-        defer { close(fd) }
+        let (client, conn) = try filledConnection(on: loop)
         let outcome = Locked<Int32?>(nil)
         try loop.submitAndWait {
             conn.connection!.whenWritable { error in outcome.with { $0 = error?.errno ?? 0 } }
@@ -84,5 +73,6 @@ private final class Slot: @unchecked Sendable {
         #expect(outcome.get == ECANCELED)
         // Listener only: the connection and its watcher are gone.
         #expect(waitUntil { (try? loop.submitAndWait { loop.openResourceCount }) == baseline + 1 })
+        withExtendedLifetime(client) {}  // the peer stays open throughout
     }
 }
