@@ -34,7 +34,8 @@ mkdir -p "$CORPUS" "$ARTIFACTS"
 LOG=$(mktemp /tmp/bfs-fuzz-$TARGET-XXXXXX.log)
 before=$(ls "$ARTIFACTS" | wc -l)
 set +e
-nice "$BIN" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -timeout=10 -print_final_stats=1 \
+# Swift's backtracer would take the trap signals libFuzzer needs to save the crashing input.
+SWIFT_BACKTRACE=enable=no nice "$BIN" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$ARTIFACTS/" "$@" "$CORPUS" "$SEEDS" >"$LOG" 2>&1
 status=$?
 set -e
@@ -44,7 +45,7 @@ execs=$(awk -F': *' '/^stat::number_of_executed_units/ {print $2}' "$LOG" | tail
 [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$LOG" | tail -1 | tr -d '#')
 echo "target $TARGET: $execs executions in ${SECONDS_TO_RUN}s, $((after - before)) crashes, exit $status"
 grep -E '^#[0-9]+ +DONE|cov:' "$LOG" | tail -1
-if [ "$after" -gt "$before" ]; then
+if [ "$after" -gt "$before" ] || [ "$status" -ne 0 ]; then
     grep -E 'ERROR|Fatal error|Test unit written' "$LOG" | head -5
     echo "log: $LOG"
 else
