@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "BFSMetadata", targets: ["BFSMetadata"]),
         .library(name: "BFSCluster", targets: ["BFSCluster"]),
         .library(name: "BFSDirectory", targets: ["BFSDirectory"]),
+        .library(name: "BFSPitchfork", targets: ["BFSPitchfork"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,11 +55,16 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "BFSPitchfork", dependencies: [
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSCoordination", "BFSCluster",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
             "BFSUp",
-            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSDirectory", "BFSMetadata",
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSMetadata",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -72,7 +78,8 @@ let package = Package(
         .testTarget(name: "BFSClusterTests", dependencies: ["BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSMetadata", "BFSHTTP", "BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination"]),
+        .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
         // file system).
         .target(name: "BFSTestSupport", dependencies: ["BFSStorage"], path: "Tests/Support"),

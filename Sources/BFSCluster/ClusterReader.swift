@@ -49,6 +49,7 @@ struct ClusterReader {
             }
             snapshot.volumes[vid] = ClusterVolume(id: vid, state: Self.volumeState(data), replicas: replicas)
         }
+        snapshot.pitchforks = try await topLevel(ZnodeLayout.pitchforks).sorted()
         return snapshot
     }
 

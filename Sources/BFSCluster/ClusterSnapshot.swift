@@ -77,14 +77,18 @@ public struct ClusterSnapshot: Sendable, Equatable {
     public var groups: [Int: ClusterGroup]
     /// Volume id -> volume.
     public var volumes: [VolumeID: ClusterVolume]
+    /// The live pitchforks' node names under `/pitchfork` (their ids), ascending.
+    public var pitchforks: [String]
 
     /// Makes a snapshot.
     public init(racks: [String: [StoreID]] = [:], stores: [StoreID: ClusterStore] = [:],
-                groups: [Int: ClusterGroup] = [:], volumes: [VolumeID: ClusterVolume] = [:]) {
+                groups: [Int: ClusterGroup] = [:], volumes: [VolumeID: ClusterVolume] = [:],
+                pitchforks: [String] = []) {
         self.racks = racks
         self.stores = stores
         self.groups = groups
         self.volumes = volumes
+        self.pitchforks = pitchforks
     }
 
     /// The empty cluster (before the first read).

@@ -1,15 +1,14 @@
 import BFSLoop
 import Glibc
 
-/// Sends a response head and a file range: `send(MSG_MORE)` + `sendfile(2)` on the loop thread,
-/// falling back to `pread` + `uv_write` in bounded chunks while the socket is full.
+/// Sends a response head and a file range: `send(MSG_MORE)` + `sendfile(2)` on the loop thread.
+/// While the socket is full (`EAGAIN`) it waits for writability through the loop and then
+/// goes on with `sendfile`, as nginx does: the loop never reads the file itself, and a slow
+/// client costs no buffer.
 ///
 /// Direct socket writes happen only while libuv has nothing queued for the stream, or they
-/// would overtake queued bytes; after a fallback chunk completes, `sendfile` is tried again.
-final class FileRangeSender {
-    /// Bytes read per fallback chunk: bounds memory per slow client (256 KiB).
-    static let fallbackChunkSize = 256 * 1024
-    /// The most one `sendfile` call is asked to move; Linux caps a call near 2 GiB anyway.
+/// would overtake queued bytes.
+final class FileRangeSender {    /// The most one `sendfile` call is asked to move; Linux caps a call near 2 GiB anyway.
     private static let maxSendfileCount = 1 << 30
 
     private let tcp: TCPConnection
@@ -20,8 +19,8 @@ final class FileRangeSender {
     private var completion: ((HTTPError?) -> Void)?
     /// Called when the sender waits for the socket (true) or resumes (false); drives the send timeout.
     var onWaiting: ((Bool) -> Void)?
-    /// How many times the EAGAIN fallback ran (for tests and stats).
-    private(set) var fallbackCount = 0
+    /// How many times the socket was full and the sender waited for it (for tests and stats).
+    private(set) var writableWaits = 0
 
     init(tcp: TCPConnection, head: [UInt8], fd: Int32, offset: Int64, length: Int, completion: @escaping (HTTPError?) -> Void) {
         self.tcp = tcp
@@ -50,7 +49,7 @@ final class FileRangeSender {
             if n == 0 { return finish(.fileRead(errno: EIO)) }  // the file is shorter than the range
             let e = errno
             if e == EINTR { continue }
-            if e == EAGAIN { return writeFallbackChunk() }
+            if e == EAGAIN { return waitForWritable() }
             if e == EPIPE || e == ECONNRESET { return finish(.connectionClosed) }
             return finish(.fileRead(errno: e))
         }
@@ -83,26 +82,10 @@ final class FileRangeSender {
         return false
     }
 
-    private func writeFallbackChunk() {
-        fallbackCount += 1
-        let size = min(remaining, Self.fallbackChunkSize)
-        let buffer = malloc(size)!
-        var got = 0
-        while got < size {
-            let r = pread(fileFD, buffer + got, size - got, offset + off_t(got))
-            if r > 0 {
-                got += r
-            } else if r < 0 && errno == EINTR {
-                continue
-            } else {
-                free(buffer)
-                return finish(.fileRead(errno: r == 0 ? EIO : errno))
-            }
-        }
-        offset += off_t(got)
-        remaining -= got
+    private func waitForWritable() {
+        writableWaits += 1
         onWaiting?(true)
-        tcp.write(taking: buffer, count: got) { [self] error in
+        tcp.whenWritable { [self] error in
             if error != nil { finish(.connectionClosed) } else { pump() }
         }
     }

@@ -18,7 +18,7 @@ protocol HTTPRequestParserDelegate: AnyObject {
 enum HTTPParseFailure: Equatable {
     /// Request line plus headers exceed the configured limit (answered with 431).
     case headerTooLarge
-    /// A method token http-parser does not know (answered with 501).
+    /// A well-formed request line whose method http-parser does not know (answered with 501).
     case unknownMethod
     /// Anything else malformed (answered with 400); the parser's error name for logs.
     case malformed(String)
@@ -48,6 +48,14 @@ final class HTTPRequestParser {
     private var headerBytes = 0
     private var inValue = false
     private var failure: HTTPParseFailure?
+    /// The bytes of the current message before its target, kept until the target begins: if
+    /// http-parser refuses the method, the whole line decides between 400 and 501.
+    private var lineStart: [UInt8] = []
+    private var beforeTarget = true
+    /// http-parser refused the method; bytes collect in `lineStart` until the line is judged.
+    private var judgingLine = false
+    /// Bounds `lineStart` while only empty lines, a method prefix and spaces can be in it.
+    private static let lineStartLimit = 64
 
     init(maxHeaderBytes: Int) {
         self.maxHeaderBytes = maxHeaderBytes
@@ -67,6 +75,7 @@ final class HTTPRequestParser {
     /// Parses `bytes`; stops early when paused (message end) or on error.
     func feed(_ bytes: UnsafeRawBufferPointer) -> HTTPParseResult {
         guard failure == nil else { return .failed(failure!) }
+        if judgingLine { return judgeLine(adding: bytes) }
         let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
         let n = http_parser_execute(parser, settings, base, bytes.count)
         let errno = chttp_errno(parser)
@@ -79,13 +88,40 @@ final class HTTPRequestParser {
             let f: HTTPParseFailure
             switch errno {
             case HPE_HEADER_OVERFLOW: f = .headerTooLarge
-            case HPE_INVALID_METHOD: f = .unknownMethod
+            case HPE_INVALID_METHOD:
+                judgingLine = true
+                return judgeLine(adding: bytes)
             default: f = .malformed(String(cString: http_errno_name(errno)))
             }
             failure = f
             return .failed(f)
         }
+        if beforeTarget { record(bytes, limit: Self.lineStartLimit) }
         return n == bytes.count ? .consumedAll : .failed(.malformed("short parse"))
+    }
+
+    /// Keeps the start of the message's line; leading empty lines are skipped, as http-parser does.
+    private func record(_ bytes: UnsafeRawBufferPointer, limit: Int) {
+        for b in bytes where lineStart.count < limit {
+            if lineStart.isEmpty && (b == 0x0D || b == 0x0A) { continue }
+            lineStart.append(b)
+        }
+    }
+
+    /// Decides 400 or 501 once the refused request line is complete (or cannot be well-formed).
+    private func judgeLine(adding bytes: UnsafeRawBufferPointer) -> HTTPParseResult {
+        record(bytes, limit: maxHeaderBytes + 1)
+        let f: HTTPParseFailure
+        switch HTTPRequestLine.classify(lineStart) {
+        case .unknownMethod: f = .unknownMethod
+        case .malformed: f = .malformed("HPE_INVALID_METHOD")
+        case .incomplete:
+            guard lineStart.count > maxHeaderBytes else { return .consumedAll }
+            f = .headerTooLarge
+        }
+        failure = f
+        lineStart = []
+        return .failed(f)
     }
 
     /// Pauses parsing from inside a delegate callback; `feed` then returns `.paused`.
@@ -99,7 +135,7 @@ final class HTTPRequestParser {
 
     private static func install(_ s: UnsafeMutablePointer<http_parser_settings>) {
         s.pointee.on_message_begin = { p in parserOf(p).didBeginMessage() }
-        s.pointee.on_url = { p, at, len in parserOf(p).append(at, len, to: \.url) }
+        s.pointee.on_url = { p, at, len in parserOf(p).didReceiveTarget(at, len) }
         s.pointee.on_header_field = { p, at, len in parserOf(p).didReceiveField(at, len) }
         s.pointee.on_header_value = { p, at, len in parserOf(p).didReceiveValue(at, len) }
         s.pointee.on_headers_complete = { p in parserOf(p).didCompleteHead() }
@@ -115,6 +151,14 @@ final class HTTPRequestParser {
         headerBytes = 0
         inValue = false
         return 0
+    }
+
+    fileprivate func didReceiveTarget(_ at: UnsafePointer<CChar>?, _ len: Int) -> Int32 {
+        if beforeTarget {
+            beforeTarget = false
+            lineStart.removeAll(keepingCapacity: true)
+        }
+        return append(at, len, to: \.url)
     }
 
     private func count(_ len: Int) -> Bool {
@@ -186,6 +230,7 @@ final class HTTPRequestParser {
     }
 
     fileprivate func didCompleteMessage() -> Int32 {
+        beforeTarget = true
         delegate?.parserDidCompleteMessage()
         pause()
         return 0

@@ -88,9 +88,9 @@ public final class HTTPServer: Sendable {
         return all.reduce(0) { sum, c in sum + ((try? c.loop.submitAndWait { c.connectionCount }) ?? 0) }
     }
 
-    /// How often file bodies fell back from sendfile to pread + write (socket full), all loops.
-    package var sendfileFallbackCount: Int {
+    /// How often file bodies found the socket full and waited for it to drain, all loops.
+    package var sendfileWaitCount: Int {
         let all = contexts.withLock { $0 }
-        return all.reduce(0) { sum, c in sum + ((try? c.loop.submitAndWait { c.sendfileFallbacks }) ?? 0) }
+        return all.reduce(0) { sum, c in sum + ((try? c.loop.submitAndWait { c.sendfileWaits }) ?? 0) }
     }
 }

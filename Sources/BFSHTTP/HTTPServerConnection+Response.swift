@@ -14,7 +14,7 @@ extension HTTPServerConnection {
         var bytes = makeHead(ex, status: status, headers: headers, framing: framing, bodyReserve: inline?.count ?? 0)
         if case .file(let fd, let offset, let length) = body, !noBody {
             let sender = FileRangeSender(tcp: tcp, head: bytes, fd: fd, offset: offset, length: length) { [self] error in
-                context.sendfileFallbacks += fileSender?.fallbackCount ?? 0
+                context.sendfileWaits += fileSender?.writableWaits ?? 0
                 fileSender = nil
                 completion?(error)
                 if error != nil { tcp.close() } else { responseDidEnd(ex) }

@@ -221,8 +221,11 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
             }
             exchange = nil
             if ex.responseStarted {
-                // Part of an answer may be out already; a second one would corrupt the stream.
-                tcp.close()
+                // The handler answered already (perhaps from the body failure just reported): a
+                // second answer would corrupt the stream. Closing now would cancel what is queued,
+                // earlier pipelined answers included, so hang up after it instead.
+                parser.pause()
+                if phase != .lingering && phase != .closed { lingerClose() }
                 return
             }
             ex.responseStarted = true

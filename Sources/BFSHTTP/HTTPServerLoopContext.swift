@@ -13,8 +13,8 @@ final class HTTPServerLoopContext: @unchecked Sendable {
     private(set) var draining = false
     private var drainTimer: LoopTimer?
     private var drainDone: (() -> Void)?
-    /// How often a file body hit a full socket and fell back to pread + write.
-    var sendfileFallbacks = 0
+    /// How often a file body hit a full socket and waited for writability.
+    var sendfileWaits = 0
     /// The port the listener got.
     let port: Int
 

@@ -29,6 +29,8 @@ public final class TCPConnection: LoopResource {
     public var onClose: (() -> Void)?
     /// Whether `close()` was called (the handle may still be closing).
     public private(set) var isClosed = false
+    /// Made on the first `whenWritable`, closed with the connection.
+    private var writableWatcher: SocketWritableWatcher?
 
     /// Wraps a fresh, unconnected `uv_tcp_t` (used by accept and connect).
     init(loop: EventLoop, readBufferSize: Int) {
@@ -155,10 +157,24 @@ public final class TCPConnection: LoopResource {
         shutdown { [self] _ in close() }
     }
 
+    /// Calls `callback` once, on the loop, when the socket can take more bytes written directly
+    /// (after `EAGAIN` from `sendfile`); with an error if the wait failed or the connection
+    /// closed first. Never blocks the loop.
+    public func whenWritable(_ callback: @escaping (UVError?) -> Void) {
+        guard !isClosed else { return callback(UVError(code: -ECANCELED, operation: "uv_poll_start")) }
+        do {
+            if writableWatcher == nil { writableWatcher = try SocketWritableWatcher(loop: loop, socket: fileDescriptor) }
+            writableWatcher!.wait(callback)
+        } catch {
+            callback(error)
+        }
+    }
+
     /// Closes now; queued writes complete with `ECANCELED` (idempotent).
     public func close() {
         guard !isClosed else { return }
         isClosed = true
+        writableWatcher?.close()
         uv_close(asHandle(handle)) { h in
             owner(h!.pointee.data, as: TCPConnection.self).didClose()
             h!.deallocate()

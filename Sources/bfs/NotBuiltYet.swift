@@ -6,12 +6,6 @@ struct NotBuiltYet: Error, CustomStringConvertible {
     var description: String { "bfs \(command) is not built yet; see the open issues (`issues`)." }
 }
 
-struct PitchforkCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pitchfork", abstract: "Probe stores and publish their status.")
-    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/pitchfork.toml"
-    func run() throws { throw NotBuiltYet(command: "pitchfork") }
-}
-
 struct ProxyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "proxy", abstract: "Public REST API.")
     @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/proxy.toml"

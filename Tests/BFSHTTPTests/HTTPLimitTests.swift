@@ -25,6 +25,50 @@ import Testing
     @Test func unknownMethodIs501() throws {
         try withServer(router: testRouter()) { _, port in
             try expectRejected("BREW /hello HTTP/1.1\r\nHost: t\r\n\r\n", status: 501, port: port)
+            try expectRejected("get /hello HTTP/1.1\r\nHost: t\r\n\r\n", status: 501, port: port)
+        }
+    }
+
+    /// A request line that is not `token SP target SP HTTP/d.d` is a bad request, not an
+    /// unimplemented method, even where http-parser stops at the method.
+    @Test(arguments: [
+        "GET\r\n\r\n",
+        " GET /hello HTTP/1.1\r\n\r\n",
+        "G\u{0}ET /hello HTTP/1.1\r\n\r\n",
+        "BREW\r\n\r\n",
+        "BREW  /hello HTTP/1.1\r\n\r\n",
+        "BREW /hello\r\n\r\n",
+        "BREW /hello HTTP/1.1 extra\r\n\r\n",
+        "BR(EW /hello HTTP/1.1\r\n\r\n",
+    ])
+    func malformedRequestLineIs400(line: String) throws {
+        try withServer(router: testRouter()) { _, port in
+            try expectRejected(line, status: 400, port: port)
+        }
+    }
+
+    @Test func tlsHandshakeOnThePlainPortIs400() throws {
+        // The start of a TLS 1.2 ClientHello record.
+        let hello: [UInt8] = [0x16, 0x03, 0x01, 0x00, 0xA5, 0x01, 0x00, 0x00, 0xA1, 0x03, 0x03] + Array(repeating: 0x42, count: 32)
+        try withServer(router: testRouter()) { _, port in
+            let client = try TestHTTPClient(port: port)
+            try client.send(hello)
+            #expect(try client.readResponse().status == 400)
+            #expect(client.readsEOF())
+        }
+    }
+
+    /// The method is classified from the whole request line even when it arrives in pieces.
+    @Test func requestLineInPiecesIsClassifiedWhole() throws {
+        try withServer(router: testRouter()) { _, port in
+            for (pieces, status) in [(["BR", "EW /a HT", "TP/1.1\r\n\r\n"], 501), (["BR", "EW\r\n\r\n"], 400)] {
+                let client = try TestHTTPClient(port: port)
+                for piece in pieces {
+                    try client.send(piece)
+                    usleep(20_000)  // separate reads on the server
+                }
+                #expect(try client.readResponse().status == status, "\(pieces)")
+            }
         }
     }
 

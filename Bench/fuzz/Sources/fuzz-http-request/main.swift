@@ -1,0 +1,6 @@
+import CLibFuzzer
+import Glibc
+
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzHTTPRequest))
