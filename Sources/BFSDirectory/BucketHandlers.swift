@@ -7,9 +7,19 @@ import BFSMetadata
 struct BucketHandlers: Sendable {
     let context: DirectoryContext
 
-    /// `GET /bucket?name=`: one bucket (the proxy's auth lookup).
+    /// `GET /bucket?name=` or `GET /bucket?key_id=`: one bucket (the proxy's auth lookup, by
+    /// the bucket in the path or by the key id in a token).
     func lookup(_ ex: HTTPServerExchange) {
-        withName(ex, .bucket) { name, done in context.metadata.bucket(named: name, completion: done) }
+        let start = monotonicNanos()
+        RequestFields.read(ex) { fields in
+            if let name = fields.first("name"), !name.isEmpty {
+                context.metadata.bucket(named: name) { answerBucket(ex, .bucket, start, $0) }
+            } else if let keyID = fields.first("key_id"), !keyID.isEmpty {
+                context.metadata.bucket(keyID: keyID) { answerBucket(ex, .bucket, start, $0) }
+            } else {
+                DirectoryReplies.badRequest(ex)
+            }
+        }
     }
 
     /// `GET /buckets`: every bucket by name.
@@ -70,15 +80,19 @@ struct BucketHandlers: Sendable {
         let start = monotonicNanos()
         RequestFields.read(ex) { fields in
             guard let name = fields.first("name"), !name.isEmpty else { return DirectoryReplies.badRequest(ex) }
-            call(name, fields) { result in
-                switch result {
-                case .success(let bucket):
-                    context.answer(ex, endpoint, DirectoryReplies.ret(.ok, extra: ",\"bucket\":" + DirectoryReplies.bucket(bucket)), ok: true, since: start)
-                case .failure(let error):
-                    let extra = ",\"error\":" + JSONText.quoted(error.description)
-                    context.answer(ex, endpoint, DirectoryReplies.ret(DirectoryReplies.ret(of: error), extra: extra), ok: false, since: start)
-                }
-            }
+            call(name, fields) { answerBucket(ex, endpoint, start, $0) }
+        }
+    }
+
+    /// `{"ret":1,"bucket":{...}}`, or the ret and the error's text.
+    private func answerBucket(_ ex: HTTPServerExchange, _ endpoint: DirectoryMetrics.Endpoint, _ start: UInt64,
+                              _ result: Result<Bucket, MetadataError>) {
+        switch result {
+        case .success(let bucket):
+            context.answer(ex, endpoint, DirectoryReplies.ret(.ok, extra: ",\"bucket\":" + DirectoryReplies.bucket(bucket)), ok: true, since: start)
+        case .failure(let error):
+            let extra = ",\"error\":" + JSONText.quoted(error.description)
+            context.answer(ex, endpoint, DirectoryReplies.ret(DirectoryReplies.ret(of: error), extra: extra), ok: false, since: start)
         }
     }
 }

@@ -72,7 +72,10 @@ public final class DirectoryReaper: Sendable {
     func retryDelay(attempts: Int) -> Int64 {
         let base = TwoPhaseHandlers.nanoseconds(context.settings.tombstoneRetry)
         let cap = TwoPhaseHandlers.nanoseconds(context.settings.tombstoneRetryMax)
-        return min(cap, base << min(attempts, 30))
+        // Doubling a large base overflows quickly: stop at the cap instead of shifting blindly.
+        var delay = base
+        for _ in 0..<max(0, attempts) where delay < cap { delay = delay > cap / 2 ? cap : delay * 2 }
+        return min(cap, delay)
     }
 
     /// Whether every store holding the needle's volume confirmed its deletion.

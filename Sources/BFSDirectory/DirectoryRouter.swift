@@ -13,7 +13,7 @@ import BFSHTTP
 /// | `/allocate` | POST | `bucket`, `filename`, `mime`? | bfs reply fields: key, cookie, vid, stores | no |
 /// | `/commit` | POST | `key`, `sha1`, `size`, `mtime`, `mime`? | `{"ret":1,"outcome":"created"\|"replaced","key","vid","cookie"}` | no |
 /// | `/abort` | POST | `key` | `{"ret":1}` | no |
-/// | `/bucket` | GET | `name` | `{"ret":1,"bucket":{name,flags,key_id,secret,domain,cache_policy}}` | no |
+/// | `/bucket` | GET | `name` or `key_id` | `{"ret":1,"bucket":{name,flags,key_id,secret,domain,cache_policy}}` | no |
 /// | `/buckets` | GET | — | `{"ret":1,"buckets":[...]}` | no |
 /// | `/buckets/create` | POST | `name`, `flags`?, `domain`?, `cache_policy`?, `key_id`?, `secret`? | as `/bucket` | no |
 /// | `/buckets/update` | POST | `name`, `flags`?, `domain`?, `cache_policy`? | as `/bucket` | no |

@@ -110,6 +110,10 @@ import Testing
             let lookup = try e.get("/bucket?name=photos")
             #expect((lookup.json["bucket"] as? [String: Any])?["domain"] as? String == "img.example")
             #expect(try e.get("/bucket?name=none").ret == Ret.bucketNotExist.rawValue)
+            let newKeyID = try #require((rotated.json["bucket"] as? [String: Any])?["key_id"] as? String)
+            let byKey = try e.get("/bucket?key_id=\(newKeyID)")
+            #expect((byKey.json["bucket"] as? [String: Any])?["name"] as? String == "photos")
+            #expect(try e.get("/bucket").status == 400)
             let names = (try e.get("/buckets").json["buckets"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
             #expect(names == ["b", "photos"])
         }

@@ -63,7 +63,7 @@ import Testing
             #expect(harness.stores[0].deleted == [key])
 
             harness.stores[1].failing.with { $0 = false }
-            harness.advance(.seconds(2))
+            harness.advance(.seconds(3601))
             await harness.reaper.round()
             #expect(harness.stores[1].deleted == [key])
             #expect(try await metadata.pendingTombstones(now: farFuture, limit: 10).isEmpty)
@@ -90,10 +90,10 @@ import Testing
 
     @Test func retryDelayDoublesUpToTheCap() async throws {
         try await withSQLite { harness, _ in
-            let second: Int64 = 1_000_000_000
-            #expect(harness.reaper.retryDelay(attempts: 0) == second)
-            #expect(harness.reaper.retryDelay(attempts: 3) == 8 * second)
-            #expect(harness.reaper.retryDelay(attempts: 40) == 300 * second)
+            let hour: Int64 = 3_600_000_000_000
+            #expect(harness.reaper.retryDelay(attempts: 0) == hour)
+            #expect(harness.reaper.retryDelay(attempts: 1) == 2 * hour)
+            #expect(harness.reaper.retryDelay(attempts: 40) == 2 * hour)
         }
     }
 }
