@@ -70,8 +70,8 @@ public final class DirectoryReaper: Sendable {
 
     /// Nanoseconds to wait after `attempts` failed rounds.
     func retryDelay(attempts: Int) -> Int64 {
-        let base = TwoPhaseHandlers.nanoseconds(context.settings.tombstoneRetry)
-        let cap = TwoPhaseHandlers.nanoseconds(context.settings.tombstoneRetryMax)
+        let base = context.settings.tombstoneRetry.wholeNanoseconds
+        let cap = context.settings.tombstoneRetryMax.wholeNanoseconds
         // Doubling a large base overflows quickly: stop at the cap instead of shifting blindly.
         var delay = base
         for _ in 0..<max(0, attempts) where delay < cap { delay = delay > cap / 2 ? cap : delay * 2 }

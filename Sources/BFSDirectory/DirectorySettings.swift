@@ -124,3 +124,11 @@ public struct DirectorySettings: Sendable, Equatable {
         PlacementPolicy(minimumFreeSpace: UInt32(clamping: minimumFreeSpace / 8), latencyHalfWeight: latencyHalfWeight)
     }
 }
+
+extension Duration {
+    /// The duration in whole nanoseconds (the unit of every metadata time column).
+    var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

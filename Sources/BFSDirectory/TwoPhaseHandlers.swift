@@ -21,7 +21,7 @@ struct TwoPhaseHandlers: Sendable {
             } catch {
                 return context.answer(ex, .allocate, DirectoryReplies.ret(error.ret), ok: false, since: start)
             }
-            let expiresAt = context.now() + Self.nanoseconds(context.settings.allocationTimeout)
+            let expiresAt = context.now() + context.settings.allocationTimeout.wholeNanoseconds
             let allocation = Allocation(bucket: bucket, filename: filename, needle: needle,
                                         mime: fields.first("mime"), expiresAt: expiresAt)
             context.metadata.allocate(allocation) { result in
@@ -75,11 +75,5 @@ struct TwoPhaseHandlers: Sendable {
                 context.answer(ex, .abort, DirectoryReplies.ret(ret), ok: ret == .ok, since: start)
             }
         }
-    }
-
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -81,7 +81,7 @@ final class DirectoryHarness: @unchecked Sendable {
 
     /// Moves the directory's clock forward.
     func advance(_ duration: Duration) {
-        offset.with { $0 += TwoPhaseHandlers.nanoseconds(duration) }
+        offset.with { $0 += duration.wholeNanoseconds }
     }
 
     /// `POST /allocate` then, unless told otherwise, `POST /commit`; the allocation's answer.
