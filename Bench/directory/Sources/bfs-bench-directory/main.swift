@@ -55,6 +55,9 @@ settings.metadataBackend = arguments[1]
 if arguments[1] == "postgres" { settings.postgresConninfo = arguments[2] } else { settings.sqlitePath = arguments[2] }
 settings.listen = HostPort(host: "127.0.0.1", port: 0)
 settings.workers = 1
+// BFS_READERS / BFS_WRITERS override the metadata connection counts (default 2 each).
+if let readers = ProcessInfo.processInfo.environment["BFS_READERS"].flatMap(Int.init) { settings.metadataReaders = readers }
+if let writers = ProcessInfo.processInfo.environment["BFS_WRITERS"].flatMap(Int.init) { settings.metadataWriters = writers }
 settings.coordinationBackend = "embedded"
 let service = DirectoryService(settings: settings, coordination: .embedded(tree))
 let port = try service.start()
