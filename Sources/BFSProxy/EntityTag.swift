@@ -32,6 +32,7 @@ public struct EntityTag: Hashable, Sendable, CustomStringConvertible {
     /// as `If-Range` carries it; nil when it is not exactly one tag.
     public static func parse(_ text: Substring) -> EntityTag? {
         var scanner = EntityTagScanner(text.utf8)
+        scanner.skipWhitespace()
         guard let tag = scanner.readTag() else { return nil }
         scanner.skipWhitespace()
         return scanner.isAtEnd ? tag : nil
