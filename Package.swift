@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
-        .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP"]),
+        .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
         // file system).

@@ -1,3 +1,4 @@
+import BFSTestSupport
 import Dispatch
 import Synchronization
 import Testing
@@ -75,9 +76,8 @@ final class ManualClock: Sendable {
     /// Random operations against a plain array model of an LRU with TTL; any divergence in a
     /// lookup or the size is a bug in the linked slots.
     @Test func matchesAReferenceModel() {
-        let seed = UInt64.random(in: 1...UInt64.max)
-        print("MetadataCacheTests.matchesAReferenceModel seed \(seed)")
-        var random = SplitMix64(seed: seed)
+        let seed = SeededGenerator.printedSeed("MetadataCacheTests.matchesAReferenceModel")
+        var random = SeededGenerator(seed: seed)
         let (cache, clock) = makeCache(capacity: 8, ttl: 50)
         var model: [(key: String, value: Int, expiry: UInt64)] = []
         for step in 0..<20_000 {
@@ -140,18 +140,5 @@ final class ManualClock: Sendable {
         let a = monotonicNanoseconds()
         let b = monotonicNanoseconds()
         #expect(b >= a && a > 0)
-    }
-}
-
-/// A small seeded generator so a failing run can be replayed from its printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
