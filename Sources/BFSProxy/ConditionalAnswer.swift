@@ -26,15 +26,20 @@ public enum ConditionalAnswer: Equatable, Sendable {
     /// | 5 | `If-Range` (only with `Range`, GET) | `Range` ignored: 200 |
     /// | 6 | `Range` (GET only, §14.2) | 206, multipart 206, or 416 |
     ///
+    /// Preconditions only decide between a success and 304/412 (§13.2.1): when there is no
+    /// file and the method is not a PUT (which creates it), the answer without them is 404, so
+    /// they are ignored and the caller answers 404.
+    ///
     /// Unparseable conditional fields are ignored (dates, §13.1.3-4) or treated as absent (tag
     /// lists), so a field we cannot read never blocks or shortens an answer.
     ///
     /// - Parameters:
-    ///   - representation: the current file, or nil when there is none (a PUT creating it).
+    ///   - representation: the current file, or nil when there is none.
     ///   - now: the current Unix time, used only for two-digit years in RFC 850 dates.
     public static func evaluate(method: HTTPMethod, headers: HTTPHeaders,
                                 representation: Representation?, now: Int64) -> ConditionalAnswer
     {
+        guard representation != nil || method == .put else { return .proceed }
         let isRead = method == .get || method == .head
         let tag = representation?.entityTag
         if let condition = EntityTagCondition.parse(headers.values(for: "If-Match")) {

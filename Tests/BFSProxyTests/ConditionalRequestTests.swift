@@ -84,6 +84,12 @@ import Testing
         Case(name: "IM other tag on GET", headers: [("If-Match", "\"other\"")], expected: .preconditionFailed),
         Case(name: "IM false beats INM true",
              headers: [("If-Match", "\"other\""), ("If-None-Match", tag)], expected: .preconditionFailed),
+        Case(name: "IM without file on GET is left to the 404", headers: [("If-Match", "*")], file: nil,
+             expected: .proceed),
+        Case(name: "IM without file on DELETE is left to the 404", method: .delete, headers: [("If-Match", tag)],
+             file: nil, expected: .proceed),
+        Case(name: "IUS without file on GET is left to the 404", headers: [("If-Unmodified-Since", before)],
+             file: nil, expected: .proceed),
         // If-Unmodified-Since (§13.1.4).
         Case(name: "IUS equal", method: .put, headers: [("If-Unmodified-Since", atModified)], expected: .proceed),
         Case(name: "IUS earlier", method: .put, headers: [("If-Unmodified-Since", before)],
