@@ -101,3 +101,39 @@ import Testing
         #expect(flags.requiresToken(for: method) == required)
     }
 }
+
+@Suite struct BucketAuthorizationTests {
+    static let rules = BucketAuthorization(flags: [], key: BucketTokenTests.key)
+
+    @Test func publicReadsNeedNothingWritesNeedAToken() throws {
+        try Self.rules.check(method: .get, bucket: "test", filename: "a.jpg", queryToken: nil, authorization: nil,
+                             now: 1_700_000_000)
+        #expect(throws: ProxyError.tokenMissing) {
+            try Self.rules.check(method: .put, bucket: "test", filename: "a.jpg", queryToken: nil, authorization: "",
+                                 now: 1_700_000_000)
+        }
+        try Self.rules.check(method: .put, bucket: "test", filename: "a.jpg", queryToken: nil,
+                             authorization: BucketTokenTests.good, now: 1_700_000_000)
+        #expect(throws: ProxyError.tokenSignatureMismatch) {
+            try Self.rules.check(method: .put, bucket: "test", filename: "a.jpg", queryToken: "221bce6492eba70f:AAAA:1700000000",
+                                 authorization: BucketTokenTests.good, now: 1_700_000_000)
+        }
+    }
+
+    @Test func privateReadsNeedATokenSignedForTheRead() throws {
+        let rules = BucketAuthorization(flags: .readPrivate, key: BucketTokenTests.key, window: 60)
+        #expect(throws: ProxyError.tokenMissing) {
+            try rules.check(method: .head, bucket: "test", filename: "x", queryToken: nil, authorization: nil, now: 0)
+        }
+        let token = BucketToken.sign(method: "GET", bucket: "test", filename: "x", at: 1000, key: BucketTokenTests.key)
+        try rules.check(method: .get, bucket: "test", filename: "x", queryToken: token.text, authorization: nil, now: 1060)
+        #expect(throws: ProxyError.tokenSignatureMismatch) {
+            try rules.check(method: .head, bucket: "test", filename: "x", queryToken: token.text, authorization: nil,
+                            now: 1000)
+        }
+        #expect(throws: ProxyError.tokenExpired(signedAt: 1000, now: 1061)) {
+            try rules.check(method: .get, bucket: "test", filename: "x", queryToken: token.text, authorization: nil,
+                            now: 1061)
+        }
+    }
+}
