@@ -65,7 +65,7 @@ let package = Package(
             "BFSCore", "BFSHTTP",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore",
+        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
             "BFSUp",
