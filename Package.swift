@@ -18,12 +18,14 @@ let package = Package(
         .library(name: "BFSCluster", targets: ["BFSCluster"]),
         .library(name: "BFSDirectory", targets: ["BFSDirectory"]),
         .library(name: "BFSPitchfork", targets: ["BFSPitchfork"]),
+        .library(name: "BFSProxy", targets: ["BFSProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CUV", providers: [.apt(["libuv1-dev"])]),
@@ -60,7 +62,11 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore",
+        .target(name: "BFSProxy", dependencies: [
+            "BFSCore", "BFSHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
             "BFSUp",
@@ -79,6 +85,7 @@ let package = Package(
         .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSMetadata", "BFSHTTP", "BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
+        .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
         // file system).

@@ -1,13 +1,17 @@
 import BFSCoordination
+import BFSPitchfork
 import BFSStore
 import Logging
 
 /// Everything of `bfs up` in one process on one embedded coordination tree. Today that is the
-/// store; the directory, pitchfork, proxy and ops join it as they are built.
+/// store and the pitchfork that marks it `Health`; the directory, proxy and ops join as they
+/// are built.
 public final class SingleNode: Sendable {
     public let settings: UpSettings
     /// The store of the node.
     public let store: StoreService
+    /// The pitchfork probing the store and publishing its status.
+    public let pitchfork: PitchforkService
     /// The coordination tree every component of the node shares.
     public let tree = EmbeddedTree()
 
@@ -22,17 +26,29 @@ public final class SingleNode: Sendable {
         var storeSettings = settings.storeSettings
         storeSettings.clusterToken = clusterToken
         store = StoreService(settings: storeSettings, coordination: .embedded(tree), logger: logger)
+        pitchfork = PitchforkService(settings: settings.pitchforkSettings, coordination: .embedded(tree), logger: logger)
+    }
+
+    /// The ports every component listens on.
+    public struct Ports: Sendable {
+        /// The store's api, admin and stat ports.
+        public var store: StoreService.Ports
+        /// The pitchfork's stat port.
+        public var pitchfork: Int
     }
 
     /// Starts every component and provisions volumes at the first start. Blocks until ready.
-    public func start() throws -> StoreService.Ports {
-        let ports = try store.start()
+    public func start() throws -> Ports {
+        let storePorts = try store.start()
         try store.provisionIfEmpty(count: settings.volumes)
-        return ports
+        let pitchforkPort = try pitchfork.start()
+        return Ports(store: storePorts, pitchfork: pitchforkPort)
     }
 
-    /// Drains and stops every component.
+    /// Drains and stops every component (the pitchfork first, so it never probes a store that
+    /// is going away and marks it failed).
     public func stop() {
+        pitchfork.stop()
         store.stop()
     }
 }

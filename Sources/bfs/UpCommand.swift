@@ -18,7 +18,8 @@ struct UpCommand: ParsableCommand {
         do { settings = try UpSettings.load(path: config) } catch { throw ValidationError("\(error)") }
         if let data { settings.dataDir = data }
         let node = try SingleNode(settings: settings)
-        let ports = try node.start()
+        let started = try node.start()
+        let ports = started.store
         let api = "http://\(settings.host):\(ports.api)"
         print("""
             bfs up: ready (data in \(settings.dataDir))
@@ -26,6 +27,7 @@ struct UpCommand: ParsableCommand {
               read:    curl '\(api)/get?vid=1&key=1&cookie=42' -o photo.jpg
               delete:  curl -d vid=1 -d key=1 \(api)/del
               stats:   curl http://\(settings.host):\(ports.stat)/info
+              health:  curl http://\(settings.host):\(started.pitchfork)/stores
               admin:   curl -H "Authorization: Bearer $(cat \(settings.dataDir)/\(ClusterTokenFile.name))" -d vid=3 http://\(settings.host):\(ports.admin)/add_volume
             """)
         fflush(nil)  // the banner must reach a piped log before the process waits

@@ -4,11 +4,11 @@ import Glibc
 import Testing
 
 /// `bfs up` generates its cluster token on the first start, keeps it in the data directory, and
-/// its admin listener requires it (DESIGN.md §11).
+/// its admin listener requires it (DESIGN.md §11); its pitchfork marks the store `Health`.
 @Suite(.serialized) struct UpTokenTests {
     @Test func firstStartGeneratesATokenTheAdminListenerRequires() throws {
         let dir = TempDir("up-token")
-        let ports = try (0..<3).map { _ in try PortReservation() }
+        let ports = try (0..<4).map { _ in try PortReservation() }
         let config = dir.file("up.toml")
         try """
             [up]
@@ -16,11 +16,13 @@ import Testing
             api_port = \(ports[0].port)
             admin_port = \(ports[1].port)
             stat_port = \(ports[2].port)
+            pitchfork_port = \(ports[3].port)
             volume_size = "4MiB"
             volumes = 1
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let tokenPath = dir.file("data/cluster.token")
         let admin = TestHTTPEndpoint(port: ports[1].port)
+        let pitchfork = TestHTTPEndpoint(port: ports[3].port)
         var tokens: [String] = []
         for start in 1...2 {
             let up = try BFSProcess(arguments: ["up", "-c", config], logPath: dir.file("up-\(start).log"))
@@ -37,6 +39,11 @@ import Testing
             let added = try admin.request("POST", "/add_free_volume?n=1&bdir=\(dir.file("data"))&idir=\(dir.file("data"))",
                                           headers: [("Authorization", "Bearer \(token)")])
             #expect(added.ret == 1, "\(added.text)")
+            // The node's pitchfork probes the store every second: Health (bfs 2147483651) soon.
+            #expect(waitUntil(seconds: 20, pollMilliseconds: 100) {
+                let stores = (try? pitchfork.request("GET", "/stores").json)?["stores"] as? [[String: Any]]
+                return stores?.first?["status"] as? Int == 2147483651
+            }, "\((try? pitchfork.request("GET", "/stores").text) ?? "no answer")")
             up.signal(SIGTERM)
             #expect(up.wait(seconds: 20) == 0, "\(up.log)")
         }

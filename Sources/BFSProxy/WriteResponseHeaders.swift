@@ -1,0 +1,57 @@
+import BFSHTTP
+
+/// The bfs-compatible fields of PUT and DELETE answers (reference §4.1), sent beside real HTTP
+/// statuses: bfs clients read the outcome from `Code` because bfs always answered 200.
+///
+/// | Field | When | Value |
+/// |---|---|---|
+/// | `Code` | every PUT/DELETE answer | the HTTP status code we send (bfs: its status or `ret`) |
+/// | `ETag` | PUT stored the file | quoted content SHA-1 (bfs sent it unquoted) |
+/// | `Location` | PUT stored the file | public URL: domain, prefix, bucket, percent-encoded filename |
+public enum WriteResponseHeaders {
+    /// The fields of a successful PUT of content `sha1` reachable at `location`.
+    public static func stored(status: HTTPStatus, sha1: String, location: String) -> HTTPHeaders {
+        HTTPHeaders([("Code", String(status.code)), ("ETag", EntityTag(sha1: sha1).description),
+                     ("Location", location)])
+    }
+
+    /// The fields of any other PUT or DELETE answer.
+    public static func outcome(status: HTTPStatus) -> HTTPHeaders {
+        HTTPHeaders([("Code", String(status.code))])
+    }
+
+    /// The public URL of a file: `domain` (scheme and host, e.g. `https://img.example.com`),
+    /// the path prefix (e.g. `/bfs/`), bucket and filename, with exactly one `/` between parts
+    /// (bfs stripped the domain's trailing slash only when a prefix was set).
+    public static func location(domain: String, prefix: String, bucket: String, filename: String) -> String {
+        var url = String(domain.reversed().drop { $0 == "/" }.reversed())
+        for part in prefix.split(separator: "/") { url += "/" + percentEncoded(part) }
+        url += "/" + percentEncoded(bucket[...]) + "/" + percentEncoded(filename[...])
+        return url
+    }
+
+    /// `text` with every byte outside RFC 3986 `pchar` and `/` percent-encoded.
+    static func percentEncoded(_ text: Substring) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        for byte in text.utf8 {
+            if isPathByte(byte) {
+                bytes.append(byte)
+            } else {
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Unreserved, sub-delims, `:`, `@` and `/`: bytes a path may hold as they are.
+    static func isPathByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "-._~!$&'()*+,;=:@/".utf8.contains(byte)
+        }
+    }
+}
