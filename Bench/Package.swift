@@ -17,5 +17,16 @@ let package = Package(
                 .product(name: "BFSLoop", package: "bfs"),
             ],
             path: "micro/Sources/bfs-bench-server"),
+        .executableTarget(
+            name: "bfs-bench-directory",
+            dependencies: [
+                .product(name: "BFSDirectory", package: "bfs"),
+                .product(name: "BFSCoordination", package: "bfs"),
+                .product(name: "BFSHTTP", package: "bfs"),
+                .product(name: "BFSLoop", package: "bfs"),
+                .product(name: "BFSCore", package: "bfs"),
+                .product(name: "BFSMetadata", package: "bfs"),
+            ],
+            path: "directory/Sources/bfs-bench-directory"),
     ]
 )

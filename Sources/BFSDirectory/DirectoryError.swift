@@ -18,11 +18,16 @@ public enum DirectoryError: Error, Equatable, Sendable, RetConvertible {
     case workerIDsExhausted
     /// A coordination call failed while leasing a worker id.
     case coordination(CoordinationError)
+    /// The volume is unknown to the cluster, or one of its replicas names an unknown store (bfs 30400).
+    case unknownVolume(VolumeID)
+    /// No store holding the volume can serve reads right now (bfs 30300).
+    case noReadableStore(VolumeID)
 
     /// Key failures are bfs's "id not available" (30200); placement is "no store" (30300).
     public var ret: Ret {
         switch self {
-        case .noWritableGroup: .storeNotAvailable
+        case .noWritableGroup, .noReadableStore: .storeNotAvailable
+        case .unknownVolume: .zookeeperDataError
         case .clockMovedBackwards, .sequenceExhausted, .clockOutOfRange, .noWorkerLease,
              .workerIDsExhausted, .coordination: .idNotAvailable
         }

@@ -46,18 +46,7 @@ enum AdminReplies {
     }
 
     /// A JSON string literal for `text` (quotes, backslashes and control bytes escaped).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for u in text.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where u.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 
     /// Splits `host:port` (`[v6]:port` too); nil when malformed.
     static func hostPort(_ text: String) -> (host: String, port: Int)? {

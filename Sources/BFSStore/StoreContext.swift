@@ -75,10 +75,3 @@ public protocol StoreEvents: Sendable {
     /// Volume `id` now lives in `block`/`index` (added, bulk-loaded, or moved by compaction).
     func volumeDidChange(id: VolumeID, block: String, index: String, completion: @escaping @Sendable (Error?) -> Void)
 }
-
-/// Nanoseconds of the monotonic clock (latencies, token buckets).
-public func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}

@@ -149,10 +149,3 @@ public struct StoreSettings: Sendable, Equatable {
         return "http.admin_listen \(adminListen) is not loopback: set store.cluster_token"
     }
 }
-
-extension HostPort {
-    /// Whether only this machine can connect (127.0.0.0/8, ::1, localhost).
-    var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
-}

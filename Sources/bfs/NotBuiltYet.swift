@@ -6,12 +6,6 @@ struct NotBuiltYet: Error, CustomStringConvertible {
     var description: String { "bfs \(command) is not built yet; see the open issues (`issues`)." }
 }
 
-struct DirectoryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "directory", abstract: "Placement and metadata.")
-    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/directory.toml"
-    func run() throws { throw NotBuiltYet(command: "directory") }
-}
-
 struct ProxyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "proxy", abstract: "Public REST API.")
     @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/proxy.toml"

@@ -57,9 +57,9 @@ import Testing
     /// The comparison accepts exactly the expected bytes.
     @Test func tokenComparisonIsExact() {
         let expected = Array("Bearer abc".utf8)
-        #expect(AdminAuthorization.matches("Bearer abc", expected))
+        #expect(ClusterTokenGate.matches("Bearer abc", expected))
         for wrong in [nil, "", "Bearer ab", "Bearer abcd", "Bearer abd", "bearer abc", "Bearer abc\u{0}"] as [String?] {
-            #expect(!AdminAuthorization.matches(wrong, expected), "\(wrong ?? "nil")")
+            #expect(!ClusterTokenGate.matches(wrong, expected), "\(wrong ?? "nil")")
         }
     }
 

@@ -1,0 +1,88 @@
+import BFSCore
+import BFSHTTP
+import BFSMetadata
+
+// The bfs directory answer (reference/bfs-v1.md §2.1, `libs/meta/directory.go:Response`): every
+// field is always present, zero values on error, in this order:
+//
+// | Field         | JSON type        | Meaning                                                  |
+// |---------------|------------------|----------------------------------------------------------|
+// | `ret`         | int              | bfs ret code (1 ok, 5000 exists, 5001 not found, 30xxx)   |
+// | `key`         | int64            | needle key                                               |
+// | `cookie`      | int32            | needle cookie                                            |
+// | `vid`         | int32            | volume id                                                |
+// | `stores`      | [string] or null | store api addresses (`host:port`)                        |
+// | `update_time` | int64            | mtime in ns                                              |
+// | `sha1`        | string           | hex SHA-1                                                |
+// | `mine`        | string           | MIME type (bfs's spelling)                               |
+
+/// One bfs-format directory answer (layout in the table above).
+struct BFSReply: Equatable {
+    var ret: Ret
+    var key: NeedleKey = 0
+    var cookie: Cookie = 0
+    var vid: VolumeID = 0
+    var stores: [String]? = nil
+    var updateTime: Int64 = 0
+    var sha1 = ""
+    var mime = ""
+
+    /// The answer for a file entry.
+    init(ret: Ret, entry: FileEntry, stores: [String]?) {
+        self.init(ret: ret, key: entry.needle.key, cookie: entry.needle.cookie, vid: entry.needle.vid,
+                  stores: stores, updateTime: entry.mtime, sha1: entry.sha1, mime: entry.mime)
+    }
+
+    init(ret: Ret, key: NeedleKey = 0, cookie: Cookie = 0, vid: VolumeID = 0, stores: [String]? = nil,
+         updateTime: Int64 = 0, sha1: String = "", mime: String = "") {
+        (self.ret, self.key, self.cookie, self.vid, self.stores) = (ret, key, cookie, vid, stores)
+        (self.updateTime, self.sha1, self.mime) = (updateTime, sha1, mime)
+    }
+
+    /// The JSON text, fields in bfs's order.
+    var json: String {
+        let list = stores.map { "[" + $0.map(JSONText.quoted).joined(separator: ",") + "]" } ?? "null"
+        return "{\"ret\":\(ret.rawValue),\"key\":\(key),\"cookie\":\(cookie),\"vid\":\(vid),\"stores\":\(list),"
+            + "\"update_time\":\(updateTime),\"sha1\":\(JSONText.quoted(sha1)),\"mine\":\(JSONText.quoted(mime))}"
+    }
+}
+
+/// Answers of the directory listener.
+enum DirectoryReplies {
+    static let jsonContentType = "application/json;charset=utf-8"
+
+    /// Sends `json` with HTTP 200 (from any thread); bfs clients read `ret`, not the status.
+    static func json(_ ex: HTTPServerExchange, _ json: String) {
+        ex.respond(status: .ok, headers: ["Content-Type": jsonContentType], body: .bytes(Array(json.utf8)))
+    }
+
+    /// bfs's answer to a missing or malformed parameter: HTTP 400 `bad request`.
+    static func badRequest(_ ex: HTTPServerExchange) {
+        ex.respond(status: .badRequest, headers: ["Content-Type": "text/plain; charset=utf-8"],
+                   body: .bytes(Array("bad request\n".utf8)))
+    }
+
+    /// The bfs ret for a metadata failure: not-found and exists keep their bfs codes, a missing
+    /// bucket is 404 as the proxy's, a full queue is "service unavailable", the rest is the
+    /// storage-backend code bfs used for HBase (30100).
+    static func ret(of error: MetadataError) -> Ret {
+        switch error {
+        case .notFound, .allocationNotPending, .tombstoneNotFound: .needleNotExist
+        case .bucketExists, .keyIDExists, .keyExists: .needleExist
+        case .bucketNotFound: .bucketNotExist
+        case .invalidArgument: .paramError
+        case .overloaded: .serviceUnavailable
+        case .conflict, .closed, .schemaTooNew, .backend: .hbase
+        }
+    }
+
+    /// `{"ret":N}` plus optional extra members (`extra` starts with a comma).
+    static func ret(_ ret: Ret, extra: String = "") -> String { "{\"ret\":\(ret.rawValue)\(extra)}" }
+
+    /// A bucket as JSON (the secret included: only token holders reach bucket endpoints).
+    static func bucket(_ b: Bucket) -> String {
+        "{\"name\":\(JSONText.quoted(b.name)),\"flags\":\(b.flags.rawValue),\"key_id\":\(JSONText.quoted(b.keyID)),"
+            + "\"secret\":\(JSONText.quoted(b.secret)),\"domain\":\(JSONText.quoted(b.domain)),"
+            + "\"cache_policy\":\(JSONText.quoted(b.cachePolicy))}"
+    }
+}
