@@ -153,6 +153,7 @@ extension Volume {
             s.block = BlockHandle(file: copier.block)
             s.syncFiles = syncFiles
             s.durableEnd = copier.end
+            s.generation = UInt64.random(in: 1...UInt64.max)
             return (false, old)
         }
         if closed {
