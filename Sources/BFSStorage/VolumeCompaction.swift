@@ -147,6 +147,8 @@ extension Volume {
         let (closed, oldSyncFiles): (Bool, [StorageFile]) = shared.withLock { s in
             s.blockPath = copier.block.path
             s.indexPath = copier.index.path
+            // The old block is unlinked next; whoever drops it last must not pay for that.
+            s.block.retire()
             if s.closed { return (true, []) }
             let old = s.syncFiles
             swap(&s.map, &map)
