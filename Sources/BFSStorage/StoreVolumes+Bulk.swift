@@ -55,8 +55,9 @@ extension StoreVolumes {
     /// Refuses, before anything is opened or created, `blockPath`/`indexPath` for bulk loading
     /// volume `id` when either lies outside the data directories (`pathNotAllowed`), names a
     /// file the store owns (another volume's, a free volume's, a list file: `fileInUse`), or
-    /// both name one file; and when the block is missing or does not start with a bfs super
-    /// block. The index may be missing: recovery rebuilds it from the block.
+    /// both name one file, or either holds a character the volume list cannot (`pathNotListable`);
+    /// and when the block is missing or does not start with a bfs super block. The index may be
+    /// missing: recovery rebuilds it from the block.
     public func checkBulkFiles(id: VolumeID, blockPath: String, indexPath: String) throws(StorageError) {
         let block = try checkOwnership(id: id, blockPath: blockPath, indexPath: indexPath)
         let file = try fileSystem.open(block, create: false)
@@ -72,6 +73,7 @@ extension StoreVolumes {
     /// The confinement and ownership part of `checkBulkFiles`; returns the canonical block path.
     @discardableResult
     func checkOwnership(id: VolumeID, blockPath: String, indexPath: String) throws(StorageError) -> String {
+        for path in [blockPath, indexPath] where !VolumeListFormat.canHold(path) { throw .pathNotListable(path: path) }
         let block = try pathGuard.confine(blockPath)
         let index = try pathGuard.confine(indexPath)
         let owned = ownedFiles(except: id)

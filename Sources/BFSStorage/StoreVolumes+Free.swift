@@ -1,7 +1,8 @@
 extension StoreVolumes {
     /// Creates `count` free volumes `_free_block_<N>` in `blockDirectory`/`indexDirectory`, then
     /// rewrites the free list. Returns how many were created (existing names are skipped, as bfs).
-    /// Both directories must lie inside the data directories (`pathNotAllowed`).
+    /// Both directories must lie inside the data directories (`pathNotAllowed`) and be paths the
+    /// free list can hold (`pathNotListable`).
     ///
     /// The free list names the new volumes before their files are made: a crash while making
     /// them leaves entries whose files are missing, which loading drops, never files in no list
@@ -13,7 +14,10 @@ extension StoreVolumes {
     /// skipped their names forever).
     @discardableResult
     public func addFreeVolumes(count: Int, blockDirectory: String, indexDirectory: String) throws(StorageError) -> Int {
-        try admin.withLock { _ throws(StorageError) -> Int in
+        for directory in [blockDirectory, indexDirectory] where !VolumeListFormat.canHold(directory) {
+            throw .pathNotListable(path: directory)
+        }
+        return try admin.withLock { _ throws(StorageError) -> Int in
             _ = try pathGuard.confine(blockDirectory)
             _ = try pathGuard.confine(indexDirectory)
             try fileSystem.makeDirectory(blockDirectory)
