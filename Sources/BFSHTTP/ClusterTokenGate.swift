@@ -32,7 +32,8 @@ public enum ClusterTokenGate {
     public static func matches(_ header: String?, _ expected: [UInt8]) -> Bool {
         guard let header else { return false }
         let given = Array(header.utf8)
-        var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
+        // Not the low byte of the length difference: lengths 256 apart would compare equal.
+        var difference: UInt8 = given.count == expected.count ? 0 : 1
         for i in 0..<expected.count {
             difference |= expected[i] ^ (i < given.count ? given[i] : 0)
         }

@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// An open block file shared by a volume and its in-flight reads.
 ///
 /// The descriptor is closed when the last holder lets go: a volume that swaps or closes its block
@@ -6,14 +9,27 @@
 public final class BlockHandle: Sendable {
     /// The block file.
     public let file: StorageFile
+    private let retired = Atomic(false)
 
     init(file: StorageFile) {
         self.file = file
     }
 
-    deinit {
-        file.close()
+    /// Marks the block as replaced by a compaction (its file is about to be unlinked): the last
+    /// descriptor of an unlinked file frees all of its disk blocks inside `close(2)`, seconds
+    /// for a multi-GiB block, and the last holder may be a read lease dropped on a loop thread.
+    func retire() {
+        retired.store(true, ordering: .releasing)
     }
+
+    deinit {
+        guard retired.load(ordering: .acquiring) else { return file.close() }
+        let file = self.file
+        BlockHandle.closer.async { file.close() }
+    }
+
+    /// Where retired blocks are closed: one thread, off every loop and request path.
+    private static let closer = DispatchQueue(label: "bfs-retired-block-close", qos: .utility)
 }
 
 /// Where a located needle's bytes are, for `sendfile(2)` or a verifying `pread`.

@@ -58,6 +58,8 @@ public enum StorageError: Error, Equatable, Sendable, RetConvertible {
     case pathNotAllowed(path: String)
     /// A path names a file the store already owns (an open or listed volume's, a list file).
     case fileInUse(path: String)
+    /// A path holds a character the volume lists cannot store (`,`, a line break).
+    case pathNotListable(path: String)
     /// `addFreeVolumes` made `created` volumes (listed) before `cause` stopped it.
     indirect case freeVolumesPartlyCreated(created: Int, cause: StorageError)
 
@@ -91,6 +93,7 @@ public enum StorageError: Error, Equatable, Sendable, RetConvertible {
         case .io: .internalError
         case .pathNotAllowed: .paramError
         case .fileInUse: .storeFileExist
+        case .pathNotListable: .paramError
         case .freeVolumesPartlyCreated(_, let cause): cause.ret
         }
     }

@@ -8,6 +8,11 @@ extension StoreVolumes {
     /// leaked, when `id` turns out to exist. The paths are checked first (`checkBulkFiles`),
     /// whether they come from an admin request or from coordination.
     ///
+    /// The open (recovery may rescan a whole block) and `prepare` run without the admin lock: a
+    /// compaction's commit step takes that lock with its volume sealed, so holding it here for
+    /// minutes would stall every upload to that volume. The id and the files' ownership are
+    /// checked again under the lock before the volume is registered.
+    ///
     /// Crash window: after the open (recovery may have repaired the files) but before the list
     /// rewrite, the files exist and no list names them; a retry opens them again.
     /// `prepare` runs on the opened volume before it is registered (a pull applies the deletes
@@ -15,16 +20,20 @@ extension StoreVolumes {
     @discardableResult
     public func bulkVolume(id: VolumeID, blockPath: String, indexPath: String,
                            prepare: (Volume) throws(StorageError) -> Void = { _ in }) throws(StorageError) -> Volume {
-        try admin.withLock { _ throws(StorageError) -> Volume in
-            if state.withLock({ $0.active[id] != nil }) { throw .volumeExists }
-            try checkBulkFiles(id: id, blockPath: blockPath, indexPath: indexPath)
-            let volume = try Volume(id: id, blockPath: blockPath, indexPath: indexPath,
-                                    fileSystem: fileSystem, settings: settings)
-            do throws(StorageError) { try prepare(volume) } catch {
+        if state.withLock({ $0.active[id] != nil }) { throw .volumeExists }
+        try checkBulkFiles(id: id, blockPath: blockPath, indexPath: indexPath)
+        let volume = try Volume(id: id, blockPath: blockPath, indexPath: indexPath,
+                                fileSystem: fileSystem, settings: settings)
+        do throws(StorageError) { try prepare(volume) } catch {
+            volume.close()
+            throw error
+        }
+        let entry = VolumeListEntry(blockPath: blockPath, indexPath: indexPath, id: id)
+        try admin.withLock { _ throws(StorageError) in
+            do throws(StorageError) { try checkOwnership(id: id, blockPath: blockPath, indexPath: indexPath) } catch {
                 volume.close()
                 throw error
             }
-            let entry = VolumeListEntry(blockPath: blockPath, indexPath: indexPath, id: id)
             let active: [VolumeListEntry]? = state.withLock { s in
                 if s.active[id] != nil { return nil }
                 s.active[id] = volume
@@ -37,8 +46,8 @@ extension StoreVolumes {
                 throw .volumeExists
             }
             try fileSystem.replaceAtomically(volumeListPath, with: Array(VolumeListFormat.encode(active).utf8))
-            return volume
         }
+        return volume
     }
 }
 
@@ -46,17 +55,11 @@ extension StoreVolumes {
     /// Refuses, before anything is opened or created, `blockPath`/`indexPath` for bulk loading
     /// volume `id` when either lies outside the data directories (`pathNotAllowed`), names a
     /// file the store owns (another volume's, a free volume's, a list file: `fileInUse`), or
-    /// both name one file; and when the block is missing or does not start with a bfs super
-    /// block. The index may be missing: recovery rebuilds it from the block.
+    /// both name one file, or either holds a character the volume list cannot (`pathNotListable`);
+    /// and when the block is missing or does not start with a bfs super block. The index may be
+    /// missing: recovery rebuilds it from the block.
     public func checkBulkFiles(id: VolumeID, blockPath: String, indexPath: String) throws(StorageError) {
-        let block = try pathGuard.confine(blockPath)
-        let index = try pathGuard.confine(indexPath)
-        let owned = ownedFiles(except: id)
-        let blockID = VolumePathGuard.fileID(block)
-        if let blockID, owned.contains(blockID) { throw .fileInUse(path: blockPath) }
-        if let indexID = VolumePathGuard.fileID(index), owned.contains(indexID) || indexID == blockID {
-            throw .fileInUse(path: indexPath)
-        }
+        let block = try checkOwnership(id: id, blockPath: blockPath, indexPath: indexPath)
         let file = try fileSystem.open(block, create: false)
         defer { file.close() }
         var header = [UInt8](repeating: 0, count: SuperBlockFormat.headerSize)
@@ -65,6 +68,21 @@ extension StoreVolumes {
         }.get()
         guard n == header.count else { throw .badSuperBlockMagic }
         try SuperBlockFormat.validate(header)
+    }
+
+    /// The confinement and ownership part of `checkBulkFiles`; returns the canonical block path.
+    @discardableResult
+    func checkOwnership(id: VolumeID, blockPath: String, indexPath: String) throws(StorageError) -> String {
+        for path in [blockPath, indexPath] where !VolumeListFormat.canHold(path) { throw .pathNotListable(path: path) }
+        let block = try pathGuard.confine(blockPath)
+        let index = try pathGuard.confine(indexPath)
+        let owned = ownedFiles(except: id)
+        let blockID = VolumePathGuard.fileID(block)
+        if let blockID, owned.contains(blockID) { throw .fileInUse(path: blockPath) }
+        if let indexID = VolumePathGuard.fileID(index), owned.contains(indexID) || indexID == blockID {
+            throw .fileInUse(path: indexPath)
+        }
+        return block
     }
 
     /// Identities of every file the store owns, but those of volume `id` (a failed volume is

@@ -1,7 +1,12 @@
 extension StoreVolumes {
     /// Creates `count` free volumes `_free_block_<N>` in `blockDirectory`/`indexDirectory`, then
     /// rewrites the free list. Returns how many were created (existing names are skipped, as bfs).
-    /// Both directories must lie inside the data directories (`pathNotAllowed`).
+    /// Both directories must lie inside the data directories (`pathNotAllowed`) and be paths the
+    /// free list can hold (`pathNotListable`).
+    ///
+    /// The free list names the new volumes before their files are made: a crash while making
+    /// them leaves entries whose files are missing, which loading drops, never files in no list
+    /// (each holding its preallocated space, its number skipped for ever).
     ///
     /// When one creation fails (say ENOSPC on the 3rd of 5), the volumes made before it stay:
     /// they are listed like any others, the failed number is tried again next time, and the
@@ -9,36 +14,45 @@ extension StoreVolumes {
     /// skipped their names forever).
     @discardableResult
     public func addFreeVolumes(count: Int, blockDirectory: String, indexDirectory: String) throws(StorageError) -> Int {
-        try admin.withLock { _ throws(StorageError) -> Int in
+        for directory in [blockDirectory, indexDirectory] where !VolumeListFormat.canHold(directory) {
+            throw .pathNotListable(path: directory)
+        }
+        return try admin.withLock { _ throws(StorageError) -> Int in
             _ = try pathGuard.confine(blockDirectory)
             _ = try pathGuard.confine(indexDirectory)
             try fileSystem.makeDirectory(blockDirectory)
             try fileSystem.makeDirectory(indexDirectory)
-            var created: [VolumeListEntry] = []
-            var n = state.withLock { $0.lastFreeNumber }
-            var failure: StorageError?
-            for _ in 0..<count {
-                let name = VolumeFiles.freeBlockName(n + 1)
+            let (first, listed) = state.withLock { ($0.lastFreeNumber, $0.free) }
+            var planned: [(number: Int, entry: VolumeListEntry)] = []
+            for number in stride(from: first + 1, through: first + count, by: 1) {
+                let name = VolumeFiles.freeBlockName(number)
                 let entry = VolumeListEntry(blockPath: "\(blockDirectory)/\(name)", indexPath: "\(indexDirectory)/\(name).idx", id: -1)
-                if !fileSystem.exists(entry.blockPath) && !fileSystem.exists(entry.indexPath) {
-                    do throws(StorageError) {
-                        try VolumeFiles.create(blockPath: entry.blockPath, indexPath: entry.indexPath,
-                                               fileSystem: fileSystem, preallocation: settings.blockPreallocation)
-                    } catch {
-                        failure = error
-                        break
-                    }
-                    created.append(entry)
+                if !fileSystem.exists(entry.blockPath) && !fileSystem.exists(entry.indexPath) { planned.append((number, entry)) }
+            }
+            if !planned.isEmpty { try writeList(freeListPath, listed + planned.map(\.entry)) }
+            var created: [VolumeListEntry] = []
+            var last = first + count
+            var failure: StorageError?
+            for (number, entry) in planned {
+                do throws(StorageError) {
+                    try VolumeFiles.create(blockPath: entry.blockPath, indexPath: entry.indexPath,
+                                           fileSystem: fileSystem, preallocation: settings.blockPreallocation)
+                } catch {
+                    failure = error
+                    last = number - 1
+                    break
                 }
-                n += 1
+                created.append(entry)
             }
             let free = state.withLock { s in
-                s.lastFreeNumber = n
+                s.lastFreeNumber = last
                 s.free += created
                 return s.free
             }
-            if !created.isEmpty || failure == nil { try writeList(freeListPath, free) }
             if let failure {
+                // The entries never made leave the list; should this rewrite fail too, loading
+                // drops them (their files are missing).
+                try? writeList(freeListPath, free)
                 if created.isEmpty { throw failure }
                 throw .freeVolumesPartlyCreated(created: created.count, cause: failure)
             }

@@ -140,11 +140,22 @@ public final class StoreVolumes: Sendable {
         }
         let result = try volume.compact(toBlock: newBlock, index: newIndex, commit: { (block, index) throws(StorageError) in
             try admin.withLock { _ throws(StorageError) in
-                let active = state.withLock { s in
+                let (previous, active) = state.withLock { s in
+                    let previous = s.activeEntries[id]
                     s.activeEntries[id] = VolumeListEntry(blockPath: block, indexPath: index, id: id)
-                    return s.activeEntries.values.sorted { $0.id < $1.id }
+                    return (previous, s.activeEntries.values.sorted { $0.id < $1.id })
                 }
-                try writeList(volumeListPath, active)
+                do throws(StorageError) { try writeList(volumeListPath, active) } catch {
+                    // Not committed: the compaction removes the new files, so the list must go on
+                    // naming the old ones, in memory (every later rewrite starts from it) and on
+                    // disk (the rename may have landed before the directory sync failed).
+                    let restored = state.withLock { s in
+                        s.activeEntries[id] = previous
+                        return s.activeEntries.values.sorted { $0.id < $1.id }
+                    }
+                    try? writeList(volumeListPath, restored)
+                    throw error
+                }
             }
         }, hook: hook)
         try fileSystem.remove(oldBlock)

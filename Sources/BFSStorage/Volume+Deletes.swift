@@ -6,6 +6,12 @@ import Synchronization
 /// copied) would be live on the copy. The peer lists its deleted keys; the copy applies them
 /// before it is registered (`VolumePuller`).
 extension Volume {
+    /// Changes whenever a compaction swaps the volume's files (random per open volume and per
+    /// swap, so a reopened or replaced volume does not repeat an old value). A compaction drops
+    /// deleted keys from the map, so `deletedKeys()` only covers the deletes made since a
+    /// snapshot while the generation is still the snapshot's.
+    public var generation: UInt64 { shared.withLock { $0.generation } }
+
     /// Keys whose newest needle is flagged deleted.
     /// Walked in chunks (`collectMap`), exact, so reads are never stalled behind the walk.
     public func deletedKeys() -> [Int64] {

@@ -20,12 +20,15 @@ public final class VolumeSnapshot: Sendable {
     public let index: StorageFile
     /// Bytes of the index to copy (whole records).
     public let indexSize: Int64
+    /// The volume's `generation` when the snapshot was taken.
+    public let generation: UInt64
 
-    init(block: BlockHandle, blockSize: Int64, index: StorageFile, indexSize: Int64) {
+    init(block: BlockHandle, blockSize: Int64, index: StorageFile, indexSize: Int64, generation: UInt64) {
         self.block = block
         self.blockSize = blockSize
         self.index = index
         self.indexSize = indexSize
+        self.generation = generation
     }
 
     deinit {
@@ -57,7 +60,8 @@ extension Volume {
                 throw error
             }
             let whole = size / Int64(IndexRecord.size) * Int64(IndexRecord.size)
-            return VolumeSnapshot(block: s.block, blockSize: s.durableEnd, index: index, indexSize: whole)
+            return VolumeSnapshot(block: s.block, blockSize: s.durableEnd, index: index, indexSize: whole,
+                                  generation: s.generation)
         }
     }
 }

@@ -51,6 +51,8 @@ public final class Volume: Sendable {
         var blockPath: String
         var indexPath: String
         var compacting = false
+        /// Drawn anew when a compaction swaps the files (see `Volume.generation`).
+        var generation = UInt64.random(in: 1...UInt64.max)
     }
 
     struct Appender {

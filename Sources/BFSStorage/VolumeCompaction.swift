@@ -147,12 +147,15 @@ extension Volume {
         let (closed, oldSyncFiles): (Bool, [StorageFile]) = shared.withLock { s in
             s.blockPath = copier.block.path
             s.indexPath = copier.index.path
+            // The old block is unlinked next; whoever drops it last must not pay for that.
+            s.block.retire()
             if s.closed { return (true, []) }
             let old = s.syncFiles
             swap(&s.map, &map)
             s.block = BlockHandle(file: copier.block)
             s.syncFiles = syncFiles
             s.durableEnd = copier.end
+            s.generation = UInt64.random(in: 1...UInt64.max)
             return (false, old)
         }
         if closed {

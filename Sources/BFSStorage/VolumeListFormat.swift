@@ -34,6 +34,12 @@ public enum VolumeListFormat {
         entries.map { "\($0.blockPath),\($0.indexPath),\($0.id)\n" }.joined()
     }
 
+    /// Whether `path` can be written into a list: no `,` and no line break, which `parse` would
+    /// split on and then reject the whole file.
+    public static func canHold(_ path: String) -> Bool {
+        !path.unicodeScalars.contains { $0 == "," || $0 == "\n" || $0 == "\r" }
+    }
+
     /// Parses a whole list file.
     public static func parse(_ text: String) throws(StorageError) -> [VolumeListEntry] {
         var out: [VolumeListEntry] = []

@@ -85,6 +85,7 @@ struct AdminHandlers: Sendable {
                     switch e as? StorageError {
                     case .freeVolumesPartlyCreated(let created, let cause)?: (made, message) = (created, "\(cause)")
                     case .pathNotAllowed(let path)?: message = "\(path == bdir ? "bdir" : "idir") must be inside a data directory"
+                    case .pathNotListable(let path)?: message = "\(path == bdir ? "bdir" : "idir") cannot hold a comma or a line break"
                     default: break
                     }
                     AdminHandlers.logger.error("add_free_volume n=\(n) bdir=\(bdir) idir=\(idir) failed after \(made): \(e)")

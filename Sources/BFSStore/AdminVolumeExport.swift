@@ -7,14 +7,16 @@ import BFSStorage
 ///
 /// | Path | Method | Params | Answer |
 /// |---|---|---|---|
-/// | `/volume_snapshot` | POST | `vid` | `{"ret":1,"snapshot":"<token>","block_size":B,"index_size":I}`; 8001 no volume |
+/// | `/volume_snapshot` | POST | `vid` | `{"ret":1,"snapshot":"<token>","block_size":B,"index_size":I,"generation":"<g>"}`; 8001 no volume |
 /// | `/volume_file` | GET | `snapshot`, `file` (`block`/`index`), `offset`, `length` (≤ 16 MiB) | 200 with the bytes `[offset, min(offset+length, size))`; 400 bad params; 404 unknown snapshot |
 /// | `/volume_snapshot_release` | POST | `snapshot` | `{"ret":1}`; 65534 unknown snapshot |
-/// | `/volume_deletes` | GET | `vid` | 200 with the keys now flagged deleted, ascending, each 8 bytes int64 big-endian; 400 bad vid; 404 no volume |
+/// | `/volume_deletes` | GET | `vid`, optional `generation` (the snapshot's) | 200 with the keys now flagged deleted, ascending, each 8 bytes int64 big-endian; 400 bad vid or generation; 404 no volume; 409 the volume was compacted since that generation |
 ///
 /// `/volume_deletes` is the pull's catch-up: asked after the copy, it carries deletes made on the
 /// peer since the snapshot (and those whose flag byte was in a range already copied), so the
-/// copy does not resurrect them.
+/// copy does not resurrect them. A compaction drops deleted keys from the map, so once the
+/// volume was compacted after the snapshot the list no longer covers them: the answer is 409
+/// and the puller gives up rather than register a copy with live deleted keys.
 ///
 /// A snapshot (`VolumeSnapshot`) pins one generation of the volume's files up to the durable end
 /// at the time it was taken, so ranges read minutes apart still fit together even if the volume
@@ -38,14 +40,15 @@ struct AdminVolumeExport: Sendable {
             }
             // Kept from the pool thread: keeping may drop expired snapshots, and dropping the
             // last descriptor of an unlinked multi-GiB file frees its blocks inside close(2).
-            ex.loop.runBlocking({ () throws -> (UInt64, Int64, Int64) in
+            ex.loop.runBlocking({ () throws -> (UInt64, VolumeSnapshot) in
                 let snapshot = try volume.snapshot()
-                return (context.jobs.keep(snapshot, now: monotonicNanos()), snapshot.blockSize, snapshot.indexSize)
+                return (context.jobs.keep(snapshot, now: monotonicNanos()), snapshot)
             }) { result in
                 switch result {
-                case .success(let (token, blockSize, indexSize)):
+                case .success(let (token, s)):
                     AdminReplies.json(ex, context, nil, start: start, ret: 1,
-                                      extra: ",\"snapshot\":\"\(token)\",\"block_size\":\(blockSize),\"index_size\":\(indexSize)")
+                                      extra: ",\"snapshot\":\"\(token)\",\"block_size\":\(s.blockSize),\"index_size\":\(s.indexSize)"
+                                          + ",\"generation\":\"\(s.generation)\"")
                 case .failure(let e):
                     AdminReplies.json(ex, context, nil, start: start, ret: AdminReplies.ret(of: e))
                 }
@@ -109,15 +112,25 @@ struct AdminVolumeExport: Sendable {
     func deletedKeys(_ ex: HTTPServerExchange) {
         let start = monotonicNanos()
         let q = (try? QueryString.parse(ex.head.query)) ?? FormFields()
-        guard let vid = q.first("vid").flatMap({ VolumeID($0) }) else {
-            return AdminReplies.status(ex, context, nil, start: start, .badRequest, "bad vid")
+        let generation = q.first("generation").map { UInt64($0) }
+        guard let vid = q.first("vid").flatMap({ VolumeID($0) }), generation != .some(nil) else {
+            return AdminReplies.status(ex, context, nil, start: start, .badRequest, "bad vid or generation")
         }
         guard let volume = context.volumes.volume(vid) else {
             return AdminReplies.status(ex, context, nil, start: start, .notFound, "volume \(vid) not found")
         }
-        // A walk over the whole needle map: off the loop.
-        ex.loop.runBlocking({ Self.encodeKeys(volume.deletedKeys().sorted()) }) { result in
-            ex.respond(status: .ok, headers: ["Content-Type": "application/octet-stream"], body: .bytes((try? result.get()) ?? []))
+        let context = self.context
+        // A walk over the whole needle map: off the loop. The generation is checked after the
+        // walk: unchanged then, no compaction swapped the map before or during it.
+        ex.loop.runBlocking({ () -> [UInt8]? in
+            let keys = volume.deletedKeys()
+            if let expected = generation, expected != volume.generation { return nil }
+            return Self.encodeKeys(keys.sorted())
+        }) { result in
+            guard let body = try? result.get() else {
+                return AdminReplies.status(ex, context, nil, start: start, .conflict, "volume \(vid) was compacted since the snapshot")
+            }
+            ex.respond(status: .ok, headers: ["Content-Type": "application/octet-stream"], body: .bytes(body))
         }
     }
 

@@ -88,6 +88,7 @@ extension AdminHandlers {
         switch error {
         case .pathNotAllowed(let path): return "\(name(path)) must be inside a data directory"
         case .fileInUse(let path): return "\(name(path)) is a file the store already uses"
+        case .pathNotListable(let path): return "\(name(path)) cannot hold a comma or a line break"
         case .badSuperBlockMagic, .unsupportedVersion: return "bfile is not a bfs block file"
         case .io(let operation, let code): return "bfile: \(operation): \(String(cString: strerror(code)))"
         default: return "\(error)"

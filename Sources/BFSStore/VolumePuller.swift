@@ -42,6 +42,8 @@ final class VolumePuller: @unchecked Sendable {
     // Loop-confined from `start` on.
     private var client: HTTPClient?
     private var snapshot = ""
+    /// The peer volume's generation at the snapshot (`/volume_deletes` refuses once it changed).
+    private var generation = ""
     private var sizes: (index: Int64, block: Int64) = (0, 0)
     private var files: (block: StorageFile, index: StorageFile)?
     private var paths: (block: String, index: String) = ("", "")
@@ -69,14 +71,17 @@ final class VolumePuller: @unchecked Sendable {
                 var snapshot: String?
                 var block_size: Int64?
                 var index_size: Int64?
+                var generation: String?
             }
             guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
                 return self.fail("snapshot answer is not bfs JSON: \(response.status)")
             }
-            guard answer.ret == 1, let token = answer.snapshot, let b = answer.block_size, let i = answer.index_size else {
+            guard answer.ret == 1, let token = answer.snapshot, let b = answer.block_size, let i = answer.index_size,
+                  let generation = answer.generation else {
                 return self.fail("peer answered ret \(answer.ret)")
             }
             self.snapshot = token
+            self.generation = generation
             self.sizes = (i, b)
             self.context.jobs.progress(id: self.id, done: 0, total: b + i)
             let (dataDir, id) = (self.context.settings.dataDir, self.id)
@@ -129,7 +134,7 @@ final class VolumePuller: @unchecked Sendable {
         guard let files else { return }
         self.files = nil
         let (context, id, paths, from) = (context, id, paths, "\(host):\(port)")
-        let (loop, host, port) = (loop, host, port)
+        let (loop, host, port, generation) = (loop, host, port, generation)
         AdminHandlers.detach("pull-\(id)") {
             let block = String(paths.block.dropLast(".pull".count)), index = String(paths.index.dropLast(".pull".count))
             let synced = Result { () throws(StorageError) in
@@ -149,7 +154,8 @@ final class VolumePuller: @unchecked Sendable {
                 movedBlock = true
                 try fs.syncDirectory(directoryOf(block))
                 context.jobs.pullWillCatchUp.withLock { $0 }?(id)
-                let deleted = try Self.fetchDeletedKeys(loop: loop, host: host, port: port, id: id, context: context)
+                let deleted = try Self.fetchDeletedKeys(loop: loop, host: host, port: port, id: id,
+                                                        generation: generation, context: context)
                 Self.logger.info("pulled volume \(id) from \(from) into \(block); \(deleted.count) deleted keys to apply")
                 // Refused (say, the vid was added meanwhile): the copy is nobody's, remove it.
                 if !AdminHandlers.register(context, id: id, block: block, index: index,
@@ -219,13 +225,14 @@ final class VolumePuller: @unchecked Sendable {
     static let maxDeletesBody = 256 << 20
 
     /// The keys volume `id` has deleted on the peer (`/volume_deletes`); blocks the calling
-    /// worker thread while `loop` does the request.
-    static func fetchDeletedKeys(loop: EventLoop, host: String, port: Int, id: VolumeID,
+    /// worker thread while `loop` does the request. Fails when the peer compacted the volume
+    /// since the snapshot of `generation`: the deletes it dropped could not be listed.
+    static func fetchDeletedKeys(loop: EventLoop, host: String, port: Int, id: VolumeID, generation: String,
                                  context: StoreContext) throws -> [Int64] {
         let answer = Completion<Result<HTTPClientResponse, HTTPClientError>>()
         loop.execute {
             let client = HTTPClient(loop: loop)
-            client.execute(context.authorized(HTTPClientRequest(host: host, port: port, target: "/volume_deletes?vid=\(id)")),
+            client.execute(context.authorized(HTTPClientRequest(host: host, port: port, target: "/volume_deletes?vid=\(id)&generation=\(generation)")),
                            maxBodySize: maxDeletesBody) { result in
                 answer.fulfill(result)
                 client.close()
@@ -233,6 +240,9 @@ final class VolumePuller: @unchecked Sendable {
         }
         guard let result = answer.wait(milliseconds: 120_000) else { throw PullError("deleted keys: no answer") }
         let response = try result.get()
+        if response.status == .conflict {
+            throw PullError("the peer compacted volume \(id) during the pull; pull it again")
+        }
         guard response.status == .ok, let keys = AdminVolumeExport.decodeKeys(response.body) else {
             throw PullError("deleted keys: status \(response.status), \(response.body.count) bytes")
         }

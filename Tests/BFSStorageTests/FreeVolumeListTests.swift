@@ -21,8 +21,9 @@ import Testing
         let fs = FaultInjectingFileSystem()
         let store = try load(dir, fs)
         defer { store.close() }
-        // Two opens per volume (block, index): the 5th is the 3rd volume's block.
-        fs.failNext(.open, nth: 5, errno: ENOSPC)
+        // One open for the free list's temp file, then two per volume (block, index): the 6th
+        // is the 3rd volume's block.
+        fs.failNext(.open, nth: 6, errno: ENOSPC)
         let outcome = Result { () throws(StorageError) -> Int in
             try store.addFreeVolumes(count: 5, blockDirectory: dir.path, indexDirectory: dir.path)
         }
@@ -57,6 +58,37 @@ import Testing
         let v = try store.addVolume(6)
         #expect(v.blockPath == dir.file("6_0"))
         #expect(!fs.exists(dir.file("_free_block_2")))
+    }
+
+    /// `addFreeVolumes` crashes after making its files, before the free list names them (the
+    /// list's replace fails, then the power is cut). No volume may end up in no list: each holds
+    /// its preallocated space, and its number would be skipped for ever.
+    @Test func crashBeforeTheFreeListNamesNewVolumesLeavesNoneUnlisted() throws {
+        let dir = TempDir("free-crash")
+        defer { dir.remove() }
+        let fs = FaultInjectingFileSystem()
+        var store = try load(dir, fs)
+        fs.failNext(.rename, errno: EIO)
+        #expect(throws: StorageError.self) {
+            try store.addFreeVolumes(count: 2, blockDirectory: dir.path, indexDirectory: dir.path)
+        }
+        store.close()
+        fs.crash()
+        for _ in 0..<2 {
+            store = try load(dir, fs)
+            let names = (try? listed(dir)) ?? []
+            for n in 1...2 {
+                let name = "_free_block_\(n)"
+                #expect(fs.exists(dir.file(name)) == names.contains(name), "\(name) on disk but not listed")
+            }
+            #expect(store.freeCount == names.count)
+            store.close()
+        }
+        store = try load(dir, fs)
+        defer { store.close() }
+        #expect(try store.addFreeVolumes(count: 2, blockDirectory: dir.path, indexDirectory: dir.path) == 2)
+        #expect(try listed(dir).allSatisfy { fs.exists(dir.file($0)) && fs.exists(dir.file($0 + ".idx")) })
+        #expect(try store.freeCount == listed(dir).count)
     }
 
     /// A free volume removed by hand while the store runs is skipped, not fatal to every later

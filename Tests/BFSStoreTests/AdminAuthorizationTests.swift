@@ -61,6 +61,10 @@ import Testing
         for wrong in [nil, "", "Bearer ab", "Bearer abcd", "Bearer abd", "bearer abc", "Bearer abc\u{0}"] as [String?] {
             #expect(!ClusterTokenGate.matches(wrong, expected), "\(wrong ?? "nil")")
         }
+        // A length difference that is a multiple of 256 must not vanish in the comparison.
+        for extra in [256, 512, 65536] {
+            #expect(!ClusterTokenGate.matches("Bearer abc" + String(repeating: "x", count: extra), expected), "+\(extra)")
+        }
     }
 
     /// A store whose admin listener other hosts can reach refuses to start without a token.

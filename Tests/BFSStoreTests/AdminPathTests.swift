@@ -102,5 +102,10 @@ import Testing
         #expect(!exists(outside.file("b")))
         #expect(!exists(outside.file("_free_block_1.idx")))
         #expect(store.volumes.freeCount == 0)
+        // A directory the free list could not hold (it splits on commas and line breaks).
+        let comma = try store.postJSON("/add_free_volume", ["n": "1", "bdir": inside + "/a,b", "idir": inside])
+        #expect(comma["ret"] as? Int == 65534)
+        #expect(adminText(comma["error"]) == "bdir cannot hold a comma or a line break")
+        #expect(!exists(inside + "/a,b"))
     }
 }

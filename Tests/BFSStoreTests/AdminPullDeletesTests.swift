@@ -2,6 +2,7 @@ import BFSCore
 import BFSHTTP
 import BFSStorage
 import Foundation
+import Synchronization
 import Testing
 @testable import BFSStore
 
@@ -45,6 +46,41 @@ import Testing
         #expect(throws: StorageError.needleDeleted) { try reopened.read(key: 20, cookie: 1) }
     }
 
+    /// A compaction on the peer drops its deleted needles from the map, so a delete made after
+    /// the snapshot and compacted away before the catch-up is in no `/volume_deletes` answer: the
+    /// pull must fail rather than register a copy on which that key is live.
+    @Test func peerCompactionDuringThePullFailsThePull() throws {
+        let source = try AdminTestStore("pull-compact-src")
+        defer { source.stop() }
+        let target = try AdminTestStore("pull-compact-dst")
+        defer { target.stop() }
+        target.events.register(source)
+        try source.addVolume(7)
+        let volume = try #require(source.volumes.volume(7))
+        for key in Int64(1)...30 { try volume.appendAndWait(key: key, cookie: 1, data: adminPayload(seed: UInt64(key), size: 3000)) }
+        let armed = Mutex(true)
+        target.context.jobs.pullWillCatchUp.withLock { hook in
+            hook = { _ in
+                guard armed.withLock({ a in defer { a = false }; return a }) else { return }
+                try? volume.deleteAndWait(key: 5)
+                _ = try? source.volumes.compactVolume(7)
+            }
+        }
+        #expect(try target.postJSON("/bulk_volume", ["vid": "7", "from": "127.0.0.1:\(source.adminPort)"])["ret"] as? Int == 1)
+        let failed = try target.waitForJob("loads", id: 7)
+        #expect(failed["state"] as? String == "failed")
+        #expect(adminText(failed["error"]).contains("compacted"))
+        #expect(target.volumes.volume(7) == nil)
+
+        // Pulled again, after the compaction: the delete is in the copy.
+        #expect(try target.postJSON("/bulk_volume", ["vid": "7", "from": "127.0.0.1:\(source.adminPort)"])["ret"] as? Int == 1)
+        #expect(try target.waitForJob("loads", id: 7)["state"] as? String == "done")
+        let copy = try #require(target.volumes.volume(7))
+        // Compaction left key 5 out of the peer's volume, so the copy has no needle for it.
+        #expect(throws: StorageError.needleNotFound) { try copy.read(key: 5, cookie: 1) }
+        #expect(try copy.read(key: 6, cookie: 1) == adminPayload(seed: 6, size: 3000))
+    }
+
     @Test func volumeDeletesAnswerIsSortedBigEndianKeys() throws {
         let store = try AdminTestStore("deletes-wire")
         defer { store.stop() }
@@ -61,6 +97,9 @@ import Testing
         #expect(AdminVolumeExport.encodeKeys([-1]) == [UInt8](repeating: 0xFF, count: 8))
         #expect(try store.get("/volume_deletes?vid=9").status == .notFound)
         #expect(try store.get("/volume_deletes?vid=x").status == .badRequest)
+        #expect(try store.get("/volume_deletes?vid=2&generation=\(volume.generation)").body == answer.body)
+        #expect(try store.get("/volume_deletes?vid=2&generation=\(volume.generation &+ 1)").status == .conflict)
+        #expect(try store.get("/volume_deletes?vid=2&generation=x").status == .badRequest)
     }
 }
 
