@@ -15,14 +15,6 @@ import Synchronization
 /// `start()` and `stop()` block the calling thread (opening the database, waiting for
 /// coordination); request handling never does.
 public final class DirectoryService: Sendable {
-    /// Where the coordination tree lives.
-    public enum CoordinationChoice: Sendable {
-        /// A real ZooKeeper ensemble (`hosts` as "h1:p1,h2:p2").
-        case zookeeper(hosts: String)
-        /// An in-process tree shared with the other components of `bfs up`.
-        case embedded(EmbeddedTree)
-    }
-
     /// Why the directory did not start.
     public struct StartupError: Error, CustomStringConvertible {
         /// What went wrong, for the operator.
@@ -74,14 +66,8 @@ public final class DirectoryService: Sendable {
         state.withLock { $0.group = group }
         let control = group.loops[0]
         let executor: CoordinationExecutor = { work in control.execute(work) }
-        let coordination: any Coordination
-        switch choice {
-        case .zookeeper(let hosts):
-            coordination = try ZooKeeperCoordination(hosts: hosts, root: settings.coordinationRoot,
-                                                     sessionTimeout: settings.sessionTimeout, executor: executor)
-        case .embedded(let tree):
-            coordination = try EmbeddedCoordination(tree: tree, root: settings.coordinationRoot, executor: executor)
-        }
+        let coordination = try choice.connect(root: settings.coordinationRoot, sessionTimeout: settings.sessionTimeout,
+                                              executor: executor)
         let view = ClusterView(coordination: coordination, logger: logger)
         let keys = KeyGenerator()
         let lease = WorkerLease(coordination: coordination, generator: keys, logger: logger)
@@ -91,7 +77,7 @@ public final class DirectoryService: Sendable {
             $0.lease = lease
         }
         view.start()
-        try waitForCoordination("leasing a key worker id") { try await lease.acquire() }
+        try coordinated("leasing a key worker id") { try await lease.acquire() }
         let ready = DispatchTime.now() + .seconds(30)
         while !view.isReady, DispatchTime.now() < ready { usleep(10_000) }
         guard view.isReady else { throw StartupError(description: "coordination did not give a cluster view within 30 s") }
@@ -130,7 +116,7 @@ public final class DirectoryService: Sendable {
         s.server?.stop()
         s.reaper?.cancel()
         s.view?.stop()
-        if let lease = s.lease { try? waitForCoordination("releasing the key worker id", seconds: 5) { await lease.release() } }
+        if let lease = s.lease { try? coordinated("releasing the key worker id", seconds: 5) { await lease.release() } }
         if let metadata = s.metadata {
             let done = DispatchSemaphore(value: 0)
             metadata.close { done.signal() }
@@ -159,20 +145,9 @@ public final class DirectoryService: Sendable {
         }
     }
 
-    /// Runs async coordination work from this (non-loop) thread and waits for it, bounded.
-    private func waitForCoordination(_ what: String, seconds: Double = 30,
-                                     _ work: @escaping @Sendable () async throws -> Void) throws {
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<Void, any Error>>(.success(()))
-        Task {
-            do { try await work() } catch { outcome.withLock { $0 = .failure(error) } }
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + seconds) == .success else {
-            throw StartupError(description: "coordination did not answer within \(Int(seconds)) s while \(what)")
-        }
-        if case .failure(let e) = outcome.withLock({ $0 }) {
-            throw StartupError(description: "coordination failed while \(what): \(e)")
-        }
+    /// Shared coordination work from this (non-loop) thread, bounded; a failure is a startup
+    /// error naming what was being done.
+    private func coordinated(_ what: String, seconds: Double = 30, _ work: @escaping @Sendable () async throws -> Void) throws {
+        do { try waitForCoordination(what, seconds: seconds, work) } catch { throw StartupError(description: error.description) }
     }
 }

@@ -14,14 +14,6 @@ import Synchronization
 /// and the stat listener. Coordination writes run as tasks; nothing blocks the loop.
 /// `start()` and `stop()` block the calling thread (never the loop) while joining and leaving.
 public final class PitchforkService: Sendable {
-    /// Where the coordination tree lives.
-    public enum CoordinationChoice: Sendable {
-        /// A real ZooKeeper ensemble (`hosts` as "h1:p1,h2:p2").
-        case zookeeper(hosts: String)
-        /// An in-process tree shared with other components (`bfs up`, tests).
-        case embedded(EmbeddedTree)
-    }
-
     private struct Running: @unchecked Sendable {
         var group: EventLoopGroup
         var coordination: any Coordination
@@ -60,14 +52,8 @@ public final class PitchforkService: Sendable {
         let group = try EventLoopGroup(loopCount: 1, name: "bfs-pitchfork")
         let loop = group.loops[0]
         let executor: CoordinationExecutor = { work in loop.execute(work) }
-        let coordination: any Coordination
-        switch choice {
-        case .zookeeper(let hosts):
-            coordination = try ZooKeeperCoordination(hosts: hosts, root: settings.coordinationRoot,
-                                                     sessionTimeout: settings.sessionTimeout, executor: executor)
-        case .embedded(let tree):
-            coordination = try EmbeddedCoordination(tree: tree, root: settings.coordinationRoot, executor: executor)
-        }
+        let coordination = try choice.connect(root: settings.coordinationRoot, sessionTimeout: settings.sessionTimeout,
+                                              executor: executor)
         let timeout = settings.probeTimeoutMilliseconds
         let client = HTTPClient(loop: loop, configuration: .init(connectTimeout: timeout, requestTimeout: timeout, maxIdlePerHost: 2))
         let publisher = StatusPublisher(coordination: coordination)
@@ -81,7 +67,7 @@ public final class PitchforkService: Sendable {
         coordination.addSessionListener { [weak self] event in
             assignment.sessionDidChange(event) { self?.rejoin() }
         }
-        let path = try waitForCoordination("joining \(ZnodeLayout.pitchforks)") { () async throws(CoordinationError) -> String in
+        let path = try coordinated("joining \(ZnodeLayout.pitchforks)") { () async throws -> String in
             try await publisher.join()
         }
         loop.execute { assignment.didJoin(path: path) }
@@ -134,30 +120,10 @@ public final class PitchforkService: Sendable {
         }
     }
 
-    /// Runs async coordination work from this (non-loop) thread and waits for it, retrying
-    /// while the session is still connecting.
-    private func waitForCoordination<T: Sendable>(_ what: String, _ work: @escaping @Sendable () async throws(CoordinationError) -> T) throws -> T {
+    /// Shared coordination work from this (non-loop) thread, bounded by three session timeouts
+    /// (at least 30 s); a failure is a startup error naming what was being done.
+    private func coordinated<T: Sendable>(_ what: String, _ work: @escaping @Sendable () async throws -> T) throws -> T {
         let limit = max(30, Double(settings.sessionTimeout.wholeMilliseconds) / 1000 * 3)
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<T, CoordinationError>?>(nil)
-        Task {
-            let deadline = ContinuousClock.now + .seconds(limit)
-            var result: Result<T, CoordinationError>
-            repeat {
-                do throws(CoordinationError) { result = .success(try await work()) } catch { result = .failure(error) }
-                guard case .failure(.connectionLoss) = result, ContinuousClock.now < deadline else { break }
-                try? await Task.sleep(for: .milliseconds(200))
-            } while true
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + limit + 1) == .success, let result = outcome.withLock({ $0 }) else {
-            throw PitchforkError.startupFailed("coordination did not answer within \(Int(limit)) s while \(what)")
-        }
-        do {
-            return try result.get()
-        } catch {
-            throw PitchforkError.startupFailed("coordination failed while \(what): \(error)")
-        }
+        do { return try waitForCoordination(what, seconds: limit, work) } catch { throw PitchforkError.startupFailed(error.description) }
     }
 }

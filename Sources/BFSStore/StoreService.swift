@@ -13,14 +13,6 @@ import Synchronization
 /// `start()` and `stop()` block the calling thread (startup and shutdown work: opening volumes,
 /// waiting for coordination); request handling never does.
 public final class StoreService: Sendable {
-    /// Where the coordination tree lives.
-    public enum CoordinationChoice: Sendable {
-        /// A real ZooKeeper ensemble (`hosts` as "h1:p1,h2:p2").
-        case zookeeper(hosts: String)
-        /// An in-process tree shared with the other components of `bfs up`.
-        case embedded(EmbeddedTree)
-    }
-
     /// The ports the three listeners got (the settings' ports, or the kernel's choice for 0).
     public struct Ports: Sendable, Equatable {
         public var api: Int, admin: Int, stat: Int
@@ -87,14 +79,8 @@ public final class StoreService: Sendable {
                                        name: "bfs-store")
         let control = group.loops[0]
         let executor: CoordinationExecutor = { work in control.execute(work) }
-        let coordination: any Coordination
-        switch choice {
-        case .zookeeper(let hosts):
-            coordination = try ZooKeeperCoordination(hosts: hosts, root: settings.coordinationRoot,
-                                                     sessionTimeout: settings.sessionTimeout, executor: executor)
-        case .embedded(let tree):
-            coordination = try EmbeddedCoordination(tree: tree, root: settings.coordinationRoot, executor: executor)
-        }
+        let coordination = try choice.connect(root: settings.coordinationRoot, sessionTimeout: settings.sessionTimeout,
+                                              executor: executor)
         let registrar = StoreRegistrar(coordination: coordination, id: settings.id, rack: settings.rack, logger: logger)
         let context = StoreContext(settings: settings, volumes: volumes, metrics: metrics, events: registrar)
         state.withLock {
@@ -104,7 +90,7 @@ public final class StoreService: Sendable {
             $0.registrar = registrar
         }
 
-        try waitForCoordination("registering volumes") { try await self.reconcile() }
+        try coordinated("registering volumes") { try await self.reconcile() }
 
         var servers: [HTTPServer] = []
         var bound: [Int] = []
@@ -125,7 +111,7 @@ public final class StoreService: Sendable {
             $0.ports = ports
             $0.addresses = addresses
         }
-        try waitForCoordination("publishing the store") { try await registrar.publish(addresses) }
+        try coordinated("publishing the store") { try await registrar.publish(addresses) }
         coordination.addSessionListener { [weak self] event in self?.sessionDidChange(event) }
         let scrubber = StoreScrubber(context: context, logger: logger)
         state.withLock { $0.scrubber = scrubber }
@@ -147,7 +133,7 @@ public final class StoreService: Sendable {
         s.scrubber?.stop()
         for server in s.servers { server.stop() }
         if let registrar = s.registrar {
-            try? waitForCoordination("withdrawing", seconds: 5) { await registrar.withdraw() }
+            try? coordinated("withdrawing", seconds: 5) { await registrar.withdraw() }
         }
         s.context?.executors.shutdown()
         s.context?.volumes.close()
@@ -195,24 +181,13 @@ public final class StoreService: Sendable {
         }
     }
 
-    /// Runs async coordination work from this (non-loop) thread and waits for it.
-    private func waitForCoordination(_ what: String, seconds: Double? = nil,
-                                     _ work: @escaping @Sendable () async throws -> Void) throws {
+
+    /// Shared coordination work from this (non-loop) thread, bounded by three session timeouts
+    /// (at least 30 s); a failure is a startup error naming what was being done.
+    private func coordinated(_ what: String, seconds: Double? = nil,
+                             _ work: @escaping @Sendable () async throws -> Void) throws {
         let limit = seconds ?? max(30, Double(settings.sessionTimeout.wholeMilliseconds) / 1000 * 3)
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<Void, any Error>?>(nil)
-        Task {
-            let r: Result<Void, any Error>
-            do { try await work(); r = .success(()) } catch { r = .failure(error) }
-            outcome.withLock { $0 = r }
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + limit) == .success else {
-            throw StartupError(description: "coordination did not answer within \(Int(limit)) s while \(what)")
-        }
-        if case .failure(let e) = outcome.withLock({ $0! }) {
-            throw StartupError(description: "coordination failed while \(what): \(e)")
-        }
+        do { try waitForCoordination(what, seconds: limit, work) } catch { throw StartupError(description: error.description) }
     }
 
     private func serverConfiguration(_ listen: HostPort, api: Bool) -> HTTPServerConfiguration {
