@@ -66,7 +66,7 @@ let package = Package(
             "BFSCore", "BFSHTTP",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork",
+        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSMetadata",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
             "BFSUp",

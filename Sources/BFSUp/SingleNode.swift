@@ -1,22 +1,34 @@
 import BFSCoordination
+import BFSDirectory
+import BFSMetadata
 import BFSPitchfork
 import BFSStore
+import Dispatch
+import Glibc
 import Logging
+import Synchronization
 
-/// Everything of `bfs up` in one process on one embedded coordination tree. Today that is the
-/// store and the pitchfork that marks it `Health`; the directory, proxy and ops join as they
-/// are built.
+/// Everything of `bfs up` in one process on one embedded coordination tree: the store, the
+/// pitchfork that marks it `Health`, and the directory (SQLite metadata) that places files on
+/// it. The proxy and ops join as they are built.
 public final class SingleNode: Sendable {
     public let settings: UpSettings
     /// The store of the node.
     public let store: StoreService
     /// The pitchfork probing the store and publishing its status.
     public let pitchfork: PitchforkService
+    /// The directory: metadata, placement, keys.
+    public let directory: DirectoryService
     /// The coordination tree every component of the node shares.
     public let tree = EmbeddedTree()
 
-    /// The cluster token the node's admin listener requires (kept in the data directory).
+    /// The cluster token the node's internal listeners require (kept in the data directory).
     public let clusterToken: String
+
+    /// The replica group of the single node (bfs group ids are small integers).
+    static let groupID = 1
+    /// The bucket the first start creates.
+    public static let defaultBucket = "default"
 
     /// Reads the node's cluster token, generating it on the first start (a small file read or
     /// write in the data directory).
@@ -27,28 +39,95 @@ public final class SingleNode: Sendable {
         storeSettings.clusterToken = clusterToken
         store = StoreService(settings: storeSettings, coordination: .embedded(tree), logger: logger)
         pitchfork = PitchforkService(settings: settings.pitchforkSettings, coordination: .embedded(tree), logger: logger)
+        directory = DirectoryService(settings: settings.directorySettings(clusterToken: clusterToken),
+                                     coordination: .embedded(tree), logger: logger)
     }
 
-    /// The ports every component listens on.
-    public struct Ports: Sendable {
+    /// The ports every component listens on, and the default bucket.
+    public struct Started: Sendable {
         /// The store's api, admin and stat ports.
         public var store: StoreService.Ports
         /// The pitchfork's stat port.
         public var pitchfork: Int
+        /// The directory's port.
+        public var directory: Int
+        /// The bucket `default` (its key id and secret sign writes).
+        public var bucket: Bucket
     }
 
-    /// Starts every component and provisions volumes at the first start. Blocks until ready.
-    public func start() throws -> Ports {
+    /// Starts every component; the first start provisions volumes, makes the store a group of
+    /// its own and creates the bucket `default`. Blocks until ready (never on a loop thread).
+    public func start() throws -> Started {
         let storePorts = try store.start()
         try store.provisionIfEmpty(count: settings.volumes)
+        try joinGroup()
         let pitchforkPort = try pitchfork.start()
-        return Ports(store: storePorts, pitchfork: pitchforkPort)
+        let directoryPort = try directory.start()
+        try waitUntilWritable(seconds: 30)
+        let bucket = try defaultBucket()
+        return Started(store: storePorts, pitchfork: pitchforkPort, directory: directoryPort, bucket: bucket)
     }
 
-    /// Drains and stops every component (the pitchfork first, so it never probes a store that
-    /// is going away and marks it failed).
+    /// Drains and stops every component: the directory and the pitchfork first, so neither
+    /// places on nor probes a store that is going away.
     public func stop() {
+        directory.stop()
         pitchfork.stop()
         store.stop()
     }
+
+    /// Waits until the directory can place a file: the pitchfork has marked the store `Health`
+    /// and published its volumes' free space, and the directory's view has both. "Ready" then
+    /// means an upload succeeds at once, on the first start and on every restart (the embedded
+    /// tree starts empty each time).
+    private func waitUntilWritable(seconds: Double) throws {
+        guard let context = directory.context else { throw NodeError("the directory did not start") }
+        let deadline = DispatchTime.now() + seconds
+        var random = SystemRandomNumberGenerator()
+        while (try? context.settings.placementPolicy.place(in: context.snapshot(), using: &random)) == nil {
+            guard DispatchTime.now() < deadline else {
+                throw NodeError("the store did not become writable within \(Int(seconds)) s (see the pitchfork's /stores)")
+            }
+            usleep(20_000)
+        }
+    }
+
+    /// Makes `/group/1/<store id>` exist: what ops does on a cluster, so the directory has a
+    /// writable group once the pitchfork marks the store `Health`.
+    private func joinGroup() throws {
+        let queue = DispatchQueue(label: "bfs.up.coordination")
+        let client = try CoordinationChoice.embedded(tree).connect(root: "", sessionTimeout: .seconds(10)) { queue.async(execute: $0) }
+        defer { client.close(completion: nil) }
+        let member = ZnodeLayout.groupMember(gid: Self.groupID, store: settings.storeSettings.id)
+        try waitForCoordination("joining group \(Self.groupID)", seconds: 30) { try await client.ensurePath(member) }
+    }
+
+    /// The bucket `default`, created on the first start (public read; writes need a token
+    /// signed with its secret).
+    private func defaultBucket() throws -> Bucket {
+        guard let metadata = directory.context?.metadata else { throw NodeError("the directory did not start") }
+        let outcome = Mutex<Result<Bucket, MetadataError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        metadata.bucket(named: Self.defaultBucket) { found in
+            guard case .failure(.bucketNotFound) = found else {
+                outcome.withLock { $0 = found }
+                done.signal()
+                return
+            }
+            metadata.createBucket(NewBucket(name: Self.defaultBucket, flags: .publicRead)) { created in
+                outcome.withLock { $0 = created }
+                done.signal()
+            }
+        }
+        guard done.wait(timeout: .now() + 30) == .success, let result = outcome.withLock({ $0 }) else {
+            throw NodeError("metadata did not answer within 30 s while creating the bucket \(Self.defaultBucket)")
+        }
+        do { return try result.get() } catch { throw NodeError("bucket \(Self.defaultBucket): \(error)") }
+    }
+}
+
+/// Why `bfs up` did not start (a message for the operator).
+public struct NodeError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

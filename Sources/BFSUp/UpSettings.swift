@@ -1,4 +1,5 @@
 import BFSCore
+import BFSDirectory
 import BFSPitchfork
 import BFSStore
 
@@ -16,6 +17,8 @@ public struct UpSettings: Sendable, Equatable {
     public var statPort = 6061
     /// Pitchfork stat port (`/stores`, `/metrics`, `/ping`).
     public var pitchforkPort = 6070
+    /// Directory port (bfs `/get` `/upload` `/del`, two-phase uploads, buckets).
+    public var directoryPort = 6065
     /// Space reserved per volume.
     public var volumeSize: Int64 = 1 << 30
     /// Volumes created at the first start.
@@ -37,6 +40,7 @@ public struct UpSettings: Sendable, Equatable {
         s.adminPort = try up.int("admin_port", default: s.adminPort, in: 0...65535)
         s.statPort = try up.int("stat_port", default: s.statPort, in: 0...65535)
         s.pitchforkPort = try up.int("pitchfork_port", default: s.pitchforkPort, in: 0...65535)
+        s.directoryPort = try up.int("directory_port", default: s.directoryPort, in: 0...65535)
         s.volumeSize = try up.byteSize("volume_size", default: s.volumeSize, in: (1 << 20)...(32 << 30))
         s.volumes = try up.int("volumes", default: s.volumes, in: 1...1000)
         s.needleMaxSize = try up.byteSize("needle_max_size", default: s.needleMaxSize, in: 1...(1 << 30))
@@ -67,6 +71,18 @@ public struct UpSettings: Sendable, Equatable {
         var s = PitchforkSettings()
         s.statListen = HostPort(host: host, port: pitchforkPort)
         s.storeCheckInterval = .seconds(1)
+        return s
+    }
+
+    /// The directory of the single node: SQLite metadata in the data directory, the node's
+    /// cluster token on its listener.
+    public func directorySettings(clusterToken: String) -> DirectorySettings {
+        var s = DirectorySettings()
+        s.listen = HostPort(host: host, port: directoryPort)
+        s.clusterToken = clusterToken
+        s.metadataBackend = "sqlite"
+        s.sqlitePath = dataDir + "/metadata.db"
+        s.coordinationBackend = "embedded"
         return s
     }
 }
