@@ -49,7 +49,7 @@ public final class StoreService: Sendable {
     /// volume I/O goes through `fileSystem` (crash tests pass a fault-injecting one).
     public init(settings: StoreSettings, coordination choice: CoordinationChoice? = nil,
                 fileSystem: FileSystem = PosixFileSystem(), logger: Logger = Logger(label: "bfs.store")) {
-        self.settings = settings
+        self.settings = settings.withAbsolutePaths()
         self.fileSystem = fileSystem
         self.logger = logger
         self.choice = choice ?? (settings.coordinationBackend == "embedded"

@@ -1,3 +1,4 @@
+import Glibc
 import BFSCore
 
 /// Everything `bfs store` reads from `Conf/store.toml`, with the defaults an operator gets when a
@@ -73,6 +74,26 @@ public struct StoreSettings: Sendable, Equatable {
     /// The directories volume files are confined to: `dataDir` (pulls and new volumes land
     /// there) and `dataDirs`.
     public var volumeDirectories: [String] { dataDirs.contains(dataDir) ? dataDirs : [dataDir] + dataDirs }
+
+    /// These settings with `dataDir` and the list paths made absolute against the working
+    /// directory: admin paths are confined to absolute, symlink-free directories, so a relative
+    /// `data_dir` (`bfs up`'s default `./bfs-data`) must be resolved once, at startup.
+    public func withAbsolutePaths() -> StoreSettings {
+        var s = self
+        s.dataDir = Self.absolute(dataDir)
+        s.volumeIndex = Self.absolute(volumeIndex)
+        s.freeVolumeIndex = Self.absolute(freeVolumeIndex)
+        return s
+    }
+
+    private static func absolute(_ path: String) -> String {
+        guard !path.isEmpty, !path.hasPrefix("/") else { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let cwd = String(cString: buffer)
+        let relative = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+        return cwd == "/" ? "/" + relative : cwd + "/" + relative
+    }
 
     /// Reads a config file, applying defaults and rejecting unknown keys or bad values.
     public static func load(path: String) throws(ConfigError) -> StoreSettings {

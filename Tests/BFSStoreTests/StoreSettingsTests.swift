@@ -16,6 +16,21 @@ import Testing
         #expect(loaded == expected)
     }
 
+    /// `bfs up` defaults to `./bfs-data`; admin paths are confined to absolute directories, so
+    /// the store resolves a relative data directory once (a relative one was refused outright).
+    @Test func relativeDataDirectoryIsMadeAbsolute() {
+        var settings = StoreSettings()
+        settings.dataDir = "./bfs-data"
+        settings.volumeIndex = "./bfs-data/volume.idx"
+        settings.freeVolumeIndex = "/abs/free_volume.idx"
+        let cwd = FileManager.default.currentDirectoryPath
+        let resolved = StoreService(settings: settings).settings
+        #expect(resolved.dataDir == cwd + "/bfs-data")
+        #expect(resolved.volumeIndex == cwd + "/bfs-data/volume.idx")
+        #expect(resolved.freeVolumeIndex == "/abs/free_volume.idx")
+        #expect(resolved.volumeDirectories == [cwd + "/bfs-data"])
+    }
+
     @Test func typoIsRejectedWithItsName() {
         #expect(throws: ConfigError.unknownKey("store.durable_write")) {
             try StoreSettings.read(ConfigDocument.parse("[store]\ndurable_write = false\n"))
