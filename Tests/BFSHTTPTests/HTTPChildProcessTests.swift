@@ -66,17 +66,23 @@ import Testing
                 guard let p = mkdtemp(&dir) else { exit(2) }
                 let path = String(cString: p) + "/blob"
                 let fd = open(path, O_RDWR | O_CREAT, 0o644)
-                _ = ftruncate(fd, 1 << 20)
+                _ = ftruncate(fd, 8 << 20)
                 let group = try EventLoopGroup(loopCount: 2, name: "fdcount")
                 let server = HTTPServer(router: fileRouter(fd: fd))
                 let port = try server.start(on: group)
                 do {
-                    let a = try TestHTTPClient(port: port)
+                    let a = try TestHTTPClient(port: port, receiveBuffer: 16 * 1024)
                     for i in 0..<5 {
                         try a.send(get("/path?i=\(i)") + get("/file?off=0&len=\(1 << 20)"))
                         _ = try a.readResponse()
                         _ = try a.readResponse()
                     }
+                    // A body larger than the socket can hold, read late: the sender waits for
+                    // writability on a dup of the socket, which must be closed as well.
+                    try a.send(get("/file?off=0&len=\(8 << 20)"))
+                    usleep(100_000)
+                    _ = try a.readResponse()
+                    guard server.sendfileWaitCount > 0 else { exit(5) }
                     let bad = try TestHTTPClient(port: port)
                     try bad.send("BREW / HTTP/1.1\r\n\r\n")
                     _ = try bad.readResponse()
