@@ -153,7 +153,7 @@ extension Volume {
             try drainFlusher()
             try catchUp(&copier, exact: true)
             let moves = copier.moved
-            var live = collectMap(exact: true) { key, loc -> IndexRecord? in
+            var live = collectMap(exact: true, appendLockHeld: true) { key, loc -> IndexRecord? in
                 guard !loc.isDeleted, let moved = moves[loc.offsetUnits] else { return nil }
                 return IndexRecord(key: key, offsetUnits: moved.offsetUnits, totalSize: moved.totalSize)
             }
@@ -197,10 +197,11 @@ extension Volume {
     }
 
     /// Copies every live needle the map points at that has not been copied (nor found damaged or
-    /// flagged deleted on disk) yet. Only `exact` walks are sure to see every entry.
+    /// flagged deleted on disk) yet. Only `exact` walks (under the append lock) are sure to see
+    /// every entry.
     private func catchUp(_ copier: inout NeedleCopier, exact: Bool = false) throws(StorageError) {
         let done = copier.moved, skipped = copier.skipped
-        var pending = collectMap(exact: exact) { key, loc -> (Int64, NeedleLocation)? in
+        var pending = collectMap(exact: exact, appendLockHeld: exact) { key, loc -> (Int64, NeedleLocation)? in
             loc.isDeleted || done[loc.offsetUnits] != nil || skipped.contains(loc.offsetUnits) ? nil : (key, loc)
         }
         let block = shared.withLock { $0.block }
