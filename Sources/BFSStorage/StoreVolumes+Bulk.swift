@@ -9,9 +9,9 @@ extension StoreVolumes {
     /// whether they come from an admin request or from coordination.
     ///
     /// The open (recovery may rescan a whole block) and `prepare` run without the admin lock: a
-    /// compaction's commit step takes that lock with its volume sealed, so holding it here for
-    /// minutes would stall every upload to that volume. The id and the files' ownership are
-    /// checked again under the lock before the volume is registered.
+    /// compaction's commit step takes that lock, so holding it here for minutes would hold every
+    /// compaction back that long. The id and the files' ownership are checked again under the
+    /// lock before the volume is registered.
     ///
     /// Crash window: after the open (recovery may have repaired the files) but before the list
     /// rewrite, the files exist and no list names them; a retry opens them again.

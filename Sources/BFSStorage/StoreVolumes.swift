@@ -138,24 +138,25 @@ public final class StoreVolumes: Sendable {
         let (newBlock, newIndex) = admin.withLock { _ in
             freshNames(id: id, blockDirectory: directoryOf(oldBlock), indexDirectory: directoryOf(oldIndex))
         }
-        let result = try volume.compact(toBlock: newBlock, index: newIndex, commit: { (block, index) throws(StorageError) in
-            try admin.withLock { _ throws(StorageError) in
-                let (previous, active) = state.withLock { s in
-                    let previous = s.activeEntries[id]
-                    s.activeEntries[id] = VolumeListEntry(blockPath: block, indexPath: index, id: id)
-                    return (previous, s.activeEntries.values.sorted { $0.id < $1.id })
+        // The commit runs inside `commitLock`, which holds the admin lock (taken before the seal).
+        let result = try volume.compact(toBlock: newBlock, index: newIndex, commitLock: { body throws(StorageError) in
+            try admin.withLock { _ throws(StorageError) in try body() }
+        }, commit: { (block, index) throws(StorageError) in
+            let (previous, active) = state.withLock { s in
+                let previous = s.activeEntries[id]
+                s.activeEntries[id] = VolumeListEntry(blockPath: block, indexPath: index, id: id)
+                return (previous, s.activeEntries.values.sorted { $0.id < $1.id })
+            }
+            do throws(StorageError) { try writeList(volumeListPath, active) } catch {
+                // Not committed: the compaction removes the new files, so the list must go on
+                // naming the old ones, in memory (every later rewrite starts from it) and on
+                // disk (the rename may have landed before the directory sync failed).
+                let restored = state.withLock { s in
+                    s.activeEntries[id] = previous
+                    return s.activeEntries.values.sorted { $0.id < $1.id }
                 }
-                do throws(StorageError) { try writeList(volumeListPath, active) } catch {
-                    // Not committed: the compaction removes the new files, so the list must go on
-                    // naming the old ones, in memory (every later rewrite starts from it) and on
-                    // disk (the rename may have landed before the directory sync failed).
-                    let restored = state.withLock { s in
-                        s.activeEntries[id] = previous
-                        return s.activeEntries.values.sorted { $0.id < $1.id }
-                    }
-                    try? writeList(volumeListPath, restored)
-                    throw error
-                }
+                try? writeList(volumeListPath, restored)
+                throw error
             }
         }, hook: hook)
         try fileSystem.remove(oldBlock)

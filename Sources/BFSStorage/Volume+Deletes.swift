@@ -13,7 +13,9 @@ extension Volume {
     public var generation: UInt64 { shared.withLock { $0.generation } }
 
     /// Keys whose newest needle is flagged deleted.
-    /// Walked in chunks (`collectMap`), exact, so reads are never stalled behind the walk.
+    /// Walked in chunks (`collectMap`), exact: should uploads move entries during the walk, it is
+    /// walked again under the append lock, still in chunks, so reads are never stalled behind it
+    /// (appends wait for that second walk).
     public func deletedKeys() -> [Int64] {
         collectMap(exact: true) { key, location in location.isDeleted ? key : nil }
     }

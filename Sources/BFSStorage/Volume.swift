@@ -61,14 +61,16 @@ public final class Volume: Sendable {
 
     // Lock order: a thread holding one of these takes only locks listed after it.
     //
-    //   appender → sealed → publishLock → queue → shared → index → flagsUnsynced
+    //   (store admin) → appender → sealed → publishLock → queue → shared → index → flagsUnsynced
     //
     // - `appender` serialises appends, deletes and compaction's swap; it is held around the tail
-    //   `pwrite` and while compaction waits for the flusher to drain, so the flusher lanes must
-    //   never take it (they take publishLock, queue, shared, index, flagsUnsynced only).
-    // - The store's admin lock is never taken while `appender` is held: compaction runs its
-    //   commit step (which takes it) with the volume sealed and the append lock released, so an
-    //   admin thread may close the volume (which takes `appender` briefly) while holding it.
+    //   `pwrite` and while compaction or `deletedKeys` waits for the flusher to drain, so the
+    //   flusher lanes must never take it (they take publishLock, queue, shared, index,
+    //   flagsUnsynced only).
+    // - The store's admin lock is never taken while `appender` is held or the volume is sealed:
+    //   compaction takes it (its `commitLock`) before the append lock and seals only inside it,
+    //   so a compaction waiting for it leaves appends running, and an admin thread may close the
+    //   volume (which takes `appender` briefly) while holding it.
     // - `sealed` and `finished` are condition variables: waited on holding no other lock.
     // - Completions run under `publishLock` (in batch order): they must not call back into the
     //   volume synchronously.
@@ -305,7 +307,8 @@ public final class Volume: Sendable {
         }
         if wasClosed { return }
         // Waits for an append that already passed its closed check. Not `withAppendLock`: a
-        // sealed compaction may be waiting for the store's admin lock, held by our caller.
+        // compaction may be sealed inside the store's admin lock, and our caller may be waiting
+        // for that compaction to end.
         appender.withLock { _ in }
         queue.update(wake: .all) { $0.stopping = true }
         let lanes = max(1, settings.syncLanes)

@@ -44,9 +44,12 @@ public struct CompactionResult: Sendable, Equatable {
 /// nothing can fail with "not found".
 ///
 /// Locking: the bulk copy and its `fdatasync` run without the append lock. The append lock is
-/// then held only to drain the flusher, copy what arrived meanwhile, and sync that small delta;
-/// the volume is sealed (appends and deletes wait) and the append lock released before `commit`,
-/// which takes the store's admin lock, so the two are never nested; the swap retakes it.
+/// then held only to drain the flusher, copy what arrived meanwhile, and sync that small delta.
+/// All of that, the seal, `commit` and the swap run inside `commitLock` (the store's admin lock,
+/// taken before the append lock): a compaction waiting for that lock (held by a slow
+/// `addFreeVolumes`, say) has not sealed yet, so uploads to its volume go on meanwhile. The
+/// volume is sealed (appends and deletes wait) and the append lock released before `commit`;
+/// the swap retakes it.
 /// The volume list is rewritten (the commit point) while sealed, so no write is acknowledged on
 /// files a restart would not open. Crash windows, by `CompactionStep`: up to `newFilesSynced` the
 /// old files are authoritative (the new ones are orphans); from `listRewritten` on the new files
@@ -64,9 +67,13 @@ extension Volume {
     /// Compacts into new files `newBlockPath`/`newIndexPath` (they must not exist). `commit` runs
     /// once the new files are durable, with the volume sealed but no volume lock held, and must
     /// make them the volume's files of record (rewrite the volume list); `hook` sees each step
-    /// (tests crash there). Blocks for the whole copy: run it on a dedicated thread.
+    /// (tests crash there). `commitLock` runs its body holding the lock `commit` needs (the
+    /// store's admin lock): the seal, commit and swap run inside it, so the volume is never
+    /// sealed while the compaction waits for that lock. Blocks for the whole copy: run it on a
+    /// dedicated thread.
     @discardableResult
     public func compact(toBlock newBlockPath: String, index newIndexPath: String,
+                        commitLock: (() throws(StorageError) -> Void) throws(StorageError) -> Void = { body throws(StorageError) in try body() },
                         commit: (_ block: String, _ index: String) throws(StorageError) -> Void = { _, _ in },
                         hook: (CompactionStep) throws(StorageError) -> Void = { _ in }) throws(StorageError) -> CompactionResult {
         try shared.withLock { (s: inout Shared) throws(StorageError) in
@@ -108,12 +115,45 @@ extension Volume {
         try catchUp(&copier)
         try copier.block.sync()
         try hook(.copied)
-        let live = try appender.withLock { _ throws(StorageError) -> [IndexRecord] in
+        var live: [IndexRecord] = []
+        // The commit lock is taken before the seal: a compaction that waits for it must not keep
+        // appends and deletes waiting meanwhile. `commitLock` runs its body before it returns,
+        // so `commit` and `hook` do not actually escape.
+        try withoutActuallyEscaping(commit) { commit throws(StorageError) in
+            try withoutActuallyEscaping(hook) { hook throws(StorageError) in
+                try commitLock { () throws(StorageError) in
+                    live = try sealForCommit(&copier)
+                    defer { sealed.update(wake: .all) { $0 = false } }
+                    try hook(.newFilesSynced)
+                    if shared.withLock({ $0.closed }) { throw .volumeClosed }
+                    try commit(newBlockPath, newIndexPath)
+                    // Committed: the list names the new files, so the swap must happen whatever follows.
+                    swapped = true
+                    var map = NeedleMap(expectedCount: live.count)
+                    for r in live { map.set(r.key, NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize)) }
+                    appender.withLock { a in
+                        installCompacted(map: &map, copier: copier, syncFiles: syncFiles, records: live.count)
+                        a.end = copier.end
+                    }
+                    try hook(.listRewritten)
+                    try hook(.swapped)
+                }
+            }
+        }
+        return CompactionResult(needlesCopied: live.count, bytesBefore: bytesBefore, bytesAfter: copier.end,
+                                damagedSkipped: copier.damaged)
+    }
+
+    /// Under the append lock: drains the flusher, copies what arrived since the catch-up passes,
+    /// writes the new index of the needles that stay live, syncs, and seals the volume. Returns
+    /// those needles' records in block order.
+    private func sealForCommit(_ copier: inout NeedleCopier) throws(StorageError) -> [IndexRecord] {
+        try appender.withLock { _ throws(StorageError) -> [IndexRecord] in
             if shared.withLock({ $0.closed }) { throw .volumeClosed }
             try drainFlusher()
             try catchUp(&copier, exact: true)
             let moves = copier.moved
-            var live = collectMap(exact: true) { key, loc -> IndexRecord? in
+            var live = collectMap(exact: true, appendLockHeld: true) { key, loc -> IndexRecord? in
                 guard !loc.isDeleted, let moved = moves[loc.offsetUnits] else { return nil }
                 return IndexRecord(key: key, offsetUnits: moved.offsetUnits, totalSize: moved.totalSize)
             }
@@ -122,22 +162,6 @@ extension Volume {
             sealed.update(wake: .none) { $0 = true }
             return live
         }
-        defer { sealed.update(wake: .all) { $0 = false } }
-        try hook(.newFilesSynced)
-        if shared.withLock({ $0.closed }) { throw .volumeClosed }
-        try commit(newBlockPath, newIndexPath)
-        // Committed: the list names the new files, so the swap must happen whatever follows.
-        swapped = true
-        var map = NeedleMap(expectedCount: live.count)
-        for r in live { map.set(r.key, NeedleLocation(offsetUnits: r.offsetUnits, totalSize: r.totalSize)) }
-        appender.withLock { a in
-            installCompacted(map: &map, copier: copier, syncFiles: syncFiles, records: live.count)
-            a.end = copier.end
-        }
-        try hook(.listRewritten)
-        try hook(.swapped)
-        return CompactionResult(needlesCopied: live.count, bytesBefore: bytesBefore, bytesAfter: copier.end,
-                                damagedSkipped: copier.damaged)
     }
 
     /// Makes the new files the volume's (under the append lock, with the flusher drained). On a
@@ -173,10 +197,11 @@ extension Volume {
     }
 
     /// Copies every live needle the map points at that has not been copied (nor found damaged or
-    /// flagged deleted on disk) yet. Only `exact` walks are sure to see every entry.
+    /// flagged deleted on disk) yet. Only `exact` walks (under the append lock) are sure to see
+    /// every entry.
     private func catchUp(_ copier: inout NeedleCopier, exact: Bool = false) throws(StorageError) {
         let done = copier.moved, skipped = copier.skipped
-        var pending = collectMap(exact: exact) { key, loc -> (Int64, NeedleLocation)? in
+        var pending = collectMap(exact: exact, appendLockHeld: exact) { key, loc -> (Int64, NeedleLocation)? in
             loc.isDeleted || done[loc.offsetUnits] != nil || skipped.contains(loc.offsetUnits) ? nil : (key, loc)
         }
         let block = shared.withLock { $0.block }
