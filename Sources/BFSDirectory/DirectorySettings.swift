@@ -1,3 +1,4 @@
+import BFSCoordination
 import BFSCore
 
 /// Everything `bfs directory` reads from `Conf/directory.toml`, with the defaults an operator
@@ -93,15 +94,9 @@ public struct DirectorySettings: Sendable, Equatable {
         s.headerTimeout = try http.duration("header_timeout", default: s.headerTimeout)
 
         let coordination = try root.section("coordination")
-        s.coordinationBackend = try coordination.string("backend", default: s.coordinationBackend)
-        guard ["zookeeper", "embedded"].contains(s.coordinationBackend) else {
-            throw .badValue(key: "coordination.backend", reason: "'\(s.coordinationBackend)' is neither \"zookeeper\" nor \"embedded\"")
-        }
+        s.coordinationBackend = try coordination.coordinationBackend(default: s.coordinationBackend)
         s.zookeeperAddrs = try coordination.strings("zookeeper_addrs", default: s.zookeeperAddrs)
-        s.coordinationRoot = try coordination.string("root", default: s.coordinationRoot)
-        if !s.coordinationRoot.isEmpty, !s.coordinationRoot.hasPrefix("/") || s.coordinationRoot.hasSuffix("/") {
-            throw .badValue(key: "coordination.root", reason: "must start with '/' and not end with '/'")
-        }
+        s.coordinationRoot = try coordination.coordinationRoot(default: s.coordinationRoot)
         s.sessionTimeout = try coordination.duration("session_timeout", default: s.sessionTimeout)
 
         let placement = try root.section("placement")

@@ -1,3 +1,4 @@
+import BFSCoordination
 import BFSCore
 
 /// Everything `bfs pitchfork` reads from `Conf/pitchfork.toml`, with the defaults an operator
@@ -76,10 +77,7 @@ public struct PitchforkSettings: Sendable, Equatable {
         guard !s.zookeeperAddrs.isEmpty else {
             throw .badValue(key: "coordination.zookeeper_addrs", reason: "must name at least one server")
         }
-        s.coordinationRoot = try coordination.string("root", default: s.coordinationRoot)
-        if !s.coordinationRoot.isEmpty, !s.coordinationRoot.hasPrefix("/") || s.coordinationRoot.hasSuffix("/") {
-            throw .badValue(key: "coordination.root", reason: "must start with '/' and not end with '/'")
-        }
+        s.coordinationRoot = try coordination.coordinationRoot(default: s.coordinationRoot)
         s.sessionTimeout = try positive(coordination, "session_timeout", s.sessionTimeout)
 
         try ConfigDocument.finish(root)

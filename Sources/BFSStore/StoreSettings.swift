@@ -1,4 +1,5 @@
 import Glibc
+import BFSCoordination
 import BFSCore
 
 /// Everything `bfs store` reads from `Conf/store.toml`, with the defaults an operator gets when a
@@ -144,15 +145,9 @@ public struct StoreSettings: Sendable, Equatable {
         s.deleteBurst = try limits.int("delete_burst", default: 0, in: 0...1_000_000_000)
 
         let coordination = try root.section("coordination")
-        s.coordinationBackend = try coordination.string("backend", default: s.coordinationBackend)
-        guard ["zookeeper", "embedded"].contains(s.coordinationBackend) else {
-            throw .badValue(key: "coordination.backend", reason: "'\(s.coordinationBackend)' is neither \"zookeeper\" nor \"embedded\"")
-        }
+        s.coordinationBackend = try coordination.coordinationBackend(default: s.coordinationBackend)
         s.zookeeperAddrs = try coordination.strings("zookeeper_addrs", default: s.zookeeperAddrs)
-        s.coordinationRoot = try coordination.string("root", default: s.coordinationRoot)
-        if !s.coordinationRoot.isEmpty, !s.coordinationRoot.hasPrefix("/") || s.coordinationRoot.hasSuffix("/") {
-            throw .badValue(key: "coordination.root", reason: "must start with '/' and not end with '/'")
-        }
+        s.coordinationRoot = try coordination.coordinationRoot(default: s.coordinationRoot)
         s.sessionTimeout = try coordination.duration("session_timeout", default: s.sessionTimeout)
 
         let scrub = try root.section("scrub")
