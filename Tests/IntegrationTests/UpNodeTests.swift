@@ -9,21 +9,10 @@ import Testing
 @Suite(.serialized) struct UpNodeTests {
     @Test func directoryPlacesCommitsAndServesAcrossARestart() throws {
         let dir = TempDir("up-node")
-        let ports = try (0..<5).map { _ in try PortReservation() }
-        let config = dir.file("up.toml")
-        try """
-            [up]
-            data_dir = "\(dir.file("data"))"
-            api_port = \(ports[0].port)
-            admin_port = \(ports[1].port)
-            stat_port = \(ports[2].port)
-            pitchfork_port = \(ports[3].port)
-            directory_port = \(ports[4].port)
-            volume_size = "4MiB"
-            volumes = 1
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        let directory = TestHTTPEndpoint(port: ports[4].port)
-        let store = TestHTTPEndpoint(port: ports[0].port)
+        let node = try UpNodeConfig(in: dir)
+        let config = node.path
+        let directory = TestHTTPEndpoint(port: node.directoryPort)
+        let store = TestHTTPEndpoint(port: node.apiPort)
         var random = SeededGenerator(seed: 11)
         let data = random.bytes(5000)
         var keyID = ""
@@ -36,7 +25,7 @@ import Testing
             if start == 1 {
                 keyID = String(banner.split(separator: " ").drop { $0 != "id" }.dropFirst().first ?? "")
                 #expect(!keyID.isEmpty, "\(banner)")
-                let token = try String(contentsOfFile: dir.file("data/cluster.token"), encoding: .utf8)
+                let token = try String(contentsOfFile: node.dataDir + "/cluster.token", encoding: .utf8)
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 let auth = [("Authorization", "Bearer \(token)")]
                 // Placeable once the pitchfork has marked the store Health and published its
@@ -50,7 +39,7 @@ import Testing
                 let key = try #require((answer["key"] as? NSNumber)?.int64Value)
                 let cookie = try #require((answer["cookie"] as? NSNumber)?.int32Value)
                 let vid = try #require((answer["vid"] as? NSNumber)?.int32Value)
-                #expect((answer["stores"] as? [String]) == ["127.0.0.1:\(ports[0].port)"])
+                #expect((answer["stores"] as? [String]) == ["127.0.0.1:\(node.apiPort)"])
                 let stored = try store.postMultipart("/upload", fields: [("vid", "\(vid)"), ("key", "\(key)"), ("cookie", "\(cookie)")],
                                                      files: [(name: "file", data: data)])
                 #expect(stored.ret == 1, "\(stored.text)")

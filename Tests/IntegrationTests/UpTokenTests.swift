@@ -8,21 +8,11 @@ import Testing
 @Suite(.serialized) struct UpTokenTests {
     @Test func firstStartGeneratesATokenTheAdminListenerRequires() throws {
         let dir = TempDir("up-token")
-        let ports = try (0..<4).map { _ in try PortReservation() }
-        let config = dir.file("up.toml")
-        try """
-            [up]
-            data_dir = "\(dir.file("data"))"
-            api_port = \(ports[0].port)
-            admin_port = \(ports[1].port)
-            stat_port = \(ports[2].port)
-            pitchfork_port = \(ports[3].port)
-            volume_size = "4MiB"
-            volumes = 1
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let node = try UpNodeConfig(in: dir)
+        let config = node.path
         let tokenPath = dir.file("data/cluster.token")
-        let admin = TestHTTPEndpoint(port: ports[1].port)
-        let pitchfork = TestHTTPEndpoint(port: ports[3].port)
+        let admin = TestHTTPEndpoint(port: node.adminPort)
+        let pitchfork = TestHTTPEndpoint(port: node.pitchforkPort)
         var tokens: [String] = []
         for start in 1...2 {
             let up = try BFSProcess(arguments: ["up", "-c", config], logPath: dir.file("up-\(start).log"))
