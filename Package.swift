@@ -63,7 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BFSProxy", dependencies: [
-            "BFSCore", "BFSHTTP",
+            "BFSCore", "BFSHTTP", "BFSMetadata",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSMetadata",
@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSMetadata", "BFSHTTP", "BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
-        .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSTestSupport"]),
+        .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSMetadata", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
         // file system).

@@ -1,9 +1,10 @@
 import BFSHTTP
+import BFSMetadata
 
 /// The one check a request to a bucket goes through before anything else: does it need a
 /// token, and if so does it carry a good one.
 public struct BucketAuthorization: Sendable {
-    /// The bucket's access bits.
+    /// The bucket's flags, as the directory serves them.
     public var flags: BucketFlags
     /// The bucket's signing key.
     public var key: BucketKey

@@ -1,4 +1,5 @@
 import BFSHTTP
+import BFSMetadata
 import Testing
 @testable import BFSProxy
 
@@ -91,11 +92,11 @@ import Testing
 
     /// Only reads of public buckets go without a token (DESIGN §11).
     @Test(arguments: [
-        (BucketFlags(), HTTPMethod.get, false), (BucketFlags(), .head, false),
+        (BucketFlags(), HTTPMethod.get, true), (BucketFlags(), .head, true),
         (BucketFlags(), .put, true), (BucketFlags(), .delete, true), (BucketFlags(), .post, true),
-        (BucketFlags.writePrivate, .get, false), (BucketFlags.writePrivate, .put, true),
-        (BucketFlags.readPrivate, .get, true), (BucketFlags.readPrivate, .head, true),
-        (BucketFlags(rawValue: 3), .get, true), (BucketFlags(rawValue: 3), .delete, true),
+        (BucketFlags.publicRead, .get, false), (BucketFlags.publicRead, .head, false),
+        (BucketFlags.publicRead, .put, true), (BucketFlags.publicWrite, .put, true),
+        (BucketFlags.all, .get, false), (BucketFlags.all, .delete, true),
     ])
     func tokenRequirement(flags: BucketFlags, method: HTTPMethod, required: Bool) {
         #expect(flags.requiresToken(for: method) == required)
@@ -103,7 +104,7 @@ import Testing
 }
 
 @Suite struct BucketAuthorizationTests {
-    static let rules = BucketAuthorization(flags: [], key: BucketTokenTests.key)
+    static let rules = BucketAuthorization(flags: .publicRead, key: BucketTokenTests.key)
 
     @Test func publicReadsNeedNothingWritesNeedAToken() throws {
         try Self.rules.check(method: .get, bucket: "test", filename: "a.jpg", queryToken: nil, authorization: nil,
@@ -121,7 +122,7 @@ import Testing
     }
 
     @Test func privateReadsNeedATokenSignedForTheRead() throws {
-        let rules = BucketAuthorization(flags: .readPrivate, key: BucketTokenTests.key, window: 60)
+        let rules = BucketAuthorization(flags: [], key: BucketTokenTests.key, window: 60)
         #expect(throws: ProxyError.tokenMissing) {
             try rules.check(method: .head, bucket: "test", filename: "x", queryToken: nil, authorization: nil, now: 0)
         }
