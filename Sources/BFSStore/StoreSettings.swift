@@ -89,9 +89,9 @@ public struct StoreSettings: Sendable, Equatable {
 
     private static func absolute(_ path: String) -> String {
         guard !path.isEmpty, !path.hasPrefix("/") else { return path }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return path }
-        let cwd = String(cString: buffer)
+        guard let raw = getcwd(nil, 0) else { return path }
+        defer { free(raw) }
+        let cwd = String(cString: raw)
         let relative = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
         return cwd == "/" ? "/" + relative : cwd + "/" + relative
     }
