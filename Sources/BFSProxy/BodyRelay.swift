@@ -77,7 +77,10 @@ final class BodyRelay {
 
     /// Starts relaying.
     func start() {
-        exchange.raw.onConnectionClose { [self] in
+        // Weak: the exchange keeps its close handlers until the connection closes, which on a
+        // keep-alive connection is long after this relay is done.
+        exchange.raw.onConnectionClose { [weak self] in
+            guard let self else { return }
             finished = true
             task?.cancel()
         }

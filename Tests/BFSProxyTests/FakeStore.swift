@@ -20,10 +20,12 @@ final class FakeStore: Sendable {
     let deletes = Locked<[Int64]>([])
     /// Answer uploads with a failure.
     let failUploads = Locked(false)
+    /// Send only the first half of every read body, then hang up (a store dying mid-body).
+    let truncateReads = Locked(false)
 
     init(group: EventLoopGroup) throws {
         let needles = self.needles, reads = self.reads, uploads = self.uploads, deletes = self.deletes
-        let failUploads = self.failUploads
+        let failUploads = self.failUploads, truncateReads = self.truncateReads
         var router = HTTPRouter()
         router.add(.post, "/upload") { ex in
             let contentType = ex.head.headers["Content-Type"] ?? ""
@@ -55,12 +57,20 @@ final class FakeStore: Sendable {
             guard let key = query.first("key").flatMap({ Int64($0) }), let data = needles.get[key] else {
                 return ex.respond(status: .notFound, body: .bytes(Array("{\"ret\":5001}".utf8)))
             }
+            var status = HTTPStatus.ok
+            var headers: HTTPHeaders = ["Content-Type": "application/octet-stream"]
+            var body = data
             if let range = ex.head.headers["Range"], let (first, last) = Self.singleRange(range, length: data.count) {
-                return ex.respond(status: .partialContent,
-                                  headers: ["Content-Range": "bytes \(first)-\(last)/\(data.count)", "Accept-Ranges": "bytes"],
-                                  body: .bytes(Array(data[first...last])))
+                status = .partialContent
+                headers.add(name: "Content-Range", value: "bytes \(first)-\(last)/\(data.count)")
+                body = Array(data[first...last])
             }
-            ex.respond(headers: ["Content-Type": "application/octet-stream"], body: .bytes(data))
+            guard truncateReads.get, ex.head.method == .get, body.count > 1 else {
+                return ex.respond(status: status, headers: headers, body: .bytes(body))
+            }
+            guard let stream = ex.respondStreaming(status: status, headers: headers, length: body.count) else { return }
+            stream.write(Array(body[..<(body.count / 2)]))
+            stream.abort()
         }
         router.add(.post, "/del") { ex in
             ex.collectBody { result in

@@ -29,6 +29,31 @@ import Testing
         _ = dead
     }
 
+    @Test func aReplicaDyingMidBodyIsResumedFromTheNextAtTheSameByte() throws {
+        try ProxyHarness.with { h in
+            let big: [UInt8] = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131 >> 3) }
+            h.seed("pub", "big.bin", big, key: 8)
+            h.stores[0].truncateReads.with { $0 = true }
+            var reads = 0
+            while try h.metric("bfs_proxy_replica_failovers_total") == 0 && reads < 60 {
+                let get = try h.request("GET", "pub", "big.bin")
+                #expect(get.status == 200)
+                #expect(get.body == big)
+                reads += 1
+            }
+            #expect(try h.metric("bfs_proxy_replica_failovers_total") >= 1)
+            // Ranges resume the same way.
+            let range = try h.request("GET", "pub", "big.bin", headers: [("Range", "bytes=1000-400999")])
+            #expect(range.status == 206 && range.body == Array(big[1000...400_999]))
+            // Both replicas cut short: the client gets a connection closed short of Content-Length.
+            h.stores[1].truncateReads.with { $0 = true }
+            let client = try TestHTTPClient(port: h.endpoint.port)
+            try client.send("GET /bfs/pub/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try client.readHead().contains("Content-Length: \(big.count)"))
+            #expect(try client.readToEOF().count < big.count)
+        }
+    }
+
     @Test func everyReplicaDownIs502WithABody() throws {
         let dead = try PortReservation()
         try ProxyHarness.with { h in
