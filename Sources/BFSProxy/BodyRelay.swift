@@ -11,7 +11,9 @@ import BFSHTTP
 /// - a connect error, a timeout, a status other than 200/206 or an answer whose framing does
 ///   not match what metadata promised moves on to the next replica (`replica_failovers`), from
 ///   the byte the client has already got, so a replica dying mid-body costs no restart;
-/// - when every replica failed for a piece, the answer is 404 (all said 404), 504 (a timeout)
+/// - an attempt that delivered bytes before failing does not count against the replicas (a
+///   slow reader can outlast `store_timeout`; the relay then resumes, bounded by progress);
+/// - when every replica failed for a piece without progress, the answer is 404 (all said 404), 504 (a timeout)
 ///   or 502 if nothing was sent yet, else the connection is closed (the client sees a short
 ///   body, never a wrong one);
 /// - a 404 before anything was sent, for a lookup that came from the cache, calls `onStale`
@@ -51,6 +53,7 @@ final class BodyRelay {
     private var replica: Int
     private var failuresThisPiece = 0
     private var deliveredThisPiece: Int64 = 0
+    private var deliveredBeforeAttempt: Int64 = 0
     private var task: HTTPClientTask?
     private var queued = 0
     private var paused = false
@@ -112,6 +115,7 @@ final class BodyRelay {
         let store = record.stores[replica % record.stores.count]
         guard let address = HostPort(store) else { return failed(range, notFound: false, timeout: false) }
         let first = range.lowerBound + deliveredThisPiece
+        deliveredBeforeAttempt = deliveredThisPiece
         let whole = first == 0 && range.upperBound == length - 1
         var headers: [FormFields.Pair] = []
         if !whole { headers.append(.init(name: "Range", value: "bytes=\(first)-\(range.upperBound)")) }
@@ -162,7 +166,9 @@ final class BodyRelay {
             finished = true
             return onStale()
         }
-        failuresThisPiece += 1
+        // An attempt that moved the body forward (then died, or ran out of store_timeout behind a
+        // slow reader) is no strike against the replicas: progress bounds the retries.
+        failuresThisPiece = deliveredThisPiece > deliveredBeforeAttempt ? 0 : failuresThisPiece + 1
         guard failuresThisPiece < record.stores.count else {
             finished = true
             if let stream { return stream.abort() }

@@ -20,12 +20,21 @@ final class FakeStore: Sendable {
     let deletes = Locked<[Int64]>([])
     /// Answer uploads with a failure.
     let failUploads = Locked(false)
-    /// Send only the first half of every read body, then hang up (a store dying mid-body).
-    let truncateReads = Locked(false)
+    /// How a read body is cut short (a store dying mid-body).
+    enum Cut: Sendable {
+        /// Not at all.
+        case none
+        /// After the first half of the body.
+        case half
+        /// Right after the head.
+        case afterHead
+    }
+    /// Cut every read body.
+    let cutReads = Locked(Cut.none)
 
     init(group: EventLoopGroup) throws {
         let needles = self.needles, reads = self.reads, uploads = self.uploads, deletes = self.deletes
-        let failUploads = self.failUploads, truncateReads = self.truncateReads
+        let failUploads = self.failUploads, cutReads = self.cutReads
         var router = HTTPRouter()
         router.add(.post, "/upload") { ex in
             let contentType = ex.head.headers["Content-Type"] ?? ""
@@ -65,11 +74,12 @@ final class FakeStore: Sendable {
                 headers.add(name: "Content-Range", value: "bytes \(first)-\(last)/\(data.count)")
                 body = Array(data[first...last])
             }
-            guard truncateReads.get, ex.head.method == .get, body.count > 1 else {
+            let cut = cutReads.get
+            guard cut != .none, ex.head.method == .get, body.count > 1 else {
                 return ex.respond(status: status, headers: headers, body: .bytes(body))
             }
             guard let stream = ex.respondStreaming(status: status, headers: headers, length: body.count) else { return }
-            stream.write(Array(body[..<(body.count / 2)]))
+            if cut == .half { stream.write(Array(body[..<(body.count / 2)])) }
             stream.abort()
         }
         router.add(.post, "/del") { ex in

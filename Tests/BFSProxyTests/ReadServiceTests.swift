@@ -33,7 +33,7 @@ import Testing
         try ProxyHarness.with { h in
             let big: [UInt8] = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131 >> 3) }
             h.seed("pub", "big.bin", big, key: 8)
-            h.stores[0].truncateReads.with { $0 = true }
+            h.stores[0].cutReads.with { $0 = .half }
             var reads = 0
             while try h.metric("bfs_proxy_replica_failovers_total") == 0 && reads < 60 {
                 let get = try h.request("GET", "pub", "big.bin")
@@ -45,8 +45,13 @@ import Testing
             // Ranges resume the same way.
             let range = try h.request("GET", "pub", "big.bin", headers: [("Range", "bytes=1000-400999")])
             #expect(range.status == 206 && range.body == Array(big[1000...400_999]))
-            // Both replicas cut short: the client gets a connection closed short of Content-Length.
-            h.stores[1].truncateReads.with { $0 = true }
+            // Both replicas cutting after some bytes: each attempt makes progress, so the relay
+            // keeps resuming until the body is complete.
+            h.stores[1].cutReads.with { $0 = .half }
+            #expect(try h.request("GET", "pub", "big.bin").body == big)
+            // Both replicas dying before any byte: the client gets a connection closed short of
+            // Content-Length, never a wrong body.
+            for store in h.stores[0...1] { store.cutReads.with { $0 = .afterHead } }
             let client = try TestHTTPClient(port: h.endpoint.port)
             try client.send("GET /bfs/pub/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readHead().contains("Content-Length: \(big.count)"))
