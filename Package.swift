@@ -68,11 +68,11 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSMetadata",
+        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSProxy", "BFSMetadata",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
             "BFSUp",
-            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSMetadata",
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSProxy", "BFSMetadata",
             "BFSProxy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import BFSCoordination
 import BFSDirectory
 import BFSMetadata
 import BFSPitchfork
+import BFSProxy
 import BFSStore
 import Dispatch
 import Glibc
@@ -9,8 +10,8 @@ import Logging
 import Synchronization
 
 /// Everything of `bfs up` in one process on one embedded coordination tree: the store, the
-/// pitchfork that marks it `Health`, and the directory (SQLite metadata) that places files on
-/// it. The proxy and ops join as they are built.
+/// pitchfork that marks it `Health`, the directory (SQLite metadata) that places files on it,
+/// and the proxy serving the public API in front of them.
 public final class SingleNode: Sendable {
     public let settings: UpSettings
     /// The store of the node.
@@ -21,6 +22,12 @@ public final class SingleNode: Sendable {
     public let directory: DirectoryService
     /// The coordination tree every component of the node shares.
     public let tree = EmbeddedTree()
+    /// The proxy, made once the directory listens (it needs the directory's port).
+    private let proxyService = Mutex<ProxyService?>(nil)
+    /// The proxy once started.
+    public var proxy: ProxyService? { proxyService.withLock { $0 } }
+
+    private let logger: Logger
 
     /// The cluster token the node's internal listeners require (kept in the data directory).
     public let clusterToken: String
@@ -34,6 +41,7 @@ public final class SingleNode: Sendable {
     /// write in the data directory).
     public init(settings: UpSettings, logger: Logger = Logger(label: "bfs.up")) throws(ClusterTokenFile.Failure) {
         self.settings = settings
+        self.logger = logger
         clusterToken = try ClusterTokenFile.loadOrCreate(in: settings.dataDir)
         var storeSettings = settings.storeSettings
         storeSettings.clusterToken = clusterToken
@@ -51,6 +59,8 @@ public final class SingleNode: Sendable {
         public var pitchfork: Int
         /// The directory's port.
         public var directory: Int
+        /// The proxy's port (the public API).
+        public var proxy: Int
         /// The bucket `default` (its key id and secret sign writes).
         public var bucket: Bucket
     }
@@ -65,12 +75,17 @@ public final class SingleNode: Sendable {
         let directoryPort = try directory.start()
         try waitUntilWritable(seconds: 30)
         let bucket = try defaultBucket()
-        return Started(store: storePorts, pitchfork: pitchforkPort, directory: directoryPort, bucket: bucket)
+        let proxy = ProxyService(settings: settings.proxySettings(directoryPort: directoryPort, clusterToken: clusterToken),
+                                 logger: logger)
+        proxyService.withLock { $0 = proxy }
+        let proxyPort = try proxy.start()
+        return Started(store: storePorts, pitchfork: pitchforkPort, directory: directoryPort, proxy: proxyPort, bucket: bucket)
     }
 
-    /// Drains and stops every component: the directory and the pitchfork first, so neither
-    /// places on nor probes a store that is going away.
+    /// Drains and stops every component: the proxy first (no new public requests), then the
+    /// directory and the pitchfork, so neither places on nor probes a store that is going away.
     public func stop() {
+        proxy?.stop()
         directory.stop()
         pitchfork.stop()
         store.stop()

@@ -1,6 +1,7 @@
 import BFSCore
 import BFSDirectory
 import BFSPitchfork
+import BFSProxy
 import BFSStore
 
 /// Settings of `bfs up`, the single-node all-in-one (`Conf/bfs-up.toml`); every key optional.
@@ -19,6 +20,8 @@ public struct UpSettings: Sendable, Equatable {
     public var pitchforkPort = 6070
     /// Directory port (bfs `/get` `/upload` `/del`, two-phase uploads, buckets).
     public var directoryPort = 6065
+    /// Proxy port: the public `PUT/GET/HEAD/DELETE /bfs/<bucket>/<filename>` API (bfs: 2232).
+    public var proxyPort = 2232
     /// Space reserved per volume.
     public var volumeSize: Int64 = 1 << 30
     /// Volumes created at the first start.
@@ -41,6 +44,7 @@ public struct UpSettings: Sendable, Equatable {
         s.statPort = try up.int("stat_port", default: s.statPort, in: 0...65535)
         s.pitchforkPort = try up.int("pitchfork_port", default: s.pitchforkPort, in: 0...65535)
         s.directoryPort = try up.int("directory_port", default: s.directoryPort, in: 0...65535)
+        s.proxyPort = try up.int("proxy_port", default: s.proxyPort, in: 0...65535)
         s.volumeSize = try up.byteSize("volume_size", default: s.volumeSize, in: (1 << 20)...(32 << 30))
         s.volumes = try up.int("volumes", default: s.volumes, in: 1...1000)
         s.needleMaxSize = try up.byteSize("needle_max_size", default: s.needleMaxSize, in: 1...(1 << 30))
@@ -83,6 +87,19 @@ public struct UpSettings: Sendable, Equatable {
         s.metadataBackend = "sqlite"
         s.sqlitePath = dataDir + "/metadata.db"
         s.coordinationBackend = "embedded"
+        return s
+    }
+
+    /// The proxy of the single node: the public API on `proxyPort`, talking to the node's
+    /// directory (whose port is known once it listens) with the node's cluster token. Its upload
+    /// limit is the store's, so a file the proxy accepts is one the store takes.
+    public func proxySettings(directoryPort: Int, clusterToken: String) -> ProxySettings {
+        var s = ProxySettings()
+        s.listen = HostPort(host: host, port: proxyPort)
+        s.directory = HostPort(host: host, port: directoryPort)
+        s.clusterToken = clusterToken
+        s.maxFileSize = needleMaxSize
+        s.uploadBudget = max(s.uploadBudget, needleMaxSize)
         return s
     }
 }

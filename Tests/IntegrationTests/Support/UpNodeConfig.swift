@@ -16,9 +16,10 @@ struct UpNodeConfig {
     var statPort: Int { ports[2].port }
     var pitchforkPort: Int { ports[3].port }
     var directoryPort: Int { ports[4].port }
+    var proxyPort: Int { ports[5].port }
 
     init(in dir: TempDir, volumeSize: String = "4MiB", volumes: Int = 1) throws {
-        ports = try (0..<5).map { _ in try PortReservation() }
+        ports = try (0..<6).map { _ in try PortReservation() }
         path = dir.file("up.toml")
         dataDir = dir.file("data")
         try """
@@ -29,6 +30,7 @@ struct UpNodeConfig {
             stat_port = \(ports[2].port)
             pitchfork_port = \(ports[3].port)
             directory_port = \(ports[4].port)
+            proxy_port = \(ports[5].port)
             volume_size = "\(volumeSize)"
             volumes = \(volumes)
             """.write(toFile: path, atomically: true, encoding: .utf8)
