@@ -89,6 +89,7 @@ let package = Package(
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSLoop", "BFSCore", "BFSMetadata", "BFSTestSupport"]),
+        .testTarget(name: "BFSUpTests", dependencies: ["BFSUp", "BFSProxy", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
         // file system).
