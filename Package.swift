@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BFSDirectory", targets: ["BFSDirectory"]),
         .library(name: "BFSPitchfork", targets: ["BFSPitchfork"]),
         .library(name: "BFSProxy", targets: ["BFSProxy"]),
+        .library(name: "BFSClient", targets: ["BFSClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -66,10 +67,16 @@ let package = Package(
             "BFSCore", "BFSHTTP", "BFSMetadata",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The client of the proxy's public API (`bfs put|get|head|rm|ls`); BFSProxy only for
+        // the bucket token it signs with.
+        .target(name: "BFSClient", dependencies: [
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSProxy",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSMetadata",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
-            "BFSUp",
+            "BFSUp", "BFSClient",
             "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSMetadata",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -86,7 +93,9 @@ let package = Package(
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSMetadata", "BFSTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
+        .testTarget(name: "BFSClientTests", dependencies: ["BFSClient", "BFSProxy", "BFSHTTP", "BFSTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop",
+                                                             "BFSProxy", "BFSMetadata"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
         // file system).
         .target(name: "BFSTestSupport", dependencies: ["BFSStorage"], path: "Tests/Support"),
