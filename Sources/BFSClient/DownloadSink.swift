@@ -68,10 +68,8 @@ final class DownloadSink: @unchecked Sendable {
         }
     }
 
-    deinit {
-        executor.shutdown()
-        discard()
-    }
+    // The executor is not joined here: the last reference may be dropped on its own thread.
+    deinit { discard() }
 
     /// The answer's head arrived (loop thread): the body of `expectedLength` bytes follows.
     func begin(expectedLength: Int?) {
@@ -142,22 +140,33 @@ final class DownloadSink: @unchecked Sendable {
             }
         }
         guard case .file(let path) = destination, let temporaryPath else { return }
-        guard fsync(fd) == 0, close(fd) == 0, rename(temporaryPath, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+        // Synced before the rename: after a crash the name holds the whole file or nothing.
+        let synced = fsync(fd) == 0
+        let reason = String(cString: strerror(errno))
+        descriptorClosed = true  // the descriptor is closed below either way
+        guard Glibc.close(fd) == 0, synced, rename(temporaryPath, path) == 0 else {
             unlink(temporaryPath)
-            throw .localFile(path: path, reason: reason)
+            throw .localFile(path: path, reason: synced ? String(cString: strerror(errno)) : reason)
         }
-        closedAndPlaced = true
     }
 
-    private var closedAndPlaced = false
+    private var descriptorClosed = false
     private var discarded = false
 
+    /// Waits for the writes in flight, then removes the temporary file unless `finish` put it
+    /// in place (calling thread; idempotent).
+    func close() {
+        executor.shutdown()
+        discard()
+    }
+
     /// Closes and removes the temporary file (idempotent; nothing for standard output).
-    func discard() {
-        guard !discarded, !closedAndPlaced, let temporaryPath else { return }
+    private func discard() {
+        // End the bar's line, so an error message starts on a line of its own.
+        progress?.finish()
+        guard !discarded, !descriptorClosed, let temporaryPath else { return }
         discarded = true
-        close(fd)
+        Glibc.close(fd)
         unlink(temporaryPath)
     }
 

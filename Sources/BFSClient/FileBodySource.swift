@@ -13,7 +13,8 @@ final class FileBodySource: HTTPClientBodySource, @unchecked Sendable {
     private let path: String
     /// Bytes handed out so far (loop thread only; one read is in flight at a time).
     private var offset = 0
-    private let progress: ProgressReporter?
+    /// The upload's progress bar, if any (counted as pieces are read, one ahead of the socket).
+    let progress: ProgressReporter?
 
     /// Opens `path`, which must be a regular file; its size is the body's length.
     init(path: String, progress: (Int) -> ProgressReporter?) throws(ClientError) {

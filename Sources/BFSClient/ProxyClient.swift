@@ -53,6 +53,7 @@ public final class ProxyClient: Sendable {
     {
         let authorization = try signature("PUT", path, required: "put")
         let source = try FileBodySource(path: file, progress: progress)
+        defer { source.progress?.finish() }
         var headers = [FormFields.Pair(name: "Content-Type", value: contentType)]
         if let authorization { headers.append(.init(name: "Authorization", value: authorization)) }
         let request = HTTPClientRequest(method: "PUT", host: endpoint.host, port: endpoint.port,
@@ -83,7 +84,7 @@ public final class ProxyClient: Sendable {
     {
         let authorization = try signature("GET", path, required: nil)
         let sink = try DownloadSink(destination: destination, makeProgress: progress)
-        defer { sink.discard() }
+        defer { sink.close() }
         let answer = try send(request("GET", path, authorization), path: path, signed: authorization != nil, sink: sink)
         guard answer.head.status == .ok else { throw unexpected(answer) }
         let got = try info(answer.head)
