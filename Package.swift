@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BFSDirectory", targets: ["BFSDirectory"]),
         .library(name: "BFSPitchfork", targets: ["BFSPitchfork"]),
         .library(name: "BFSProxy", targets: ["BFSProxy"]),
+        .library(name: "BFSClient", targets: ["BFSClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,12 +69,17 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The client of the proxy's public API (`bfs put|get|head|rm|ls`); BFSProxy only for
+        // the bucket token it signs with.
+        .target(name: "BFSClient", dependencies: [
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSProxy",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSProxy", "BFSMetadata",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
-            "BFSUp",
+            "BFSUp", "BFSClient",
             "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSProxy", "BFSMetadata",
-            "BFSProxy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -90,8 +96,10 @@ let package = Package(
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSLoop", "BFSCore", "BFSMetadata", "BFSTestSupport",
                                                      "BFSDirectory", "BFSCluster", "BFSCoordination"]),
+        .testTarget(name: "BFSClientTests", dependencies: ["BFSClient", "BFSProxy", "BFSHTTP", "BFSTestSupport"]),
         .testTarget(name: "BFSUpTests", dependencies: ["BFSUp", "BFSProxy", "BFSCore", "BFSTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop",
+                                                             "BFSProxy", "BFSMetadata"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
         // file system).
         .target(name: "BFSTestSupport", dependencies: ["BFSStorage"], path: "Tests/Support"),

@@ -59,6 +59,9 @@ final class HTTPClientConnection {
     private var pendingWrites = 0
     /// The loop time (ms) the connection went idle.
     var idleSince: UInt64 = 0
+    /// Whether the current request's streamed body (if any) has been sent whole; a connection
+    /// whose answer came before that is closed, not pooled.
+    private var bodySent = true
 
     init(key: String, tcp: TCPConnection, client: HTTPClient) {
         self.key = key
@@ -101,6 +104,39 @@ final class HTTPClientConnection {
         tcp.write(head, completion: onWritten)
         for chunk in exchange.request.body where !chunk.isEmpty {
             chunk.withUnsafeBytes { tcp.write($0, completion: onWritten) }
+        }
+        bodySent = exchange.request.bodySource == nil
+        if let source = exchange.request.bodySource { pump(source, sent: 0, for: exchange) }
+    }
+
+    /// Sends the next piece of a streamed body once the previous one reached the kernel, so one
+    /// piece at a time is in memory and a slow server slows the source down.
+    private func pump(_ source: any HTTPClientBodySource, sent: Int, for exchange: HTTPClientExchange) {
+        source.next(on: tcp.loop) { [weak self, weak exchange] result in
+            // The answer may have come (or the request failed) while the piece was produced.
+            guard let self, let exchange, self.exchange === exchange else { return }
+            switch result {
+            case .failure(let error):
+                fail(error)
+            case .success(let bytes) where bytes.isEmpty:
+                guard sent == source.length else {
+                    return fail(.bodySourceFailed("body ended after \(sent) of \(source.length) bytes"))
+                }
+                bodySent = true
+            case .success(let bytes):
+                let total = sent + bytes.count
+                guard total <= source.length else {
+                    return fail(.bodySourceFailed("body longer than its \(source.length) bytes"))
+                }
+                pendingWrites += 1
+                tcp.write(bytes) { [weak self, weak exchange] error in
+                    guard let self else { return }
+                    pendingWrites -= 1
+                    guard let exchange, self.exchange === exchange else { return }
+                    if let error { return lost(.transport(error)) }
+                    pump(source, sent: total, for: exchange)
+                }
+            }
         }
     }
 
@@ -153,7 +189,7 @@ final class HTTPClientConnection {
         let requestSaidClose = exchange.request.headers.contains {
             $0.name.lowercased() == "connection" && $0.value.lowercased().contains("close")
         }
-        if !leftover && head.allowsKeepAlive && !requestSaidClose && pendingWrites == 0,
+        if !leftover && head.allowsKeepAlive && !requestSaidClose && pendingWrites == 0 && bodySent,
            !tcp.isClosed, let client
         {
             client.connectionDidBecomeIdle(self)
@@ -167,7 +203,7 @@ final class HTTPClientConnection {
     /// likely a race with the server's idle close; an idempotent one is sent again once.
     private func lost(_ error: HTTPClientError) {
         guard let exchange else { return }
-        if wasReused && !receivedBytes && exchange.request.isIdempotent && !exchange.retried {
+        if wasReused && !receivedBytes && exchange.request.canResend && !exchange.retried {
             self.exchange = nil
             exchange.timer?.close()
             exchange.timer = nil

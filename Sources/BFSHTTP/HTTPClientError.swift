@@ -24,6 +24,9 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
     case clientClosed
     /// The caller cancelled the request (``HTTPClientTask/cancel()``).
     case cancelled
+    /// A streamed request body (``HTTPClientBodySource``) failed or did not match its length
+    /// (carries why).
+    case bodySourceFailed(String)
 
     /// A one-line message for logs.
     public var description: String {
@@ -39,6 +42,7 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidRequest(let why): return "invalid request: \(why)"
         case .clientClosed: return "client closed"
         case .cancelled: return "request cancelled"
+        case .bodySourceFailed(let why): return "request body failed: \(why)"
         }
     }
 }

@@ -12,6 +12,9 @@ public struct HTTPClientRequest: Sendable {
     public var headers: [FormFields.Pair]
     /// The body as chunks written in order (a multipart writer's chunks are shared, not copied).
     public var body: [ArraySlice<UInt8>]
+    /// A body streamed from a source after `body` (empty then), read while sending; nil for
+    /// in-memory bodies.
+    public var bodySource: (any HTTPClientBodySource)?
 
     /// A request with an optional in-memory body.
     public init(method: String = "GET", host: String, port: Int, target: String = "/",
@@ -23,6 +26,15 @@ public struct HTTPClientRequest: Sendable {
         self.target = target
         self.headers = headers
         self.body = body.isEmpty ? [] : [body[...]]
+    }
+
+    /// A request whose body streams from `bodySource` (say, a file being uploaded), announced
+    /// with the source's `length` as `Content-Length`.
+    public init(method: String, host: String, port: Int, target: String, headers: [FormFields.Pair] = [],
+                bodySource: any HTTPClientBodySource)
+    {
+        self.init(method: method, host: host, port: port, target: target, headers: headers)
+        self.bodySource = bodySource
     }
 
     /// A POST of a multipart form built with ``MultipartWriter``.
@@ -44,13 +56,17 @@ public struct HTTPClientRequest: Sendable {
     }
 
     /// The total body size.
-    public var bodySize: Int { body.reduce(0) { $0 + $1.count } }
+    public var bodySize: Int { body.reduce(0) { $0 + $1.count } + (bodySource?.length ?? 0) }
 
     /// Whether repeating the request is harmless (RFC 9110 §9.2.2), so a request lost to a
     /// keep-alive connection the server had just closed may be sent again.
     var isIdempotent: Bool {
         ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method)
     }
+
+    /// Whether the request can be sent again as it was: idempotent, and its body is not a
+    /// source already read from.
+    var canResend: Bool { isIdempotent && bodySource == nil }
 
     /// The request line and headers, or `.invalidRequest` if a piece could break the framing.
     func makeHead() throws(HTTPClientError) -> [UInt8] {
@@ -76,7 +92,7 @@ public struct HTTPClientRequest: Sendable {
             let bracketed = host.contains(":") ? "[\(host)]" : host
             text += "Host: \(bracketed):\(port)\r\n"
         }
-        if !hasLength && (!body.isEmpty || method == "POST" || method == "PUT") {
+        if !hasLength && (!body.isEmpty || bodySource != nil || method == "POST" || method == "PUT") {
             text += "Content-Length: \(bodySize)\r\n"
         }
         text += "\r\n"

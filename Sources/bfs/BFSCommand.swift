@@ -10,6 +10,7 @@ struct BFSCommand: ParsableCommand {
         subcommands: [
             StoreCommand.self, DirectoryCommand.self, PitchforkCommand.self, ProxyCommand.self,
             OpsCommand.self, UpCommand.self, VolumeCommand.self, BucketCommand.self,
+            PutCommand.self, GetCommand.self, HeadCommand.self, RmCommand.self, LsCommand.self,
         ]
     )
 }

@@ -26,14 +26,31 @@ final class BFSProcess {
         throw Missing(description: "the bfs binary is not built: run `swift build` (or bash scripts/test.sh), or set BFS_BINARY")
     }
 
-    init(arguments: [String], logPath: String) throws {
+    /// Starts `bfs arguments`, its output in `logPath`.
+    ///
+    /// - Parameters:
+    ///   - environment: variables set on top of the test's own environment.
+    ///   - errorPath: where standard error goes, when not into the log with standard output.
+    ///   - inputPath: a file to read as standard input (default: the test's own).
+    init(arguments: [String], logPath: String, environment: [String: String] = [:], errorPath: String? = nil,
+         inputPath: String? = nil) throws
+    {
         self.logPath = logPath
         process.executableURL = URL(fileURLWithPath: try BFSProcess.binary())
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
-        process.standardError = log
+        if let errorPath {
+            _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        } else {
+            process.standardError = log
+        }
+        if let inputPath { process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath)) }
         try process.run()
     }
 
