@@ -123,9 +123,10 @@ struct StoreLengthProbe {
         }
         let store = record.stores[(start + tried) % record.stores.count]
         guard let address = HostPort(store) else { return attempt(tried + 1, start: start, notFound: false, done) }
-        let request = HTTPClientRequest(method: "HEAD", host: address.host, port: address.port,
-                                        target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)")
         let context = exchange.context
+        var request = HTTPClientRequest(method: "HEAD", host: address.host, port: address.port,
+                                        target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)")
+        request.headTimeout = UInt64(context.settings.storeHeadTimeout.wholeMilliseconds)
         context.storeHTTPClient(on: exchange.loop).execute(request, maxBodySize: 0) { result in
             if case .success(let response) = result, response.status == .ok,
                let length = response.head.header("Content-Length").flatMap({ Int64($0) }) {
