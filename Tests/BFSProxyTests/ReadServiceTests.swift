@@ -124,6 +124,10 @@ import Testing
             #expect(range.status == 206)
             #expect(range.header("Content-Range") == "bytes 2990-2999/3000")
             #expect(range.body == Array(Self.data[2990...]))
+            // The learned length is cached with the lookup: a second HEAD asks no store.
+            let reads = h.storeReads
+            #expect(try h.request("HEAD", "pub", "old.png").header("Content-Length") == "3000")
+            #expect(h.storeReads == reads)
         }
     }
 
