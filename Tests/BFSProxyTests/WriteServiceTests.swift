@@ -142,6 +142,32 @@ import Testing
         }
     }
 
+    @Test func anExhaustedUploadBudgetIs503WithRetryAfter() throws {
+        // Code-built settings may set the budget below one file (a config file may not).
+        try ProxyHarness.with(configure: { $0.maxFileSize = 10_000; $0.uploadBudget = 3000 }) { h in
+            let type = [("Content-Type", "image/jpeg")]
+            for chunked in [false, true] {
+                let put = try h.request("PUT", "pub", "x.jpg", headers: type, body: Self.data, signed: true, chunked: chunked)
+                #expect(put.status == 503, "chunked \(chunked)")
+                #expect(put.header("Retry-After") == "1")
+                #expect(put.text.contains("too many uploads"))
+            }
+            #expect(h.directory.count("/allocate") == 0)
+            // The budget was given back: a body that fits goes through.
+            #expect(try h.request("PUT", "pub", "x.jpg", headers: type, body: Array(Self.data[..<2000]), signed: true).status == 201)
+        }
+    }
+
+    @Test func anUnreachableDirectoryIs502WithABody() throws {
+        try ProxyHarness.with { h in
+            h.directory.stop()
+            let put = try h.request("PUT", "pub", "x.jpg", headers: [("Content-Type", "image/jpeg")], body: [1], signed: true)
+            #expect(put.status == 502)
+            #expect(put.text.contains("directory"))
+            #expect(try h.request("GET", "pub", "x.jpg").status == 502)
+        }
+    }
+
     /// Feeds one piece; the refusal, if any.
     private func feed(_ body: UploadBody, _ piece: [UInt8], maxSize: Int) -> UploadBody.Refusal? {
         piece.withUnsafeBytes { pointer -> UploadBody.Refusal? in
