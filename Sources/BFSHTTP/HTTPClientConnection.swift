@@ -89,11 +89,7 @@ final class HTTPClientConnection {
         parser = HTTPClientResponseParser(maxHeadSize: configuration.maxResponseHeadSize,
                                           isHeadRequest: exchange.request.method == "HEAD")
         receivedBytes = false
-        exchange.timer = tcp.loop.scheduleTimer(after: configuration.requestTimeout) {
-            [weak self, weak exchange] in
-            guard let self, let exchange, self.exchange === exchange else { return }
-            self.fail(.requestTimeout)
-        }
+        armTimer(exchange, after: exchange.request.headTimeout ?? configuration.requestTimeout)
         let onWritten: (UVError?) -> Void = { [weak self, weak exchange] error in
             guard let self else { return }
             pendingWrites -= 1
@@ -140,6 +136,16 @@ final class HTTPClientConnection {
         }
     }
 
+    /// (Re)starts the exchange's timeout.
+    private func armTimer(_ exchange: HTTPClientExchange, after milliseconds: UInt64) {
+        exchange.timer?.close()
+        exchange.timer = tcp.loop.scheduleTimer(after: milliseconds) {
+            [weak self, weak exchange] in
+            guard let self, let exchange, self.exchange === exchange else { return }
+            self.fail(.requestTimeout)
+        }
+    }
+
     private func didRead(_ event: TCPReadEvent) {
         guard let exchange else {
             // Idle: the server closed or said something unasked; either way it is done.
@@ -171,6 +177,7 @@ final class HTTPClientConnection {
         switch event {
         case .head(let head):
             exchange.head = head
+            if exchange.request.headTimeout != nil { armTimer(exchange, after: configuration.requestTimeout) }
             exchange.onHead(head)
         case .body(let bytes):
             try exchange.onBody(bytes)

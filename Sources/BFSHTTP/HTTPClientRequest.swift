@@ -15,6 +15,11 @@ public struct HTTPClientRequest: Sendable {
     /// A body streamed from a source after `body` (empty then), read while sending; nil for
     /// in-memory bodies.
     public var bodySource: (any HTTPClientBodySource)?
+    /// Milliseconds until the response head must have arrived, or nil to let the client's
+    /// request timeout cover everything. Once the head is in, the request timeout runs afresh
+    /// for the body: a reader fails over from a silent server quickly and still gives a long
+    /// body the time it needs.
+    public var headTimeout: UInt64? = nil
 
     /// A request with an optional in-memory body.
     public init(method: String = "GET", host: String, port: Int, target: String = "/",

@@ -8,7 +8,8 @@ import BFSHTTP
 /// is the whole file). Replica choice and failover:
 ///
 /// - reads start at a random replica and stay on the one that last worked;
-/// - a connect error, a timeout, a status other than 200/206 or an answer whose framing does
+/// - a connect error, a timeout (`store_head_timeout` for the head, `store_timeout` for the
+///   whole answer), a status other than 200/206 or an answer whose framing does
 ///   not match what metadata promised moves on to the next replica (`replica_failovers`), from
 ///   the byte the client has already got, so a replica dying mid-body costs no restart;
 /// - an attempt that delivered bytes before failing does not count against the replicas (a
@@ -46,6 +47,7 @@ final class BodyRelay {
     private let begin: () -> HTTPResponseStream?
     private let onStale: (() -> Void)?
     private let client: HTTPClient
+    private let headTimeout: UInt64
 
     private var stream: HTTPResponseStream?
     private var early: [[UInt8]] = []
@@ -75,6 +77,7 @@ final class BodyRelay {
         self.begin = begin
         self.onStale = onStale
         client = exchange.context.storeHTTPClient(on: exchange.loop)
+        headTimeout = UInt64(exchange.context.settings.storeHeadTimeout.wholeMilliseconds)
         replica = Int.random(in: 0..<max(1, record.stores.count))
     }
 
@@ -119,8 +122,9 @@ final class BodyRelay {
         let whole = first == 0 && range.upperBound == length - 1
         var headers: [FormFields.Pair] = []
         if !whole { headers.append(.init(name: "Range", value: "bytes=\(first)-\(range.upperBound)")) }
-        let request = HTTPClientRequest(method: "GET", host: address.host, port: address.port,
+        var request = HTTPClientRequest(method: "GET", host: address.host, port: address.port,
                                         target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)", headers: headers)
+        request.headTimeout = headTimeout
         let expected = range.upperBound - first + 1
         var good = false
         var status = 0
@@ -156,6 +160,8 @@ final class BodyRelay {
                 failed(range, notFound: false, timeout: error == .requestTimeout || error == .connectTimeout)
             }
         })
+        // The client is still behind from an earlier attempt: this one starts paused too.
+        if paused { task?.pauseReading() }
     }
 
     /// A replica did not deliver `range`: the next one, the stale refetch, or the end.

@@ -13,6 +13,9 @@ import BFSHTTP
 /// | directory or store unreachable or answering garbage | 502 | 502, or the bfs ret they sent |
 /// | no writable group or readable store, upload budget exhausted | 503 | 503 or the bfs ret |
 /// | directory or store timed out | 504 | 504 |
+///
+/// A 401 also carries `WWW-Authenticate: bfs-token realm="<bucket>"`: RFC 9110 §11.6.1 wants a
+/// challenge on every 401, and bfs tokens are no registered scheme, so the challenge names ours.
 public struct ProxyFailure: Error, Sendable, Equatable {
     /// The HTTP status.
     public var status: HTTPStatus
@@ -36,7 +39,7 @@ public struct ProxyFailure: Error, Sendable, Equatable {
         case .tokenKeyMismatch: "token key id is not this bucket's"
         case .tokenExpired: "token time outside the accepted window (check the client's clock)"
         case .tokenSignatureMismatch: "token signature does not match"
-        case .filenameTooLong(let size): "filename of \(size) bytes is over \(ContentName.maxFilenameSize)"
+        default: "\(error)"
         }
         return ProxyFailure(.unauthorized, why, code: Ret.authFailed.rawValue)
     }

@@ -31,10 +31,12 @@ final class FakeStore: Sendable {
     }
     /// Cut every read body.
     let cutReads = Locked(Cut.none)
+    /// Never answer reads (a hung store).
+    let hangReads = Locked(false)
 
     init(group: EventLoopGroup) throws {
         let needles = self.needles, reads = self.reads, uploads = self.uploads, deletes = self.deletes
-        let failUploads = self.failUploads, cutReads = self.cutReads
+        let failUploads = self.failUploads, cutReads = self.cutReads, hangReads = self.hangReads
         var router = HTTPRouter()
         router.add(.post, "/upload") { ex in
             let contentType = ex.head.headers["Content-Type"] ?? ""
@@ -62,6 +64,7 @@ final class FakeStore: Sendable {
         }
         router.add(.get, "/get") { ex in
             reads.with { $0 += 1 }
+            if hangReads.get { return }
             let query = (try? QueryString.parse(ex.head.query)) ?? FormFields()
             guard let key = query.first("key").flatMap({ Int64($0) }), let data = needles.get[key] else {
                 return ex.respond(status: .notFound, body: .bytes(Array("{\"ret\":5001}".utf8)))
@@ -108,5 +111,5 @@ final class FakeStore: Sendable {
         return last >= first ? (first, last) : nil
     }
 
-    func stop() { server.stop() }
+    func stop() { server.stop(timeoutMilliseconds: 200) }
 }

@@ -59,6 +59,23 @@ import Testing
         }
     }
 
+    @Test func aHungReplicaCostsTheHeadTimeoutNotTheStoreTimeout() throws {
+        try ProxyHarness.with(configure: { $0.storeHeadTimeout = .milliseconds(200); $0.storeTimeout = .seconds(600) }) { h in
+            h.seed("pub", "cat.png", Self.data, key: 5)
+            h.stores[0].hangReads.with { $0 = true }
+            var reads = 0
+            // With only the 600 s store timeout a read starting at the hung store would outlast
+            // the test client's 20 s.
+            while try h.metric("bfs_proxy_replica_failovers_total") == 0 && reads < 60 {
+                let get = try h.request("GET", "pub", "cat.png")
+                #expect(get.status == 200 && get.body == Self.data)
+                reads += 1
+            }
+            #expect(try h.metric("bfs_proxy_replica_failovers_total") >= 1)
+            #expect(h.stores[0].reads.get >= 1)
+        }
+    }
+
     @Test func everyReplicaDownIs502WithABody() throws {
         let dead = try PortReservation()
         try ProxyHarness.with { h in
@@ -107,6 +124,10 @@ import Testing
             #expect(range.status == 206)
             #expect(range.header("Content-Range") == "bytes 2990-2999/3000")
             #expect(range.body == Array(Self.data[2990...]))
+            // The learned length is cached with the lookup: a second HEAD asks no store.
+            let reads = h.storeReads
+            #expect(try h.request("HEAD", "pub", "old.png").header("Content-Length") == "3000")
+            #expect(h.storeReads == reads)
         }
     }
 

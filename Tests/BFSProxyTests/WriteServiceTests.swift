@@ -142,10 +142,36 @@ import Testing
         }
     }
 
+    @Test func anExhaustedUploadBudgetIs503WithRetryAfter() throws {
+        // Code-built settings may set the budget below one file (a config file may not).
+        try ProxyHarness.with(configure: { $0.maxFileSize = 10_000; $0.uploadBudget = 3000 }) { h in
+            let type = [("Content-Type", "image/jpeg")]
+            for chunked in [false, true] {
+                let put = try h.request("PUT", "pub", "x.jpg", headers: type, body: Self.data, signed: true, chunked: chunked)
+                #expect(put.status == 503, "chunked \(chunked)")
+                #expect(put.header("Retry-After") == "1")
+                #expect(put.text.contains("too many uploads"))
+            }
+            #expect(h.directory.count("/allocate") == 0)
+            // The budget was given back: a body that fits goes through.
+            #expect(try h.request("PUT", "pub", "x.jpg", headers: type, body: Array(Self.data[..<2000]), signed: true).status == 201)
+        }
+    }
+
+    @Test func anUnreachableDirectoryIs502WithABody() throws {
+        try ProxyHarness.with { h in
+            h.directory.stop()
+            let put = try h.request("PUT", "pub", "x.jpg", headers: [("Content-Type", "image/jpeg")], body: [1], signed: true)
+            #expect(put.status == 502)
+            #expect(put.text.contains("directory"))
+            #expect(try h.request("GET", "pub", "x.jpg").status == 502)
+        }
+    }
+
     /// Feeds one piece; the refusal, if any.
-    private func feed(_ body: UploadBody, _ piece: [UInt8], maxSize: Int) -> UploadBody.Refusal? {
-        piece.withUnsafeBytes { pointer -> UploadBody.Refusal? in
-            do { try body.append(pointer, maxSize: maxSize) } catch { return error as? UploadBody.Refusal }
+    private func feed(_ body: UploadBody, _ piece: [UInt8], maxSize: Int) -> ProxyError? {
+        piece.withUnsafeBytes { pointer -> ProxyError? in
+            do { try body.append(pointer, maxSize: maxSize) } catch { return error as? ProxyError }
             return nil
         }
     }
@@ -158,8 +184,8 @@ import Testing
         #expect(!second.reserve(300))
         #expect(budget.inUse == 800)
         let piece: [UInt8] = Array(repeating: 1, count: 300)
-        #expect(feed(second, piece, maxSize: 10_000) == .overBudget)
-        #expect(feed(second, piece, maxSize: 100) == .tooLarge)
+        #expect(feed(second, piece, maxSize: 10_000) == .uploadBudgetExhausted)
+        #expect(feed(second, piece, maxSize: 100) == .bodyTooLarge(limit: 100))
         first.release()
         #expect(budget.inUse == 0)
         #expect(feed(second, piece, maxSize: 10_000) == nil)
