@@ -5,19 +5,25 @@ import BFSHTTP
 ///
 /// | Field | When | Value |
 /// |---|---|---|
-/// | `Code` | every PUT/DELETE answer | the HTTP status code we send (bfs: its status or `ret`) |
+/// | `Code` | every PUT/DELETE answer | `200` for any success (201 Created, 200 replaced, 204 deleted), as bfs sent; else the status or bfs `ret` of the failure |
 /// | `ETag` | PUT stored the file | quoted content SHA-1 (bfs sent it unquoted) |
 /// | `Location` | PUT stored the file | public URL: domain, prefix, bucket, percent-encoded filename |
 public enum WriteResponseHeaders {
     /// The fields of a successful PUT of content `sha1` reachable at `location`.
     public static func stored(status: HTTPStatus, sha1: String, location: String) -> HTTPHeaders {
-        HTTPHeaders([("Code", String(status.code)), ("ETag", EntityTag(sha1: sha1).description),
+        HTTPHeaders([("Code", code(of: status)), ("ETag", EntityTag(sha1: sha1).description),
                      ("Location", location)])
     }
 
     /// The fields of any other PUT or DELETE answer.
     public static func outcome(status: HTTPStatus) -> HTTPHeaders {
-        HTTPHeaders([("Code", String(status.code))])
+        HTTPHeaders([("Code", code(of: status))])
+    }
+
+    /// bfs clients test `Code == 200` for success (bfs's HTTP status was always 200), so every
+    /// 2xx maps to `200`; the real status line still says 201 or 204.
+    static func code(of status: HTTPStatus) -> String {
+        (200..<300).contains(status.code) ? "200" : String(status.code)
     }
 
     /// The public URL of a file: `domain` (scheme and host, e.g. `https://img.example.com`),
