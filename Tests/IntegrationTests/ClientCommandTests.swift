@@ -247,6 +247,11 @@ func runClient(_ arguments: [String], in dir: TempDir, environment: [String: Str
         #expect(head.status == 1)
         #expect(head.stderr.contains("cannot connect to http://127.0.0.1:\(closed.port): connection refused"))
         #expect(head.stderr.contains("`bfs up` or `bfs proxy` running"))
+        let unwritable = try runClient(["get", "default/a.jpg", "-o", dir.file("missing/a.jpg"),
+                                        "--endpoint", "http://127.0.0.1:\(closed.port)"], in: dir, environment: [:])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr.contains("missing/.a.jpg.bfs-partial-"))
+        #expect(unwritable.stderr.contains("No such file or directory"))
         let rm = try runClient(["rm", "default/a.jpg", "--endpoint", "http://127.0.0.1:\(closed.port)"], in: dir,
                                environment: ["BFS_KEY_ID": "", "BFS_SECRET": ""])
         #expect(rm.status == 1)
