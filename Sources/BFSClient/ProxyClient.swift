@@ -63,7 +63,12 @@ public final class ProxyClient: Sendable {
             throw unexpected(answer)
         }
         let location = answer.head.header("location").map(absolute) ?? endpoint.url(path)
-        return PutResult(status: answer.head.status.code, location: location, etag: answer.head.header("etag") ?? "")
+        let etag = answer.head.header("etag") ?? ""
+        // The proxy hashed what it received: a different SHA-1 means the bytes changed on the way.
+        if let stored = ObjectInfo.sha1(etag: etag), stored != source.sha1 {
+            throw .uploadMismatch(sent: source.sha1, stored: stored)
+        }
+        return PutResult(status: answer.head.status.code, location: location, etag: etag)
     }
 
     /// The file's size, type, ETag and Last-Modified (`HEAD`).

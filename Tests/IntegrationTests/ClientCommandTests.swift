@@ -237,6 +237,18 @@ func runClient(_ arguments: [String], in dir: TempDir, environment: [String: Str
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("dl")) == [])
     }
 
+    @Test func uploadDamagedOnTheWayIsReported() throws {
+        let dir = TempDir("client-damaged")
+        defer { dir.remove() }
+        let proxy = try FakeProxy(directory: dir.path)
+        proxy.behaviour.with { $0.corruptUploads = true }
+        let content = Array("sent bytes".utf8)
+        FileManager.default.createFile(atPath: dir.file("a.txt"), contents: Data(content))
+        let put = try runClient(["put", dir.file("a.txt"), "default/a.txt"], in: dir, environment: proxy.clientEnvironment)
+        #expect(put.status == 1)
+        #expect(put.stderr.contains("but the file read had \(ContentName.sha1Hex(content)): the bytes changed on the way"))
+    }
+
     @Test func refusedConnectionAndMissingKeyAreExplained() throws {
         let dir = TempDir("client-refused")
         defer { dir.remove() }
