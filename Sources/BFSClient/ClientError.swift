@@ -20,8 +20,10 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     case status(code: Int, detail: String)
     /// The body ended before its announced length.
     case incomplete(received: Int, expected: Int)
-    /// The body's SHA-1 is not the one the `ETag` promised.
+    /// The downloaded body's SHA-1 is not the one the `ETag` promised.
     case checksumMismatch(expected: String, actual: String)
+    /// The proxy stored content with another SHA-1 than the file that was sent.
+    case uploadMismatch(sent: String, stored: String)
     /// The proxy answered something this client cannot read (carries what).
     case badResponse(String)
     /// A local file could not be read or written (carries the path and the system's words).
@@ -67,6 +69,9 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the download broke after \(received) of \(expected) bytes; nothing was kept, try again"
         case .checksumMismatch(let expected, let actual):
             return "the downloaded bytes have SHA-1 \(actual), not \(expected) as the ETag says; nothing was kept"
+        case .uploadMismatch(let sent, let stored):
+            return "the proxy stored SHA-1 \(stored) but the file read had \(sent): the bytes changed on the way "
+                + "or the file changed while it was read; upload it again"
         case .badResponse(let what):
             return "unexpected answer from the proxy: \(what)"
         case .localFile(let path, let reason):

@@ -40,7 +40,10 @@ public struct ObjectInfo: Equatable, Sendable {
     }
 
     /// The hex SHA-1 the ETag names, when it is a quoted 40-digit hex string.
-    public var sha1: String? {
+    public var sha1: String? { Self.sha1(etag: etag) }
+
+    /// The hex SHA-1 a quoted 40-digit lower-case hex entity tag names, else nil.
+    public static func sha1(etag: String) -> String? {
         var text = Substring(etag)
         guard text.hasPrefix("\""), text.hasSuffix("\""), text.count == 42 else { return nil }
         text = text.dropFirst().dropLast()

@@ -153,6 +153,13 @@ final class DownloadSink: @unchecked Sendable {
     private var descriptorClosed = false
     private var discarded = false
 
+    /// The local write error that ended the download, if one did (waits for the writes in
+    /// flight first; calling thread).
+    func writeFailure() -> ClientError? {
+        executor.shutdown()
+        return writeError.map { .localFile(path: describedPath, reason: $0) }
+    }
+
     /// Waits for the writes in flight, then removes the temporary file unless `finish` put it
     /// in place (calling thread; idempotent).
     func close() {

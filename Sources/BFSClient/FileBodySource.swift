@@ -1,5 +1,7 @@
 import BFSHTTP
 import BFSLoop
+import BFSProxy
+import Crypto
 import Glibc
 
 /// The body of a `bfs put`: a regular file read piece by piece off the loop (libuv's thread
@@ -15,6 +17,8 @@ final class FileBodySource: HTTPClientBodySource, @unchecked Sendable {
     private var offset = 0
     /// The upload's progress bar, if any (counted as pieces are read, one ahead of the socket).
     let progress: ProgressReporter?
+    /// SHA-1 of the bytes read so far; updated off the loop by the one read in flight.
+    private var hasher = Insecure.SHA1()
 
     /// Opens `path`, which must be a regular file; its size is the body's length.
     init(path: String, progress: (Int) -> ProgressReporter?) throws(ClientError) {
@@ -39,8 +43,10 @@ final class FileBodySource: HTTPClientBodySource, @unchecked Sendable {
         guard count > 0 else { return deliver(.success([])) }
         let fd = self.fd
         let path = self.path
-        loop.runBlocking({
-            try Self.read(fd: fd, path: path, at: start, count: count)
+        loop.runBlocking({ [self] in
+            let bytes = try Self.read(fd: fd, path: path, at: start, count: count)
+            hasher.update(data: bytes)
+            return bytes
         }, then: { [self] result in
             switch result {
             case .success(let bytes):
@@ -52,6 +58,9 @@ final class FileBodySource: HTTPClientBodySource, @unchecked Sendable {
             }
         })
     }
+
+    /// The hex SHA-1 of the whole body; valid once the request has completed.
+    var sha1: String { ContentName.hex(hasher.finalize()) }
 
     /// Up to `count` bytes at `offset`; fewer only at the end of the file (which then shrank
     /// under us, and the request fails on the length check).

@@ -27,7 +27,7 @@ public final class ProxyClient: Sendable {
     /// - Parameters:
     ///   - timeoutSeconds: the longest one request (a whole upload or download) may take.
     ///   - now: Unix seconds for token times (injected by tests).
-    public init(endpoint: ClientEndpoint, credentials: ClientCredentials?, timeoutSeconds: UInt64 = 3600,
+    public init(endpoint: ClientEndpoint, credentials: ClientCredentials?, timeoutSeconds: UInt64 = 600,
                 now: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws(ClientError)
     {
         self.endpoint = endpoint
@@ -63,7 +63,12 @@ public final class ProxyClient: Sendable {
             throw unexpected(answer)
         }
         let location = answer.head.header("location").map(absolute) ?? endpoint.url(path)
-        return PutResult(status: answer.head.status.code, location: location, etag: answer.head.header("etag") ?? "")
+        let etag = answer.head.header("etag") ?? ""
+        // The proxy hashed what it received: a different SHA-1 means the bytes changed on the way.
+        if let stored = ObjectInfo.sha1(etag: etag), stored != source.sha1 {
+            throw .uploadMismatch(sent: source.sha1, stored: stored)
+        }
+        return PutResult(status: answer.head.status.code, location: location, etag: etag)
     }
 
     /// The file's size, type, ETag and Last-Modified (`HEAD`).
@@ -183,6 +188,8 @@ public final class ProxyClient: Sendable {
         case .success(let head):
             return Answer(head: head, body: state.toSink ? [] : state.body, path: path, signed: signed)
         case .failure(let error):
+            // A download the client itself ended (a full disk, a closed pipe) says so.
+            if state.toSink, let failure = sink?.writeFailure() { throw failure }
             throw explain(error, sink: state.toSink ? sink : nil, expectedLength: state.expectedLength)
         }
     }

@@ -9,13 +9,15 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Bucket key id (default: $BFS_KEY_ID).") var keyId: String?
     @Option(help: "Bucket secret (default: $BFS_SECRET).") var secret: String?
     @Flag(help: "Draw a progress bar on stderr even when it is not a terminal.") var progress = false
+    @Option(help: "Seconds one request (a whole upload or download) may take.") var timeout: UInt64 = 600
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     func client() throws -> ProxyClient {
         let url = endpoint ?? environment["BFS_ENDPOINT"] ?? ClientEndpoint.defaultURL
         return try ProxyClient(endpoint: ClientEndpoint(url: url, prefix: prefix),
-                               credentials: ClientCredentials.resolve(keyId: keyId, secret: secret, environment: environment))
+                               credentials: ClientCredentials.resolve(keyId: keyId, secret: secret, environment: environment),
+                               timeoutSeconds: timeout)
     }
 
     /// Makes the progress bar for a transfer of a given size, when one is wanted.

@@ -56,6 +56,7 @@ import Testing
     @Test func incompleteAndCorruptDownloads() {
         #expect(ClientError.incomplete(received: 10, expected: 20).description.contains("after 10 of 20 bytes"))
         #expect(ClientError.checksumMismatch(expected: "aa", actual: "bb").description.contains("nothing was kept"))
+        #expect(ClientError.uploadMismatch(sent: "aa", stored: "bb").description.contains("upload it again"))
     }
 
     @Test func longBodiesAreCutToOneLine() {

@@ -90,6 +90,19 @@ final class FailingBodySource: HTTPClientBodySource, @unchecked Sendable {
         #expect(try harness.finish() == 0)
     }
 
+    @Test func streamedPutIsNotResentAfterAStaleConnection() throws {
+        let harness = try ClientHarness(respond: HTTPClientTests.hangUpOnReuse)
+        let source = CountingBodySource(pieceSize: 1000, pieces: 2)
+        let put = HTTPClientRequest(method: "PUT", host: "127.0.0.1", port: harness.origin.port, target: "/echo",
+                                    bodySource: source)
+        let results = try #require(harness.run([harness.get("/hello"), put]))
+        #expect(try results[0].get().text == "hello")
+        // PUT is idempotent, but the source was already read from: it cannot be sent again.
+        #expect(throws: HTTPClientError.connectionClosed) { try results[1].get() }
+        #expect(try harness.acceptedCount() == 1)
+        #expect(try harness.finish() == 0)
+    }
+
     @Test func earlyAnswerStopsReadingTheSource() throws {
         let harness = try ClientHarness(respond: clientStandardAnswer)
         let source = CountingBodySource(pieceSize: 64 * 1024, pieces: 1024)

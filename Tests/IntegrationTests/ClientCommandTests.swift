@@ -237,6 +237,18 @@ func runClient(_ arguments: [String], in dir: TempDir, environment: [String: Str
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("dl")) == [])
     }
 
+    @Test func uploadDamagedOnTheWayIsReported() throws {
+        let dir = TempDir("client-damaged")
+        defer { dir.remove() }
+        let proxy = try FakeProxy(directory: dir.path)
+        proxy.behaviour.with { $0.corruptUploads = true }
+        let content = Array("sent bytes".utf8)
+        FileManager.default.createFile(atPath: dir.file("a.txt"), contents: Data(content))
+        let put = try runClient(["put", dir.file("a.txt"), "default/a.txt"], in: dir, environment: proxy.clientEnvironment)
+        #expect(put.status == 1)
+        #expect(put.stderr.contains("but the file read had \(ContentName.sha1Hex(content)): the bytes changed on the way"))
+    }
+
     @Test func refusedConnectionAndMissingKeyAreExplained() throws {
         let dir = TempDir("client-refused")
         defer { dir.remove() }
@@ -247,6 +259,11 @@ func runClient(_ arguments: [String], in dir: TempDir, environment: [String: Str
         #expect(head.status == 1)
         #expect(head.stderr.contains("cannot connect to http://127.0.0.1:\(closed.port): connection refused"))
         #expect(head.stderr.contains("`bfs up` or `bfs proxy` running"))
+        let unwritable = try runClient(["get", "default/a.jpg", "-o", dir.file("missing/a.jpg"),
+                                        "--endpoint", "http://127.0.0.1:\(closed.port)"], in: dir, environment: [:])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr.contains("missing/.a.jpg.bfs-partial-"))
+        #expect(unwritable.stderr.contains("No such file or directory"))
         let rm = try runClient(["rm", "default/a.jpg", "--endpoint", "http://127.0.0.1:\(closed.port)"], in: dir,
                                environment: ["BFS_KEY_ID": "", "BFS_SECRET": ""])
         #expect(rm.status == 1)

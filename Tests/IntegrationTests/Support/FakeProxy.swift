@@ -31,6 +31,8 @@ final class FakeProxy: @unchecked Sendable {
         var truncateDownloads = false
         /// Send GET bodies with their first byte changed (same length, wrong SHA-1).
         var corruptDownloads = false
+        /// Store PUT bodies with their first byte changed, as if damaged on the way.
+        var corruptUploads = false
         /// Tokens verified and accepted.
         var verifiedTokens = 0
         /// Requests seen: method and target.
@@ -123,7 +125,8 @@ final class FakeProxy: @unchecked Sendable {
             return answer(ex, 413, "\(length) bytes over max_file_size \(maxFileSize)")
         }
         ex.collectBody(limit: maxFileSize) { [self] result in
-            guard case .success(let body) = result, !body.isEmpty else { return answer(ex, 400, "empty or broken body") }
+            guard case .success(var body) = result, !body.isEmpty else { return answer(ex, 400, "empty or broken body") }
+            if behaviour.with({ $0.corruptUploads }) { body[0] ^= 0xFF }
             let sha1 = ContentName.sha1Hex(body)
             guard let final = try? ContentName.resolve(name, sha1: sha1, contentType: mime) else {
                 return answer(ex, 413, "filename too long")
