@@ -222,6 +222,21 @@ import Testing
         }
     }
 
+    @Test func controlBytesInThePathAre400BeforeAnyBackendCall() throws {
+        try ProxyHarness.with { h in
+            for target in ["/bfs/pub/a%00b.png", "/bfs/pub/a%0D%0ASet-Cookie:%20x=1", "/bfs/pu%0Ab/x.png", "/bfs/pub/%7F"] {
+                let get = try h.endpoint.get(target)
+                #expect(get.status == 400, "\(target)")
+                #expect(get.text.contains("control"), "\(target)")
+                #expect(get.header("Set-Cookie") == nil)
+                let put = try h.endpoint.request("PUT", target, headers: [("Content-Type", "image/png")], body: [1, 2, 3])
+                #expect(put.status == 400, "\(target)")
+            }
+            // Nothing reached the directory: not even the bucket lookup.
+            #expect(h.directory.calls.get.isEmpty)
+        }
+    }
+
     @Test func metricsCountRequestsByMethodAndClass() throws {
         try ProxyHarness.with { h in
             h.seed("pub", "cat.png", Self.data, key: 5)
