@@ -73,7 +73,7 @@ struct ReadHandler {
     private func answer(_ ex: ProxyExchange, bucket: Bucket, record: FileRecord, length: Int64, onStale: (() -> Void)?) {
         let now = context.now()
         let representation = Representation(sha1: record.sha1, length: length, lastModified: record.mtime / 1_000_000_000,
-                                             contentType: record.mime.isEmpty ? nil : record.mime)
+                                             contentType: Self.contentType(record.mime))
         let answer = ConditionalAnswer.evaluate(method: ex.head.method, headers: ex.head.headers,
                                                 representation: representation, now: now)
         let head = ResponseHead(answer: answer, representation: representation, cachePolicy: CachePolicy(bucketValue: bucket.cachePolicy),
@@ -109,6 +109,17 @@ struct ReadHandler {
             return
         }
         BodyRelay(exchange: ex, record: record, length: length, pieces: pieces, begin: begin, onStale: onStale).start()
+    }
+}
+
+extension ReadHandler {
+    /// The stored MIME type as a `Content-Type` value, or nil when it is empty or no valid field
+    /// value (a control byte other than HTAB). A PUT's type passed the request parser, but rows
+    /// written through the directory's internal API may hold any text, and a CR/LF would split
+    /// the answer (and a multipart part head) into fields of the writer's choosing.
+    static func contentType(_ mime: String) -> String? {
+        guard !mime.isEmpty, !mime.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else { return nil }
+        return mime
     }
 }
 

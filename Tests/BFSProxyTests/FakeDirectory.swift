@@ -79,7 +79,7 @@ final class FakeDirectory: Sendable {
         case "/get":
             guard let file = files.get[name], let stores = volumes.get[file.vid] else { return "{\"ret\":5001}" }
             return "{\"ret\":1,\"key\":\(file.key),\"cookie\":\(file.cookie),\"vid\":\(file.vid),\"stores\":\(Self.list(stores)),"
-                + "\"update_time\":\(file.mtime),\"sha1\":\"\(file.sha1)\",\"mine\":\"\(file.mime)\",\"size\":\(file.size)}"
+                + "\"update_time\":\(file.mtime),\"sha1\":\"\(file.sha1)\",\"mine\":\(JSONText.quoted(file.mime)),\"size\":\(file.size)}"
         case "/allocate":
             let excluded = Set(f.all("exclude_vid").compactMap { Int32($0) })
             guard let vid = volumes.get.keys.sorted().first(where: { !excluded.contains($0) }),

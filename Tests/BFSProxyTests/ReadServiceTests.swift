@@ -237,6 +237,25 @@ import Testing
         }
     }
 
+    @Test func aStoredMimeTypeThatIsNoValidFieldValueIsNeverSent() throws {
+        try ProxyHarness.with { h in
+            // Rows written through the directory's internal API may hold any MIME text.
+            h.seed("pub", "x.png", Self.data, key: 5, mime: "image/png\r\nX-Injected: yes")
+            for headers in [[], [("Range", "bytes=0-9")], [("Range", "bytes=0-9,1000-1009")]] as [[(String, String)]] {
+                let get = try h.request("GET", "pub", "x.png", headers: headers)
+                #expect(get.status == (headers.isEmpty ? 200 : 206))
+                #expect(get.header("X-Injected") == nil)
+                #expect(get.header("Content-Type")?.contains("image/png") != true)
+                #expect(!get.text.contains("X-Injected"))
+            }
+            let head = try h.request("HEAD", "pub", "x.png")
+            #expect(head.status == 200 && head.header("X-Injected") == nil)
+            // A clean type is still sent as stored.
+            h.seed("pub", "y.png", Self.data, key: 6, mime: "image/svg+xml; charset=utf-8")
+            #expect(try h.request("GET", "pub", "y.png").header("Content-Type") == "image/svg+xml; charset=utf-8")
+        }
+    }
+
     @Test func metricsCountRequestsByMethodAndClass() throws {
         try ProxyHarness.with { h in
             h.seed("pub", "cat.png", Self.data, key: 5)
