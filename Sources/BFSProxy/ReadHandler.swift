@@ -8,7 +8,8 @@ import BFSMetadata
 /// 2. The lookup: the metadata cache, else the directory's `/get` (404 on ret 5001).
 /// 3. The length: metadata's `size`. Rows written through bfs's plain `/upload` have size 0
 ///    (unknown); for those one `HEAD /get` to a replica gives it (with failover), and the cache
-///    entry keeps it, so only the first read after each lookup pays for it.
+///    entry keeps it, so only the first read after each lookup pays for it (a 304 or 412 the
+///    validators settle pays nothing).
 /// 4. `ConditionalAnswer` and `ResponseHead` decide everything RFC 9110 asks (validators,
 ///    preconditions, ranges, caching); HEAD, 304, 412 and 416 are answered here, with no store
 ///    request.
@@ -53,6 +54,13 @@ struct ReadHandler {
         } : nil
         guard record.size <= 0 else {
             return answer(ex, bucket: bucket, record: record, length: record.size, onStale: stale)
+        }
+        // Validators alone settle a 304 or 412 (the length only matters to Range, step 6), so a
+        // revalidation costs no store request even here.
+        let settled = ConditionalAnswer.evaluate(method: .head, headers: ex.head.headers, representation:
+            Representation(sha1: record.sha1, length: 0, lastModified: record.mtime / 1_000_000_000), now: context.now())
+        if settled == .notModified || settled == .preconditionFailed {
+            return answer(ex, bucket: bucket, record: record, length: 0, onStale: stale)
         }
         StoreLengthProbe(exchange: ex, record: record).run { result in
             switch result {

@@ -131,6 +131,27 @@ import Testing
         }
     }
 
+    @Test func revalidatingARowOfUnknownLengthAsksNoStore() throws {
+        try ProxyHarness.with { h in
+            let sha1 = h.seed("pub", "old.png", Self.data, key: 9, size: 0)
+            let cases: [([(String, String)], Int)] = [
+                ([("If-None-Match", "\"\(sha1)\"")], 304),
+                ([("If-Modified-Since", "Tue, 14 Nov 2023 22:13:20 GMT")], 304),
+                ([("If-Match", "\"other\"")], 412),
+                ([("If-None-Match", "W/\"\(sha1)\""), ("Range", "bytes=0-9")], 304),
+            ]
+            for (headers, status) in cases {
+                let answer = try h.request("GET", "pub", "old.png", headers: headers)
+                #expect(answer.status == status, "\(headers)")
+                if status == 304 { #expect(answer.header("ETag") == "\"\(sha1)\"") }
+            }
+            #expect(h.storeReads == 0)
+            // A request the validators do not settle still learns the length from a store.
+            let get = try h.request("GET", "pub", "old.png", headers: [("If-None-Match", "\"other\"")])
+            #expect(get.status == 200 && get.body == Self.data)
+        }
+    }
+
     @Test func aLargeBodyStreamsIntactToASlowReader() throws {
         try ProxyHarness.with { h in
             let big: [UInt8] = (0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
