@@ -13,6 +13,7 @@ import Foundation
 /// | upload budget holds the body | 503 + `Retry-After` |
 /// | body read: SHA-1 on the way, ≤ `max_file_size`, not empty | 413 / 400 |
 /// | name: content-addressed when the filename is empty or ends in `/` | 413 if over 100 bytes |
+/// | `If-Match` / `If-None-Match` / `If-Unmodified-Since` against the directory (`WritePreconditions`) | 412 |
 /// | `/allocate`, every replica written in parallel, `/commit` | 502 / 503 / 504 |
 ///
 /// Replica failure: the allocation is aborted (the directory's reaper deletes partial
@@ -79,7 +80,11 @@ struct WriteHandler {
                 return ex.fail(ProxyFailure(.contentTooLarge, "stored filename would be over \(ContentName.maxFilenameSize) bytes"))
             }
             let upload = Upload(bucket: bucket, name: name, mime: mime, sha1: sha1, body: body)
-            store(ex, upload, excluded: [], attempt: 1)
+            WritePreconditions(context: context).check(ex, bucket: bucket.name, filename: name) { failure in
+                guard let failure else { return store(ex, upload, excluded: [], attempt: 1) }
+                body.release()
+                ex.fail(failure)
+            }
         })
     }
 
