@@ -59,6 +59,32 @@ import Testing
         }
     }
 
+    @Test func rangesAreServedFromStoresThatIgnoreRange() throws {
+        try ProxyHarness.with { h in
+            let big: [UInt8] = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131 >> 3) }
+            h.seed("pub", "big.bin", big, key: 8)
+            for store in h.stores { store.ignoreRange.with { $0 = true } }
+            let single = try h.request("GET", "pub", "big.bin", headers: [("Range", "bytes=1000-400999")])
+            #expect(single.status == 206 && single.body == Array(big[1000...400_999]))
+            let tail = try h.request("GET", "pub", "big.bin", headers: [("Range", "bytes=-10")])
+            #expect(tail.status == 206 && tail.body == Array(big[(big.count - 10)...]))
+            let multi = try h.request("GET", "pub", "big.bin", headers: [("Range", "bytes=0-9,5000-5009")])
+            #expect(multi.status == 206)
+            #expect(multi.text.contains("Content-Range: bytes 5000-5009/\(big.count)"))
+            #expect(multi.body.count == Int(multi.header("Content-Length") ?? "") ?? -1)
+            // A replica dying mid-body resumes on one that ignores Range, at the same byte.
+            h.stores[0].cutReads.with { $0 = .half }
+            h.stores[1].cutReads.with { $0 = .none }
+            var reads = 0
+            while try h.metric("bfs_proxy_replica_failovers_total") == 0 && reads < 60 {  // reads start at a random replica
+                let get = try h.request("GET", "pub", "big.bin")
+                #expect(get.status == 200 && get.body == big)
+                reads += 1
+            }
+            #expect(try h.metric("bfs_proxy_replica_failovers_total") >= 1)
+        }
+    }
+
     @Test func aHungReplicaCostsTheHeadTimeoutNotTheStoreTimeout() throws {
         try ProxyHarness.with(configure: { $0.storeHeadTimeout = .milliseconds(200); $0.storeTimeout = .seconds(600) }) { h in
             h.seed("pub", "cat.png", Self.data, key: 5)
