@@ -28,9 +28,10 @@ struct ReadHandler {
     }
 
     private func lookup(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, cacheAllowed: Bool) {
+        let ticket = context.files.ticket()
         if cacheAllowed, let record = context.files.value(bucket: path.bucket, filename: path.filename) {
             context.metrics.metadataCacheHits.increment()
-            return measure(ex, bucket: bucket, path: path, record: record, cached: true)
+            return measure(ex, bucket: bucket, path: path, record: record, cached: true, ticket: ticket)
         }
         context.metrics.metadataCacheMisses.increment()
         context.directory(on: ex.loop).lookup(bucket: path.bucket, filename: path.filename) { [context] result in
@@ -40,14 +41,15 @@ struct ReadHandler {
             case .success(nil):
                 ex.fail(ProxyFailure(.notFound, "file not found", code: Ret.needleNotExist.rawValue))
             case .success(let record?):
-                context.files.insert(record, bucket: path.bucket, filename: path.filename)
-                measure(ex, bucket: bucket, path: path, record: record, cached: false)
+                context.files.insert(record, bucket: path.bucket, filename: path.filename, ticket: ticket)
+                measure(ex, bucket: bucket, path: path, record: record, cached: false, ticket: ticket)
             }
         }
     }
 
     /// Step 3, then the answer.
-    private func measure(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, record: FileRecord, cached: Bool) {
+    private func measure(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, record: FileRecord, cached: Bool,
+                         ticket: MetadataCache<FileRecord>.Ticket) {
         let stale: (() -> Void)? = cached ? {
             context.files.invalidate(bucket: path.bucket, filename: path.filename)
             lookup(ex, bucket: bucket, path: path, cacheAllowed: false)
@@ -68,7 +70,7 @@ struct ReadHandler {
                 // Remember it, so later reads of this row need no probe while it is cached.
                 var known = record
                 known.size = length
-                context.files.insert(known, bucket: path.bucket, filename: path.filename)
+                context.files.insert(known, bucket: path.bucket, filename: path.filename, ticket: ticket)
                 answer(ex, bucket: bucket, record: known, length: length, onStale: stale)
             case .failure(let failure):
                 if failure.status == .notFound, let stale { return stale() }

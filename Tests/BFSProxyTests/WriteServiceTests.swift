@@ -196,3 +196,27 @@ import Testing
         #expect(budget.inUse == 0)
     }
 }
+
+/// What a PUT through a proxy means for that proxy's later reads.
+@Suite(.serialized) struct ReadYourWritesTests {
+    @Test func aLookupAnsweredBeforeAnOverwriteIsNotCachedAfterIt() throws {
+        try ProxyHarness.with { h in
+            let old = Array("old bytes".utf8), new = Array("new bytes".utf8)
+            h.seed("pub", "x.png", old, key: 5)
+            h.directory.holdLookups.with { $0 = true }
+            let early = Locked<[UInt8]?>(nil)
+            let reader = Thread { early.with { $0 = try? h.request("GET", "pub", "x.png").body } }
+            reader.start()
+            #expect(try waitUntil { h.directory.count("/get") == 1 })
+            h.directory.holdLookups.with { $0 = false }
+            let put = try h.request("PUT", "pub", "x.png", headers: [("Content-Type", "image/png")], body: new, signed: true)
+            #expect(put.status == 200)
+            h.directory.releaseLookups()
+            // The read that began before the overwrite may show the old bytes...
+            #expect(try waitUntil { early.get != nil })
+            #expect(early.get == old)
+            // ...but every read after the acknowledged PUT shows the new ones.
+            #expect(try h.request("GET", "pub", "x.png").body == new)
+        }
+    }
+}
