@@ -220,3 +220,35 @@ import Testing
         }
     }
 }
+
+/// The upload budget after every way a PUT can end without a commit: all of it comes back, so
+/// failures never add up to a proxy that answers 503 to every upload.
+@Suite(.serialized) struct UploadBudgetAccountingTests {
+    static let data: [UInt8] = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+    static let type = [("Content-Type", "image/jpeg")]
+
+    @Test func everyFailedUploadGivesItsBudgetBack() throws {
+        try ProxyHarness.with(configure: { $0.maxFileSize = 4000 }) { h in
+            let budget = try #require(h.proxy.context?.budget)
+            // Over max_file_size, declared and chunked.
+            #expect(try h.request("PUT", "pub", "a.jpg", headers: Self.type, body: Self.data, signed: true).status == 413)
+            #expect(try h.request("PUT", "pub", "a.jpg", headers: Self.type, body: Self.data, signed: true, chunked: true).status == 413)
+            // The client leaving halfway through its body.
+            do {
+                let client = try TestHTTPClient(port: h.endpoint.port)
+                try client.send("PUT /bfs/pub/b.jpg HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 3000\r\n"
+                    + "Authorization: \(h.token("PUT", "pub", "b.jpg"))\r\n\r\n")
+                try client.send(Array(Self.data[..<1000]))
+                #expect(try waitUntil { budget.inUse == 3000 })
+            }  // the client's socket closes here
+            #expect(try waitUntil { budget.inUse == 0 })
+            // Every replica write failing twice.
+            for store in h.stores { store.failUploads.with { $0 = true } }
+            #expect(try h.request("PUT", "pub", "c.jpg", headers: Self.type, body: Array(Self.data[..<3000]), signed: true).status == 502)
+            // The directory gone.
+            h.directory.stop()
+            #expect(try h.request("PUT", "pub", "d.jpg", headers: Self.type, body: Array(Self.data[..<3000]), signed: true).status == 502)
+            #expect(try waitUntil { budget.inUse == 0 })
+        }
+    }
+}
