@@ -33,13 +33,15 @@ final class FakeStore: Sendable {
     let cutReads = Locked(Cut.none)
     /// Never answer reads (a hung store).
     let hangReads = Locked(false)
+    /// Take uploads (recorded in `uploads`) and never answer them (a store stuck in fsync).
+    let hangUploads = Locked(false)
     /// Answer every read 200 with the whole needle, `Range` or not (Go bfs stores do).
     let ignoreRange = Locked(false)
 
     init(group: EventLoopGroup) throws {
         let needles = self.needles, reads = self.reads, uploads = self.uploads, deletes = self.deletes
         let failUploads = self.failUploads, cutReads = self.cutReads, hangReads = self.hangReads
-        let ignoreRange = self.ignoreRange
+        let ignoreRange = self.ignoreRange, hangUploads = self.hangUploads
         var router = HTTPRouter()
         router.add(.post, "/upload") { ex in
             let contentType = ex.head.headers["Content-Type"] ?? ""
@@ -60,6 +62,7 @@ final class FakeStore: Sendable {
                     return ex.respond(status: .badRequest, body: .bytes(Array("{\"ret\":65534}".utf8)))
                 }
                 uploads.with { $0.append(key) }
+                if hangUploads.get { return }
                 if failUploads.get { return ex.respond(body: .bytes(Array("{\"ret\":65535}".utf8))) }
                 needles.with { $0[key] = file }
                 ex.respond(body: .bytes(Array("{\"ret\":1}".utf8)))
