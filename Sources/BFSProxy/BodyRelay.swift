@@ -152,6 +152,7 @@ final class BodyRelay {
             }
         }, onBody: { [self] bytes throws(HTTPClientError) in
             guard good, !finished else { return }
+            exchange.context.metrics.storeReadBytes.increment(by: Int64(bytes.count))
             var piece = bytes[...]
             if trimming {
                 let dropped = Int(min(skip, Int64(piece.count)))
