@@ -8,6 +8,8 @@ import BFSHTTP
 /// is the whole file). Replica choice and failover:
 ///
 /// - reads start at a random replica and stay on the one that last worked;
+/// - a store that ignores `Range` (Go bfs stores) answers 200 with the whole file: the bytes
+///   before the range are skipped and the read is cut once the range is complete;
 /// - a connect error, a timeout (`store_head_timeout` for the head, `store_timeout` for the
 ///   whole answer), a status other than 200/206 or an answer whose framing does
 ///   not match what metadata promised moves on to the next replica (`replica_failovers`), from
@@ -126,11 +128,21 @@ final class BodyRelay {
                                         target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)", headers: headers)
         request.headTimeout = headTimeout
         let expected = range.upperBound - first + 1
+        let rangeCount = range.upperBound - range.lowerBound + 1
         var good = false
         var status = 0
+        // A store without Range support (Go bfs) answers 200 with the whole file: its bytes
+        // before the range are skipped and the read ends once the range is complete.
+        var trimming = false
+        var skip: Int64 = 0
         task = client.execute(request, onHead: { [self] head in
             status = head.status.code
             good = Self.framingMatches(head, whole: whole, first: first, count: expected)
+            if !good, !whole, Self.framingMatches(head, whole: true, first: 0, count: length) {
+                good = true
+                trimming = true
+                skip = first
+            }
             guard good, !finished else { return }
             if stream == nil {
                 guard let started = begin() else { return finish() }
@@ -140,16 +152,26 @@ final class BodyRelay {
             }
         }, onBody: { [self] bytes throws(HTTPClientError) in
             guard good, !finished else { return }
-            guard Int64(bytes.count) <= range.upperBound - range.lowerBound + 1 - deliveredThisPiece else {
+            exchange.context.metrics.storeReadBytes.increment(by: Int64(bytes.count))
+            var piece = bytes[...]
+            if trimming {
+                let dropped = Int(min(skip, Int64(piece.count)))
+                piece = piece.dropFirst(dropped)
+                skip -= Int64(dropped)
+                piece = piece.prefix(Int(min(Int64(piece.count), rangeCount - deliveredThisPiece)))
+            }
+            guard Int64(piece.count) <= rangeCount - deliveredThisPiece else {
                 throw .malformedResponse("longer than the range asked for")
             }
-            deliveredThisPiece += Int64(bytes.count)
-            write(Array(bytes))
+            deliveredThisPiece += Int64(piece.count)
+            write(Array(piece))
+            // The rest of the file is not wanted: end this read (the piece is complete).
+            if trimming && deliveredThisPiece == rangeCount && range.upperBound < length - 1 { throw .cancelled }
         }, completion: { [self] result in
             task = nil
             guard !finished else { return }
             switch result {
-            case .success where good && deliveredThisPiece == range.upperBound - range.lowerBound + 1:
+            case _ where good && deliveredThisPiece == rangeCount:
                 pieceIndex += 1
                 next()
             case .success:

@@ -20,6 +20,9 @@ public enum ProxyError: Error, Equatable, Sendable {
     case emptyBucket
     /// A `%` in the path not followed by two hex digits, or decoded bytes that are not UTF-8.
     case badPathEncoding
+    /// The decoded bucket or filename holds a control byte (0x00-0x1F, 0x7F): never a name a
+    /// client means, unsafe in headers and logs, and refused by some metadata backends (NUL).
+    case controlByteInPath
     /// An upload body past `max_file_size`.
     case bodyTooLarge(limit: Int)
     /// The process-wide upload budget cannot hold the body now.
@@ -32,7 +35,7 @@ public enum ProxyError: Error, Equatable, Sendable {
             return .authFailed
         case .filenameTooLong, .bodyTooLarge:
             return .fileTooLarge
-        case .pathOutsidePrefix, .emptyBucket, .badPathEncoding:
+        case .pathOutsidePrefix, .emptyBucket, .badPathEncoding, .controlByteInPath:
             return .urlBad
         case .uploadBudgetExhausted:
             return .serviceUnavailable

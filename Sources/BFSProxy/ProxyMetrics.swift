@@ -8,6 +8,7 @@ import Prometheus
 /// | `bfs_proxy_responses_total` | `method`, `class` (`2xx` ... `5xx`) | answers sent |
 /// | `bfs_proxy_replica_failovers_total` | — | reads that moved on to another replica |
 /// | `bfs_proxy_store_errors_total` | — | store calls that failed (transport, timeout, bad answer) |
+/// | `bfs_proxy_store_read_bytes_total` | — | body bytes read from stores for GET answers |
 /// | `bfs_proxy_directory_errors_total` | — | directory calls that failed (transport, timeout, bad answer) |
 /// | `bfs_proxy_upload_retries_total` | — | PUTs retried on another group after a replica failed |
 /// | `bfs_proxy_metadata_cache_{hits,misses}_total` | — | file lookups served from / not in the cache |
@@ -29,6 +30,8 @@ public final class ProxyMetrics: Sendable {
     public let replicaFailovers: Counter
     /// Failed store calls.
     public let storeErrors: Counter
+    /// Body bytes read from stores for GET answers.
+    public let storeReadBytes: Counter
     /// Failed directory calls.
     public let directoryErrors: Counter
     /// PUTs retried on another group.
@@ -65,6 +68,7 @@ public final class ProxyMetrics: Sendable {
         self.latency = latency
         replicaFailovers = registry.makeCounter(descriptor: Self.name("replica_failovers", "total", "Reads that moved on to another replica."))
         storeErrors = registry.makeCounter(descriptor: Self.name("store_errors", "total", "Store calls that failed."))
+        storeReadBytes = registry.makeCounter(descriptor: Self.name("store_read_bytes", "total", "Body bytes read from stores for GET answers."))
         directoryErrors = registry.makeCounter(descriptor: Self.name("directory_errors", "total", "Directory calls that failed."))
         uploadRetries = registry.makeCounter(descriptor: Self.name("upload_retries", "total", "Uploads retried on another group."))
         metadataCacheHits = registry.makeCounter(descriptor: Self.name("metadata_cache_hits", "total", "File lookups served from the cache."))

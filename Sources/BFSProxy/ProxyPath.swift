@@ -8,6 +8,7 @@
 /// | `/bfs//x.jpg` | `ProxyError.emptyBucket` (400) |
 /// | `/bfs/b/%E7%8C%AB.jpg` | filename `猫.jpg` (percent-decoded, as bfs's Go `URL.Path`) |
 /// | `/bfs/b/%zz` | `ProxyError.badPathEncoding` (400) |
+/// | `/bfs/b/a%00b`, `%0A`, `%7F` (any control byte, bucket or filename) | `ProxyError.controlByteInPath` (400) |
 /// | filename over 100 bytes once decoded | `ProxyError.filenameTooLong` (413) |
 public struct ProxyPath: Equatable, Sendable {
     /// The bucket name.
@@ -26,6 +27,7 @@ public struct ProxyPath: Equatable, Sendable {
             throw .badPathEncoding
         }
         guard !bucket.isEmpty else { throw .emptyBucket }
+        guard !Self.hasControlByte(bucket), !Self.hasControlByte(filename) else { throw .controlByteInPath }
         guard filename.utf8.count <= ContentName.maxFilenameSize else { throw .filenameTooLong(size: filename.utf8.count) }
         self.bucket = bucket
         self.filename = filename
@@ -59,6 +61,11 @@ public struct ProxyPath: Equatable, Sendable {
             }
         }
         return String(validating: out, as: UTF8.self)
+    }
+
+    /// Whether `text` holds a C0 control byte or DEL.
+    static func hasControlByte(_ text: String) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -14,7 +14,7 @@ import BFSHTTP
 /// | `/metrics` | GET | Prometheus text |
 ///
 /// Path problems: empty bucket 400, filename empty 400 (except PUT: content-addressed; and the
-/// listing), filename over 100 bytes 413, bad percent-encoding 400.
+/// listing), filename over 100 bytes 413, bad percent-encoding or a control byte once decoded 400.
 public func makeProxyRouter(context: ProxyContext) -> HTTPRouter {
     var router = HTTPRouter()
     router.add(.get, "/ping") { ex in
@@ -64,6 +64,7 @@ private func parse(_ raw: HTTPServerExchange, context: ProxyContext, method: Pro
         case .emptyBucket: ex.fail(ProxyFailure(.badRequest, "bucket required"))
         case .filenameTooLong(let size):
             ex.fail(ProxyFailure(.contentTooLarge, "filename of \(size) bytes is over \(ContentName.maxFilenameSize)"))
+        case .controlByteInPath: ex.fail(ProxyFailure(.badRequest, "control characters are not allowed in bucket or file names"))
         default: ex.fail(ProxyFailure(.badRequest, "malformed percent-encoding in the path"))
         }
     }

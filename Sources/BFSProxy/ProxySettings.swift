@@ -45,7 +45,8 @@ public struct ProxySettings: Sendable, Equatable {
     /// of a body (a slow downloader holds a read this long at most before it fails over).
     public var storeTimeout: Duration = .seconds(60)
     /// Time for a store to start answering a read (its response head); past it the read moves
-    /// to the next replica, so a hung replica costs this, not `storeTimeout`.
+    /// to the next replica, so a hung replica costs this, not `storeTimeout`. Also how long an
+    /// upload waits for replicas still silent once one replica answered (`ReplicaWriter`).
     public var storeHeadTimeout: Duration = .seconds(3)
 
     /// How long a bucket (flags, key, domain, cache policy) is cached; short, so a rotated key

@@ -8,7 +8,8 @@ import BFSMetadata
 /// 2. The lookup: the metadata cache, else the directory's `/get` (404 on ret 5001).
 /// 3. The length: metadata's `size`. Rows written through bfs's plain `/upload` have size 0
 ///    (unknown); for those one `HEAD /get` to a replica gives it (with failover), and the cache
-///    entry keeps it, so only the first read after each lookup pays for it.
+///    entry keeps it, so only the first read after each lookup pays for it (a 304 or 412 the
+///    validators settle pays nothing).
 /// 4. `ConditionalAnswer` and `ResponseHead` decide everything RFC 9110 asks (validators,
 ///    preconditions, ranges, caching); HEAD, 304, 412 and 416 are answered here, with no store
 ///    request.
@@ -27,9 +28,10 @@ struct ReadHandler {
     }
 
     private func lookup(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, cacheAllowed: Bool) {
+        let ticket = context.files.ticket()
         if cacheAllowed, let record = context.files.value(bucket: path.bucket, filename: path.filename) {
             context.metrics.metadataCacheHits.increment()
-            return measure(ex, bucket: bucket, path: path, record: record, cached: true)
+            return measure(ex, bucket: bucket, path: path, record: record, cached: true, ticket: ticket)
         }
         context.metrics.metadataCacheMisses.increment()
         context.directory(on: ex.loop).lookup(bucket: path.bucket, filename: path.filename) { [context] result in
@@ -39,14 +41,15 @@ struct ReadHandler {
             case .success(nil):
                 ex.fail(ProxyFailure(.notFound, "file not found", code: Ret.needleNotExist.rawValue))
             case .success(let record?):
-                context.files.insert(record, bucket: path.bucket, filename: path.filename)
-                measure(ex, bucket: bucket, path: path, record: record, cached: false)
+                context.files.insert(record, bucket: path.bucket, filename: path.filename, ticket: ticket)
+                measure(ex, bucket: bucket, path: path, record: record, cached: false, ticket: ticket)
             }
         }
     }
 
     /// Step 3, then the answer.
-    private func measure(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, record: FileRecord, cached: Bool) {
+    private func measure(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, record: FileRecord, cached: Bool,
+                         ticket: MetadataCache<FileRecord>.Ticket) {
         let stale: (() -> Void)? = cached ? {
             context.files.invalidate(bucket: path.bucket, filename: path.filename)
             lookup(ex, bucket: bucket, path: path, cacheAllowed: false)
@@ -54,13 +57,20 @@ struct ReadHandler {
         guard record.size <= 0 else {
             return answer(ex, bucket: bucket, record: record, length: record.size, onStale: stale)
         }
+        // Validators alone settle a 304 or 412 (the length only matters to Range, step 6), so a
+        // revalidation costs no store request even here.
+        let settled = ConditionalAnswer.evaluate(method: .head, headers: ex.head.headers, representation:
+            Representation(sha1: record.sha1, length: 0, lastModified: record.mtime / 1_000_000_000), now: context.now())
+        if settled == .notModified || settled == .preconditionFailed {
+            return answer(ex, bucket: bucket, record: record, length: 0, onStale: stale)
+        }
         StoreLengthProbe(exchange: ex, record: record).run { result in
             switch result {
             case .success(let length):
                 // Remember it, so later reads of this row need no probe while it is cached.
                 var known = record
                 known.size = length
-                context.files.insert(known, bucket: path.bucket, filename: path.filename)
+                context.files.insert(known, bucket: path.bucket, filename: path.filename, ticket: ticket)
                 answer(ex, bucket: bucket, record: known, length: length, onStale: stale)
             case .failure(let failure):
                 if failure.status == .notFound, let stale { return stale() }
@@ -73,7 +83,7 @@ struct ReadHandler {
     private func answer(_ ex: ProxyExchange, bucket: Bucket, record: FileRecord, length: Int64, onStale: (() -> Void)?) {
         let now = context.now()
         let representation = Representation(sha1: record.sha1, length: length, lastModified: record.mtime / 1_000_000_000,
-                                             contentType: record.mime.isEmpty ? nil : record.mime)
+                                             contentType: Self.contentType(record.mime))
         let answer = ConditionalAnswer.evaluate(method: ex.head.method, headers: ex.head.headers,
                                                 representation: representation, now: now)
         let head = ResponseHead(answer: answer, representation: representation, cachePolicy: CachePolicy(bucketValue: bucket.cachePolicy),
@@ -109,6 +119,17 @@ struct ReadHandler {
             return
         }
         BodyRelay(exchange: ex, record: record, length: length, pieces: pieces, begin: begin, onStale: onStale).start()
+    }
+}
+
+extension ReadHandler {
+    /// The stored MIME type as a `Content-Type` value, or nil when it is empty or no valid field
+    /// value (a control byte other than HTAB). A PUT's type passed the request parser, but rows
+    /// written through the directory's internal API may hold any text, and a CR/LF would split
+    /// the answer (and a multipart part head) into fields of the writer's choosing.
+    static func contentType(_ mime: String) -> String? {
+        guard !mime.isEmpty, !mime.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else { return nil }
+        return mime
     }
 }
 

@@ -10,10 +10,15 @@ struct StoreClient {
 
     /// Multipart `POST /upload` (`vid`, `key`, `cookie`, file part `file` made of `chunks`,
     /// shared with the other replicas' requests, not copied). Succeeds on `{"ret":1}`, which a
-    /// store sends only once the needle is on stable storage.
+    /// store sends only once the needle is on stable storage. Returns the request's task (nil
+    /// when it failed at once).
+    @discardableResult
     func upload(to store: String, key: Int64, cookie: Int32, vid: Int32, chunks: [ArraySlice<UInt8>],
-                _ done: @escaping (Result<Void, ProxyFailure>) -> Void) {
-        guard let address = HostPort(store) else { return done(.failure(ProxyFailure(.badGateway, "bad store address \(store)"))) }
+                _ done: @escaping (Result<Void, ProxyFailure>) -> Void) -> HTTPClientTask? {
+        guard let address = HostPort(store) else {
+            done(.failure(ProxyFailure(.badGateway, "bad store address \(store)")))
+            return nil
+        }
         var form = MultipartWriter()
         form.addField(name: "vid", value: String(vid))
         form.addField(name: "key", value: String(key))
@@ -21,7 +26,7 @@ struct StoreClient {
         form.addFile(name: "file", filename: "1.jpg", chunks: chunks)
         let request = HTTPClientRequest(host: address.host, port: address.port, target: "/upload", multipart: form)
         let metrics = self.metrics
-        client.execute(request, maxBodySize: 64 * 1024) { result in
+        return client.execute(request, maxBodySize: 64 * 1024) { result in
             switch result {
             case .failure(let error):
                 metrics.storeErrors.increment()

@@ -13,9 +13,11 @@ import Foundation
 /// | upload budget holds the body | 503 + `Retry-After` |
 /// | body read: SHA-1 on the way, ≤ `max_file_size`, not empty | 413 / 400 |
 /// | name: content-addressed when the filename is empty or ends in `/` | 413 if over 100 bytes |
+/// | `If-Match` / `If-None-Match` / `If-Unmodified-Since` against the directory (`WritePreconditions`) | 412 |
 /// | `/allocate`, every replica written in parallel, `/commit` | 502 / 503 / 504 |
 ///
-/// Replica failure: the allocation is aborted (the directory's reaper deletes partial
+/// Replica failure (an error, or silence `store_head_timeout` after another replica answered,
+/// `ReplicaWriter`): the allocation is aborted (the directory's reaper deletes partial
 /// replicas), the replicas that acknowledged get a best-effort `POST /del` at once, and the
 /// upload is retried once on a new allocation that excludes the failed volume's group. Commit
 /// comes last, so metadata never points at bytes missing from a replica. A failed commit is
@@ -79,7 +81,11 @@ struct WriteHandler {
                 return ex.fail(ProxyFailure(.contentTooLarge, "stored filename would be over \(ContentName.maxFilenameSize) bytes"))
             }
             let upload = Upload(bucket: bucket, name: name, mime: mime, sha1: sha1, body: body)
-            store(ex, upload, excluded: [], attempt: 1)
+            WritePreconditions(context: context).check(ex, bucket: bucket.name, filename: name) { failure in
+                guard let failure else { return store(ex, upload, excluded: [], attempt: 1) }
+                body.release()
+                ex.fail(failure)
+            }
         })
     }
 
@@ -102,7 +108,7 @@ struct WriteHandler {
                 upload.body.release()
                 ex.fail(failure)
             case .success(let allocation):
-                ReplicaWriter(stores: stores).write(allocation, chunks: upload.body.chunks) { acknowledged, failure in
+                ReplicaWriter(stores: stores, lagTimeout: UInt64(context.settings.storeHeadTimeout.wholeMilliseconds)).write(allocation, chunks: upload.body.chunks) { acknowledged, failure in
                     if let failure {
                         directory.abort(key: allocation.key)
                         for store in acknowledged { stores.delete(on: store, key: allocation.key, vid: allocation.vid) }

@@ -29,6 +29,10 @@ final class FakeDirectory: Sendable {
     let calls = Locked<[String]>([])
     let aborted = Locked<[Int64]>([])
     let nextKey = Locked<Int64>(1000)
+    /// While set, `/get` answers are computed at once but sent only by `releaseLookups()` (a
+    /// lookup the database answered before a concurrent commit, delivered after it).
+    let holdLookups = Locked(false)
+    private let heldLookups = Locked<[@Sendable () -> Void]>([])
 
     init(group: EventLoopGroup, token: String, volumes: [Int32: [String]]) throws {
         self.token = token
@@ -48,6 +52,11 @@ final class FakeDirectory: Sendable {
 
     func stop() { server.stop() }
 
+    /// Sends the held `/get` answers.
+    func releaseLookups() {
+        for send in heldLookups.with({ held -> [@Sendable () -> Void] in defer { held = [] }; return held }) { send() }
+    }
+
     /// Calls to `path` so far.
     func count(_ path: String) -> Int { calls.get.filter { $0.hasPrefix(path + "?") }.count }
 
@@ -64,7 +73,11 @@ final class FakeDirectory: Sendable {
             let fields = form.merging(query)
             calls.with { $0.append(ex.head.path + "?" + QueryString.encode(fields)) }
             let json = answer(ex.head.path, fields)
-            ex.respond(headers: ["Content-Type": "application/json;charset=utf-8"], body: .bytes(Array(json.utf8)))
+            let send: @Sendable () -> Void = {
+                ex.respond(headers: ["Content-Type": "application/json;charset=utf-8"], body: .bytes(Array(json.utf8)))
+            }
+            if ex.head.path == "/get" && holdLookups.get { return heldLookups.with { $0.append(send) } }
+            send()
         }
     }
 
@@ -79,7 +92,7 @@ final class FakeDirectory: Sendable {
         case "/get":
             guard let file = files.get[name], let stores = volumes.get[file.vid] else { return "{\"ret\":5001}" }
             return "{\"ret\":1,\"key\":\(file.key),\"cookie\":\(file.cookie),\"vid\":\(file.vid),\"stores\":\(Self.list(stores)),"
-                + "\"update_time\":\(file.mtime),\"sha1\":\"\(file.sha1)\",\"mine\":\"\(file.mime)\",\"size\":\(file.size)}"
+                + "\"update_time\":\(file.mtime),\"sha1\":\"\(file.sha1)\",\"mine\":\(JSONText.quoted(file.mime)),\"size\":\(file.size)}"
         case "/allocate":
             let excluded = Set(f.all("exclude_vid").compactMap { Int32($0) })
             guard let vid = volumes.get.keys.sorted().first(where: { !excluded.contains($0) }),

@@ -6,7 +6,7 @@ import Foundation
 /// A stand-in for a store's api listener that counts what it is asked: `POST /upload`
 /// (multipart: `vid`, `key`, `cookie`, `file`), `GET|HEAD /get` (a single `Range` honoured),
 /// `POST /del`. `failUploads` makes uploads answer `{"ret":65535}`; `dropConnections` makes
-/// reads fail at the transport level.
+/// reads fail at the transport level; `ignoreRange` answers as a Go bfs store, which knows no `Range`.
 final class FakeStore: Sendable {
     let server: HTTPServer
     let port: Int
@@ -33,10 +33,15 @@ final class FakeStore: Sendable {
     let cutReads = Locked(Cut.none)
     /// Never answer reads (a hung store).
     let hangReads = Locked(false)
+    /// Take uploads (recorded in `uploads`) and never answer them (a store stuck in fsync).
+    let hangUploads = Locked(false)
+    /// Answer every read 200 with the whole needle, `Range` or not (Go bfs stores do).
+    let ignoreRange = Locked(false)
 
     init(group: EventLoopGroup) throws {
         let needles = self.needles, reads = self.reads, uploads = self.uploads, deletes = self.deletes
         let failUploads = self.failUploads, cutReads = self.cutReads, hangReads = self.hangReads
+        let ignoreRange = self.ignoreRange, hangUploads = self.hangUploads
         var router = HTTPRouter()
         router.add(.post, "/upload") { ex in
             let contentType = ex.head.headers["Content-Type"] ?? ""
@@ -57,6 +62,7 @@ final class FakeStore: Sendable {
                     return ex.respond(status: .badRequest, body: .bytes(Array("{\"ret\":65534}".utf8)))
                 }
                 uploads.with { $0.append(key) }
+                if hangUploads.get { return }
                 if failUploads.get { return ex.respond(body: .bytes(Array("{\"ret\":65535}".utf8))) }
                 needles.with { $0[key] = file }
                 ex.respond(body: .bytes(Array("{\"ret\":1}".utf8)))
@@ -72,7 +78,7 @@ final class FakeStore: Sendable {
             var status = HTTPStatus.ok
             var headers: HTTPHeaders = ["Content-Type": "application/octet-stream"]
             var body = data
-            if let range = ex.head.headers["Range"], let (first, last) = Self.singleRange(range, length: data.count) {
+            if !ignoreRange.get, let range = ex.head.headers["Range"], let (first, last) = Self.singleRange(range, length: data.count) {
                 status = .partialContent
                 headers.add(name: "Content-Range", value: "bytes \(first)-\(last)/\(data.count)")
                 body = Array(data[first...last])

@@ -44,6 +44,17 @@ final class ManualClock: Sendable {
         #expect(cache.value(bucket: "b", filename: "y") == 3)
     }
 
+    @Test func anAnswerThatRacedAnInvalidationIsNotStored() {
+        let (cache, _) = makeCache()
+        let before = cache.ticket()
+        cache.invalidate(bucket: "b", filename: "x")
+        cache.insert(1, bucket: "b", filename: "x", ticket: before)
+        #expect(cache.value(bucket: "b", filename: "x") == nil)
+        // A lookup that began after the invalidation is stored.
+        cache.insert(3, bucket: "b", filename: "x", ticket: cache.ticket())
+        #expect(cache.value(bucket: "b", filename: "x") == 3)
+    }
+
     @Test func evictsTheLeastRecentlyUsed() {
         let (cache, _) = makeCache(capacity: 3)
         cache.insert(1, bucket: "b", filename: "1")

@@ -88,6 +88,15 @@ import Testing
         #expect(try ProxyPath(path: "/bfs/b/" + String(repeating: "x", count: 100), prefix: "/bfs/").filename.utf8.count == 100)
     }
 
+    @Test func controlBytesInBucketOrFilenameAreRefused() throws {
+        for escape in ["%00", "%01", "%09", "%0A", "%0D", "%1F", "%7F"] {
+            #expect(throws: ProxyError.controlByteInPath) { try ProxyPath(path: "/bfs/b/a\(escape)b.jpg", prefix: "/bfs/") }
+            #expect(throws: ProxyError.controlByteInPath) { try ProxyPath(path: "/bfs/b\(escape)/x.jpg", prefix: "/bfs/") }
+        }
+        // Spaces, `..`, encoded slashes and non-ASCII stay ordinary name bytes.
+        #expect(try ProxyPath(path: "/bfs/b/../a%2F%2E%2E%20%C3%A9", prefix: "/bfs/") == ProxyPath(bucket: "b", filename: "../a/.. é"))
+    }
+
     @Test func bucketCachePoliciesParse() {
         #expect(CachePolicy(bucketValue: "") == .standard)
         #expect(CachePolicy(bucketValue: "max-age=60") == CachePolicy(maxAge: 60))

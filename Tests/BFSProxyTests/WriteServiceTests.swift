@@ -47,7 +47,7 @@ import Testing
             // The first allocation was aborted, its acknowledged replica deleted at once.
             let firstKey = try #require(h.stores[1].uploads.get.first)
             #expect(firstKey != file.key)
-            #expect(h.directory.aborted.get == [firstKey])
+            #expect(try waitUntil { h.directory.aborted.get == [firstKey] })  // the abort is not awaited
             #expect(try waitUntil { h.stores[0].deletes.get == [firstKey] })
             #expect(h.stores[0].needles.get[firstKey] == nil)
             // The retry asked the directory to avoid the failed volume's group.
@@ -55,6 +55,21 @@ import Testing
             #expect(allocations.count == 2)
             #expect(!allocations[0].contains("exclude_vid") && allocations[1].contains("exclude_vid=1"))
             #expect(h.directory.count("/commit") == 1)
+        }
+    }
+
+    @Test func aReplicaLaggingItsPeersIsGivenUpAfterTheHeadTimeout() throws {
+        // With only the 600 s store timeout the PUT would outlast the test client's 20 s.
+        try ProxyHarness.with(configure: { $0.storeHeadTimeout = .milliseconds(200); $0.storeTimeout = .seconds(600) }) { h in
+            h.stores[1].hangUploads.with { $0 = true }
+            let put = try h.request("PUT", "pub", "cat.jpg", headers: [("Content-Type", "image/jpeg")], body: Self.data, signed: true)
+            #expect(put.status == 201)
+            let file = try #require(h.directory.files.get["pub/cat.jpg"])
+            #expect(file.vid == 2)
+            // The lagging allocation was aborted and its acknowledged replica deleted.
+            let firstKey = try #require(h.stores[1].uploads.get.first)
+            #expect(try waitUntil { h.directory.aborted.get == [firstKey] })  // the abort is not awaited
+            #expect(try waitUntil { h.stores[0].deletes.get == [firstKey] })
         }
     }
 
@@ -68,7 +83,7 @@ import Testing
             #expect(put.header("Code") == "65535")
             #expect(h.directory.files.get["pub/cat.jpg"] == nil)
             #expect(h.directory.count("/commit") == 0)
-            #expect(h.directory.aborted.get.count == 2)
+            #expect(try waitUntil { h.directory.aborted.get.count == 2 })  // the aborts are not awaited
             #expect(try waitUntil { h.stores[0].deletes.get.count == 1 && h.stores[2].deletes.get.count == 1 })
         }
     }
@@ -194,5 +209,61 @@ import Testing
         #expect(second.sha1() == ContentName.sha1Hex(piece + piece))
         second.release()
         #expect(budget.inUse == 0)
+    }
+}
+
+/// What a PUT through a proxy means for that proxy's later reads.
+@Suite(.serialized) struct ReadYourWritesTests {
+    @Test func aLookupAnsweredBeforeAnOverwriteIsNotCachedAfterIt() throws {
+        try ProxyHarness.with { h in
+            let old = Array("old bytes".utf8), new = Array("new bytes".utf8)
+            h.seed("pub", "x.png", old, key: 5)
+            h.directory.holdLookups.with { $0 = true }
+            let early = Locked<[UInt8]?>(nil)
+            let reader = Thread { early.with { $0 = try? h.request("GET", "pub", "x.png").body } }
+            reader.start()
+            #expect(try waitUntil { h.directory.count("/get") == 1 })
+            h.directory.holdLookups.with { $0 = false }
+            let put = try h.request("PUT", "pub", "x.png", headers: [("Content-Type", "image/png")], body: new, signed: true)
+            #expect(put.status == 200)
+            h.directory.releaseLookups()
+            // The read that began before the overwrite may show the old bytes...
+            #expect(try waitUntil { early.get != nil })
+            #expect(early.get == old)
+            // ...but every read after the acknowledged PUT shows the new ones.
+            #expect(try h.request("GET", "pub", "x.png").body == new)
+        }
+    }
+}
+
+/// The upload budget after every way a PUT can end without a commit: all of it comes back, so
+/// failures never add up to a proxy that answers 503 to every upload.
+@Suite(.serialized) struct UploadBudgetAccountingTests {
+    static let data: [UInt8] = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+    static let type = [("Content-Type", "image/jpeg")]
+
+    @Test func everyFailedUploadGivesItsBudgetBack() throws {
+        try ProxyHarness.with(configure: { $0.maxFileSize = 4000 }) { h in
+            let budget = try #require(h.proxy.context?.budget)
+            // Over max_file_size, declared and chunked.
+            #expect(try h.request("PUT", "pub", "a.jpg", headers: Self.type, body: Self.data, signed: true).status == 413)
+            #expect(try h.request("PUT", "pub", "a.jpg", headers: Self.type, body: Self.data, signed: true, chunked: true).status == 413)
+            // The client leaving halfway through its body.
+            do {
+                let client = try TestHTTPClient(port: h.endpoint.port)
+                try client.send("PUT /bfs/pub/b.jpg HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 3000\r\n"
+                    + "Authorization: \(h.token("PUT", "pub", "b.jpg"))\r\n\r\n")
+                try client.send(Array(Self.data[..<1000]))
+                #expect(try waitUntil { budget.inUse == 3000 })
+            }  // the client's socket closes here
+            #expect(try waitUntil { budget.inUse == 0 })
+            // Every replica write failing twice.
+            for store in h.stores { store.failUploads.with { $0 = true } }
+            #expect(try h.request("PUT", "pub", "c.jpg", headers: Self.type, body: Array(Self.data[..<3000]), signed: true).status == 502)
+            // The directory gone.
+            h.directory.stop()
+            #expect(try h.request("PUT", "pub", "d.jpg", headers: Self.type, body: Array(Self.data[..<3000]), signed: true).status == 502)
+            #expect(try waitUntil { budget.inUse == 0 })
+        }
     }
 }
