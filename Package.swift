@@ -86,9 +86,12 @@ let package = Package(
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSMetadata", "BFSTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
-        // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
-        // file system).
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop", "BFSProxy",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Test-only helpers shared by test targets (real ZooKeeper, PostgreSQL and nginx servers,
+        // the fault-injecting file system).
         .target(name: "BFSTestSupport", dependencies: ["BFSStorage"], path: "Tests/Support"),
     ]
 )
