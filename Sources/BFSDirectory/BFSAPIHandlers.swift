@@ -9,7 +9,8 @@ import BFSMetadata
 struct BFSAPIHandlers: Sendable {
     let context: DirectoryContext
 
-    /// `GET /get?bucket=&filename=`: the file's needle and the readable stores of its volume.
+    /// `GET /get?bucket=&filename=`: the file's needle and the readable stores of its volume,
+    /// plus its `size` after bfs's fields.
     func get(_ ex: HTTPServerExchange) {
         let start = monotonicNanos()
         RequestFields.read(ex) { fields in
@@ -19,7 +20,10 @@ struct BFSAPIHandlers: Sendable {
                 switch result {
                 case .success(let entry):
                     switch context.readableStores(of: entry.needle.vid) {
-                    case .success(let stores): answer(ex, .get, BFSReply(ret: .ok, entry: entry, stores: stores), start)
+                    case .success(let stores):
+                        var reply = BFSReply(ret: .ok, entry: entry, stores: stores)
+                        reply.size = entry.size
+                        answer(ex, .get, reply, start)
                     case .failure(let error): answer(ex, .get, BFSReply(ret: error.ret), start)
                     }
                 case .failure(let error):

@@ -37,10 +37,23 @@ public final class DirectoryContext: Sendable {
         UnixNanos((Date().timeIntervalSince1970 * 1e9).rounded(.down))
     }
 
-    /// A volume and its stores for a new needle, a fresh key and cookie.
-    func newNeedle() throws(DirectoryError) -> (NeedleLocation, Placement) {
+    /// A volume and its stores for a new needle, a fresh key and cookie, outside the groups in
+    /// `excludingGroups` and the groups holding a volume in `excludingVolumes`.
+    func newNeedle(excludingGroups: Set<Int> = [], excludingVolumes: Set<VolumeID> = []) throws(DirectoryError)
+        -> (NeedleLocation, Placement)
+    {
         var random = SystemRandomNumberGenerator()
-        let placement = try settings.placementPolicy.place(in: snapshot(), using: &random)
+        let snapshot = snapshot()
+        var excluded = excludingGroups
+        if !excludingVolumes.isEmpty {
+            for (gid, group) in snapshot.groups {
+                let holds = group.members.contains { member in
+                    snapshot.stores[member]?.volumes.contains { excludingVolumes.contains($0) } ?? false
+                }
+                if holds { excluded.insert(gid) }
+            }
+        }
+        let placement = try settings.placementPolicy.place(in: snapshot, excluding: excluded, using: &random)
         let key = try keys.next()
         return (NeedleLocation(key: key, vid: placement.vid, cookie: cookies.next()), placement)
     }

@@ -9,7 +9,7 @@ public final class DirectoryMetrics: Sendable {
 
     /// The endpoints that get their own series.
     public enum Endpoint: String, CaseIterable, Sendable {
-        case get, upload, del, allocate, commit, abort, bucket, buckets, metrics
+        case get, upload, del, allocate, commit, abort, list, bucket, buckets, metrics
     }
 
     private let requests: [Endpoint: [Bool: Counter]]

@@ -15,6 +15,9 @@ import BFSMetadata
 // | `update_time` | int64            | mtime in ns                                              |
 // | `sha1`        | string           | hex SHA-1                                                |
 // | `mine`        | string           | MIME type (bfs's spelling)                               |
+// | `size`        | int64            | content bytes; only in `/get` answers (an extension: the |
+// |               |                  | proxy frames HEAD, 304, 416 and ranges without a store); |
+// |               |                  | 0 for rows written by plain `/upload` (size unknown)     |
 
 /// One bfs-format directory answer (layout in the table above).
 struct BFSReply: Equatable {
@@ -26,6 +29,8 @@ struct BFSReply: Equatable {
     var updateTime: Int64 = 0
     var sha1 = ""
     var mime = ""
+    /// Appended after bfs's fields when set (`/get` only).
+    var size: Int64? = nil
 
     /// The answer for a file entry.
     init(ret: Ret, entry: FileEntry, stores: [String]?) {
@@ -43,7 +48,8 @@ struct BFSReply: Equatable {
     var json: String {
         let list = stores.map { "[" + $0.map(JSONText.quoted).joined(separator: ",") + "]" } ?? "null"
         return "{\"ret\":\(ret.rawValue),\"key\":\(key),\"cookie\":\(cookie),\"vid\":\(vid),\"stores\":\(list),"
-            + "\"update_time\":\(updateTime),\"sha1\":\(JSONText.quoted(sha1)),\"mine\":\(JSONText.quoted(mime))}"
+            + "\"update_time\":\(updateTime),\"sha1\":\(JSONText.quoted(sha1)),\"mine\":\(JSONText.quoted(mime))"
+            + (size.map { ",\"size\":\($0)" } ?? "") + "}"
     }
 }
 

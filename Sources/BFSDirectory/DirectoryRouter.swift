@@ -7,12 +7,13 @@ import BFSHTTP
 /// | Path | Method | Parameters (query or urlencoded body) | Answer | Open |
 /// |---|---|---|---|---|
 /// | `/ping` | any | — | `{"code":0}` | yes |
-/// | `/get` | GET | `bucket`, `filename` | bfs reply (`BFSReply`) | yes |
+/// | `/get` | GET | `bucket`, `filename` | bfs reply (`BFSReply`), plus `size` | yes |
 /// | `/upload` | POST | `bucket`, `filename`, `sha1`, `mine`, `mtime` | bfs reply; 5000 for an existing filename | no |
 /// | `/del` | POST | `bucket`, `filename` | bfs reply; the needle becomes a tombstone | no |
-/// | `/allocate` | POST | `bucket`, `filename`, `mime`? | bfs reply fields: key, cookie, vid, stores | no |
+/// | `/allocate` | POST | `bucket`, `filename`, `mime`?, `exclude_vid`*, `exclude_group`* | bfs reply fields: key, cookie, vid, stores; placed outside the excluded groups (named, or holding an excluded vid) | no |
 /// | `/commit` | POST | `key`, `sha1`, `size`, `mtime`, `mime`? | `{"ret":1,"outcome":"created"\|"replaced","key","vid","cookie"}` | no |
 /// | `/abort` | POST | `key` | `{"ret":1}` | no |
+/// | `/list` | GET | `bucket`, `prefix`?, `after`?, `limit`? (1 ... 1000, default 1000) | `{"ret":1,"files":[{"filename","size","sha1","mime","mtime"}],"next":name\|null}` | no |
 /// | `/bucket` | GET | `name` or `key_id` | `{"ret":1,"bucket":{name,flags,key_id,secret,domain,cache_policy}}` | no |
 /// | `/buckets` | GET | — | `{"ret":1,"buckets":[...]}` | no |
 /// | `/buckets/create` | POST | `name`, `flags`?, `domain`?, `cache_policy`?, `key_id`?, `secret`? | as `/bucket` | no |
@@ -37,6 +38,7 @@ public func makeDirectoryRouter(context: DirectoryContext) -> HTTPRouter {
     router.add(.post, "/allocate", twoPhase.allocate)
     router.add(.post, "/commit", twoPhase.commit)
     router.add(.post, "/abort", twoPhase.abort)
+    router.add(.get, "/list", ListingHandler(context: context).list)
     router.add(.get, "/bucket", buckets.lookup)
     router.add(.get, "/buckets", buckets.list)
     router.add(.post, "/buckets/create", buckets.create)

@@ -63,9 +63,12 @@ public struct PlacementPolicy: Sendable {
     ///
     /// `latencies` are per-store write latencies the caller measured (an EWMA); a store missing
     /// from it is judged by its volumes' `total_write_delay / total_write_processed`.
+    /// `excluding` names groups not to use (a proxy retrying an upload after a replica of one
+    /// group failed); when every eligible group is excluded the answer is `.noWritableGroup`.
     public func place<G: RandomNumberGenerator>(in snapshot: ClusterSnapshot, latencies: [StoreID: Duration] = [:],
+                                                excluding: Set<Int> = [],
                                                 using generator: inout G) throws(DirectoryError) -> Placement {
-        let candidates = candidates(in: snapshot, latencies: latencies)
+        let candidates = candidates(in: snapshot, latencies: latencies).filter { !excluding.contains($0.group) }
         guard let candidate = Self.draw(candidates, weight: \.weight, using: &generator),
               let volume = Self.draw(candidate.volumes, weight: \.weight, using: &generator),
               let members = snapshot.groups[candidate.group]?.members

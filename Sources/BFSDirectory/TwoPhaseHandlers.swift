@@ -8,16 +8,21 @@ import BFSMetadata
 struct TwoPhaseHandlers: Sendable {
     let context: DirectoryContext
 
-    /// `POST /allocate` (`bucket`, `filename`, optional `mime`): a pending needle and the api
-    /// addresses of every store to write.
+    /// `POST /allocate` (`bucket`, `filename`, optional `mime`, any number of `exclude_vid` and
+    /// `exclude_group`): a pending needle and the api addresses of every store to write, placed
+    /// outside the excluded groups (those named, and those holding an excluded volume).
     func allocate(_ ex: HTTPServerExchange) {
         let start = monotonicNanos()
         RequestFields.read(ex) { fields in
             guard let bucket = fields.first("bucket"), let filename = fields.first("filename"),
                   !bucket.isEmpty, !filename.isEmpty else { return DirectoryReplies.badRequest(ex) }
+            let excludedVolumes = fields.all("exclude_vid").map { VolumeID($0) }
+            let excludedGroups = fields.all("exclude_group").map { Int($0) }
+            guard !excludedVolumes.contains(nil), !excludedGroups.contains(nil) else { return DirectoryReplies.badRequest(ex) }
             let needle: NeedleLocation, placement: Placement
             do throws(DirectoryError) {
-                (needle, placement) = try context.newNeedle()
+                (needle, placement) = try context.newNeedle(excludingGroups: Set(excludedGroups.compactMap { $0 }),
+                                                            excludingVolumes: Set(excludedVolumes.compactMap { $0 }))
             } catch {
                 return context.answer(ex, .allocate, DirectoryReplies.ret(error.ret), ok: false, since: start)
             }

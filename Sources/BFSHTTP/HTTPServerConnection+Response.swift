@@ -30,14 +30,22 @@ extension HTTPServerConnection {
         responseDidEnd(ex)
     }
 
-    /// Writes the head of a streamed answer and returns the stream for its body.
-    func startStream(_ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders) -> HTTPResponseStream {
+    /// Writes the head of a streamed answer and returns the stream for its body: chunked (or
+    /// ended by the close for HTTP/1.0) when `length` is nil, else `Content-Length: length`.
+    func startStream(_ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders, length: Int?) -> HTTPResponseStream {
         closeIfBodyUnread(ex)
         let bodyless = ex.head.method == .head || HTTPResponseHeadWriter.forbidsBody(status)
-        let chunked = ex.head.versionMinor >= 1
+        let chunked = length == nil && ex.head.versionMinor >= 1
         // HTTP/1.0 has no chunked coding: the body ends when the connection does.
-        if !chunked && !bodyless { ex.closeAfter = true }
-        let framing: HTTPResponseHeadWriter.Framing = chunked && !HTTPResponseHeadWriter.forbidsBody(status) ? .chunked : .none
+        if length == nil && !chunked && !bodyless { ex.closeAfter = true }
+        let framing: HTTPResponseHeadWriter.Framing
+        if HTTPResponseHeadWriter.forbidsBody(status) {
+            framing = .none
+        } else if let length {
+            framing = .length(length)
+        } else {
+            framing = chunked ? .chunked : .none
+        }
         writeBody(makeHead(ex, status: status, headers: headers, framing: framing), completion: nil)
         return HTTPResponseStream(connection: self, exchange: ex, chunked: chunked, bodyless: bodyless)
     }

@@ -102,7 +102,21 @@ public final class HTTPServerExchange: @unchecked Sendable {
         precondition(loop.inEventLoop, "respondStreaming off the loop thread")
         guard !responseStarted, let connection else { return nil }
         responseStarted = true
-        return connection.startStream(self, status: status, headers: headers)
+        return connection.startStream(self, status: status, headers: headers, length: nil)
+    }
+
+    /// Starts a response of exactly `length` body bytes that the handler pushes piece by piece
+    /// (`Content-Length` framing: a relay of known size, which caches and HEAD answers want).
+    /// For HEAD and statuses without a body only the head is sent, `Content-Length` included.
+    /// A body that cannot be completed must end with `HTTPResponseStream.abort()`, which closes
+    /// the connection so the client sees a short body rather than a wrong one. Nil if already
+    /// answered or the connection is gone. Loop thread only.
+    public func respondStreaming(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(),
+                                 length: Int) -> HTTPResponseStream? {
+        precondition(loop.inEventLoop, "respondStreaming off the loop thread")
+        guard !responseStarted, let connection else { return nil }
+        responseStarted = true
+        return connection.startStream(self, status: status, headers: headers, length: length)
     }
 
     /// Runs `handler` if the connection closes before this exchange is over. Loop thread only.
@@ -184,6 +198,14 @@ public final class HTTPResponseStream {
             framed = bytes
         }
         connection.writeBody(framed, completion: completion)
+    }
+
+    /// Gives up on the body: the connection closes at once (queued bytes are dropped), so the
+    /// client cannot mistake a truncated body for a complete one.
+    public func abort() {
+        guard !ended else { return }
+        ended = true
+        connection?.tcp.close()
     }
 
     /// Ends the body; the connection moves on to the next request.

@@ -44,6 +44,16 @@ public struct MultipartWriter {
         if !data.isEmpty { chunks.append(data) }
     }
 
+    /// Adds a file part whose content is the concatenation of `chunks` (each shared, not
+    /// copied: a body received in pieces goes out to several servers without being joined).
+    public mutating func addFile(name: String, filename: String,
+                                 contentType: String = "application/octet-stream", chunks: [ArraySlice<UInt8>])
+    {
+        appendHead(disposition: "form-data; name=\(Self.quoted(name)); filename=\(Self.quoted(filename))",
+                   contentType: contentType)
+        for chunk in chunks where !chunk.isEmpty { self.chunks.append(chunk) }
+    }
+
     /// Adds a file part whose content is `data` (shared, not copied).
     public mutating func addFile(name: String, filename: String,
                                  contentType: String = "application/octet-stream", data: [UInt8])

@@ -40,3 +40,35 @@ public struct CachePolicy: Equatable, Sendable {
         return overflow ? Int64.max : sum
     }
 }
+
+extension CachePolicy {
+    /// The policy a bucket's `cache_policy` text describes (as `bfs bucket` and ops store it).
+    ///
+    /// | Text | Policy |
+    /// |---|---|
+    /// | `` | `standard` (bfs's ten years) |
+    /// | `max-age=N` / `max-age=N, immutable` | N seconds, with `immutable` when named |
+    /// | `no-cache` or `max-age=0` | revalidate every time |
+    /// | anything else | `standard`: an unreadable policy must not make files uncacheable |
+    ///
+    /// `public`/`private` in the text are ignored: the bucket's read flag decides those.
+    public init(bucketValue text: String) {
+        var maxAge: Int64?
+        var immutable = false
+        for directive in text.lowercased().split(separator: ",") {
+            let token = directive.trimmedOWS()
+            if token == "immutable" {
+                immutable = true
+            } else if token == "no-cache" {
+                maxAge = 0
+            } else if token.hasPrefix("max-age="), let value = Int64(token.dropFirst("max-age=".count)), value >= 0 {
+                maxAge = value
+            }
+        }
+        guard let maxAge else {
+            self = .standard
+            return
+        }
+        self.init(maxAge: maxAge, immutable: immutable)
+    }
+}

@@ -6,12 +6,6 @@ struct NotBuiltYet: Error, CustomStringConvertible {
     var description: String { "bfs \(command) is not built yet; see the open issues (`issues`)." }
 }
 
-struct ProxyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "proxy", abstract: "Public REST API.")
-    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/proxy.toml"
-    func run() throws { throw NotBuiltYet(command: "proxy") }
-}
-
 struct OpsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ops", abstract: "Admin API and web UI.")
     @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/ops.toml"

@@ -1,0 +1,217 @@
+import BFSCore
+import BFSHTTP
+
+/// Streams a GET answer's body from the replicas of a needle to the client (DESIGN §7).
+///
+/// The body is a list of pieces: literal bytes (multipart framing) and byte ranges of the
+/// file, each range fetched with one store `GET /get?key=&cookie=&vid=` (with `Range` unless it
+/// is the whole file). Replica choice and failover:
+///
+/// - reads start at a random replica and stay on the one that last worked;
+/// - a connect error, a timeout, a status other than 200/206 or an answer whose framing does
+///   not match what metadata promised moves on to the next replica (`replica_failovers`), from
+///   the byte the client has already got, so a replica dying mid-body costs no restart;
+/// - when every replica failed for a piece, the answer is 404 (all said 404), 504 (a timeout)
+///   or 502 if nothing was sent yet, else the connection is closed (the client sees a short
+///   body, never a wrong one);
+/// - a 404 before anything was sent, for a lookup that came from the cache, calls `onStale`
+///   instead: the caller refetches from the directory once (an overwrite or delete through
+///   another proxy).
+///
+/// The response head goes out when the first replica answers well, so failover and the stale
+/// refetch happen before the client has seen anything. Backpressure: while more than
+/// `highWater` bytes wait in the client socket's queue the store read is paused (TCP then slows
+/// the store), and it resumes below `lowWater`; memory per download stays bounded.
+/// Loop thread only.
+final class BodyRelay {
+    /// A piece of the body.
+    enum Piece {
+        /// Bytes the proxy writes itself.
+        case bytes([UInt8])
+        /// Inclusive positions of the file, fetched from a store.
+        case range(ClosedRange<Int64>)
+    }
+
+    /// Queued bytes above which the store read pauses.
+    static let highWater = 256 * 1024
+    /// Queued bytes below which it resumes.
+    static let lowWater = 64 * 1024
+
+    private let exchange: ProxyExchange
+    private let record: FileRecord
+    private let length: Int64
+    private let pieces: [Piece]
+    private let begin: () -> HTTPResponseStream?
+    private let onStale: (() -> Void)?
+    private let client: HTTPClient
+
+    private var stream: HTTPResponseStream?
+    private var early: [[UInt8]] = []
+    private var pieceIndex = 0
+    private var replica: Int
+    private var failuresThisPiece = 0
+    private var deliveredThisPiece: Int64 = 0
+    private var task: HTTPClientTask?
+    private var queued = 0
+    private var paused = false
+    private var finished = false
+    private var sawTimeout = false
+    private var allNotFound = true
+
+    /// A relay of `pieces` of the file `record` (full length `length`).
+    ///
+    /// - Parameters:
+    ///   - begin: sends the response head and returns the body stream (nil if the client left).
+    ///   - onStale: called instead of answering when a replica says 404 before anything was sent.
+    init(exchange: ProxyExchange, record: FileRecord, length: Int64, pieces: [Piece],
+         begin: @escaping () -> HTTPResponseStream?, onStale: (() -> Void)?) {
+        self.exchange = exchange
+        self.record = record
+        self.length = length
+        self.pieces = pieces
+        self.begin = begin
+        self.onStale = onStale
+        client = exchange.context.storeHTTPClient(on: exchange.loop)
+        replica = Int.random(in: 0..<max(1, record.stores.count))
+    }
+
+    /// Starts relaying.
+    func start() {
+        exchange.raw.onConnectionClose { [self] in
+            finished = true
+            task?.cancel()
+        }
+        next()
+    }
+
+    /// Runs the next piece, or ends the body.
+    private func next() {
+        guard !finished else { return }
+        while pieceIndex < pieces.count, case .bytes(let bytes) = pieces[pieceIndex] {
+            // Before the head is out (multipart's first part head) the bytes wait for it.
+            if stream != nil { write(bytes) } else { early.append(bytes) }
+            pieceIndex += 1
+        }
+        guard pieceIndex < pieces.count else {
+            finished = true
+            stream?.end()
+            return
+        }
+        if case .range(let range) = pieces[pieceIndex] {
+            failuresThisPiece = 0
+            deliveredThisPiece = 0
+            fetch(range)
+        }
+    }
+
+    /// One store request for what is left of `range`.
+    private func fetch(_ range: ClosedRange<Int64>) {
+        let store = record.stores[replica % record.stores.count]
+        guard let address = HostPort(store) else { return failed(range, notFound: false, timeout: false) }
+        let first = range.lowerBound + deliveredThisPiece
+        let whole = first == 0 && range.upperBound == length - 1
+        var headers: [FormFields.Pair] = []
+        if !whole { headers.append(.init(name: "Range", value: "bytes=\(first)-\(range.upperBound)")) }
+        let request = HTTPClientRequest(method: "GET", host: address.host, port: address.port,
+                                        target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)", headers: headers)
+        let expected = range.upperBound - first + 1
+        var good = false
+        var status = 0
+        task = client.execute(request, onHead: { [self] head in
+            status = head.status.code
+            good = Self.framingMatches(head, whole: whole, first: first, count: expected)
+            guard good, !finished else { return }
+            if stream == nil {
+                guard let started = begin() else { return finish() }
+                stream = started
+                for bytes in early { write(bytes) }
+                early = []
+            }
+        }, onBody: { [self] bytes throws(HTTPClientError) in
+            guard good, !finished else { return }
+            guard Int64(bytes.count) <= range.upperBound - range.lowerBound + 1 - deliveredThisPiece else {
+                throw .malformedResponse("longer than the range asked for")
+            }
+            deliveredThisPiece += Int64(bytes.count)
+            write(Array(bytes))
+        }, completion: { [self] result in
+            task = nil
+            guard !finished else { return }
+            switch result {
+            case .success where good && deliveredThisPiece == range.upperBound - range.lowerBound + 1:
+                pieceIndex += 1
+                next()
+            case .success:
+                exchange.context.metrics.storeErrors.increment()
+                failed(range, notFound: status == 404, timeout: false)
+            case .failure(let error):
+                exchange.context.metrics.storeErrors.increment()
+                failed(range, notFound: false, timeout: error == .requestTimeout || error == .connectTimeout)
+            }
+        })
+    }
+
+    /// A replica did not deliver `range`: the next one, the stale refetch, or the end.
+    private func failed(_ range: ClosedRange<Int64>, notFound: Bool, timeout: Bool) {
+        allNotFound = allNotFound && notFound
+        sawTimeout = sawTimeout || timeout
+        if notFound, stream == nil, let onStale {
+            finished = true
+            return onStale()
+        }
+        failuresThisPiece += 1
+        guard failuresThisPiece < record.stores.count else {
+            finished = true
+            if let stream { return stream.abort() }
+            let failure = allNotFound ? ProxyFailure(.notFound, "file not found on any replica", code: Ret.needleNotExist.rawValue)
+                : sawTimeout ? ProxyFailure(.gatewayTimeout, "every replica timed out")
+                : ProxyFailure(.badGateway, "no replica could serve the file")
+            return exchange.fail(failure)
+        }
+        exchange.context.metrics.replicaFailovers.increment()
+        replica += 1
+        fetch(range)
+    }
+
+    /// Queues bytes for the client, pausing the store read while too much waits.
+    private func write(_ bytes: [UInt8]) {
+        guard let stream, !bytes.isEmpty else { return }
+        queued += bytes.count
+        stream.write(bytes) { [self] error in
+            queued -= bytes.count
+            if error != nil {
+                finish()
+                return
+            }
+            if paused && queued <= Self.lowWater {
+                paused = false
+                task?.resumeReading()
+            }
+        }
+        if !paused && queued > Self.highWater {
+            paused = true
+            task?.pauseReading()
+        }
+    }
+
+    /// The client went away: stop reading the store.
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        task?.cancel()
+        stream?.abort()
+    }
+
+    /// Whether a store's answer carries exactly the bytes asked for.
+    static func framingMatches(_ head: HTTPClientResponseHead, whole: Bool, first: Int64, count: Int64) -> Bool {
+        if whole {
+            return head.status == .ok && head.header("Content-Length").flatMap { Int64($0) } == count
+        }
+        guard head.status == .partialContent, let range = head.header("Content-Range") else { return false }
+        // "bytes a-b/len"
+        let spec = range.drop { $0 != " " }.dropFirst().prefix { $0 != "/" }
+        let parts = spec.split(separator: "-")
+        guard parts.count == 2, let a = Int64(parts[0]), let b = Int64(parts[1]) else { return false }
+        return a == first && b - a + 1 == count
+    }
+}

@@ -1,0 +1,101 @@
+import BFSCore
+import BFSHTTP
+import BFSLoop
+import BFSMetadata
+import Foundation
+import Synchronization
+
+/// What the proxy's handlers share: settings, caches, the upload budget, metrics, the drain
+/// state and each loop's backend clients. Immutable after start; every member is thread-safe
+/// or belongs to one loop.
+public final class ProxyContext: Sendable {
+    /// The settings in force.
+    public let settings: ProxySettings
+    /// Metrics rendered on `/metrics`.
+    public let metrics = ProxyMetrics()
+    /// Directory lookups (DESIGN §7).
+    let files: MetadataCache<FileRecord>
+    /// Bucket records.
+    let buckets: BucketCache
+    /// In-flight upload bytes.
+    let budget: UploadBudget
+    /// Set once shutdown began: `/ping` answers 503.
+    let shuttingDown = Atomic<Bool>(false)
+    /// Wall clock, Unix seconds (tokens, `Expires`).
+    let now: @Sendable () -> Int64
+    private let clients: [ObjectIdentifier: LoopClients]
+
+    /// One loop's clients: the directory's and the stores' (different timeouts).
+    struct LoopClients: @unchecked Sendable {
+        let directory: HTTPClient
+        let store: HTTPClient
+    }
+
+    /// A context whose backend clients live on `loops`.
+    init(settings: ProxySettings, loops: [EventLoop], now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+        self.settings = settings
+        self.now = now
+        files = MetadataCache(capacity: settings.metadataCacheCapacity, timeToLive: Self.nanoseconds(settings.metadataCacheTTL))
+        buckets = BucketCache(timeToLive: settings.bucketTTL)
+        budget = UploadBudget(limit: Int(clamping: settings.uploadBudget))
+        let connect = UInt64(settings.connectTimeout.wholeMilliseconds)
+        var clients: [ObjectIdentifier: LoopClients] = [:]
+        for loop in loops {
+            let directory = HTTPClient(loop: loop, configuration: .init(connectTimeout: connect,
+                                                                        requestTimeout: UInt64(settings.directoryTimeout.wholeMilliseconds)))
+            let store = HTTPClient(loop: loop, configuration: .init(connectTimeout: connect,
+                                                                    requestTimeout: UInt64(settings.storeTimeout.wholeMilliseconds)))
+            clients[ObjectIdentifier(loop)] = LoopClients(directory: directory, store: store)
+        }
+        self.clients = clients
+    }
+
+    /// The directory client of `loop` (the exchange's loop).
+    func directory(on loop: EventLoop) -> DirectoryClient {
+        DirectoryClient(client: clients[ObjectIdentifier(loop)]!.directory, address: settings.directory,
+                        token: settings.clusterToken, metrics: metrics)
+    }
+
+    /// The store client of `loop`.
+    func stores(on loop: EventLoop) -> StoreClient {
+        StoreClient(client: clients[ObjectIdentifier(loop)]!.store, metrics: metrics)
+    }
+
+    /// The raw store HTTP client of `loop`, for relayed reads.
+    func storeHTTPClient(on loop: EventLoop) -> HTTPClient { clients[ObjectIdentifier(loop)]!.store }
+
+    /// Closes every backend client, each on its loop.
+    func closeClients() {
+        for (_, pair) in clients {
+            _ = try? pair.directory.loop.submitAndWait {
+                pair.directory.close()
+                pair.store.close()
+            }
+        }
+    }
+
+    /// Whether `/ping` should take the proxy out of a load balancer.
+    var isDraining: Bool {
+        if shuttingDown.load(ordering: .relaxed) { return true }
+        return !settings.drainFile.isEmpty && FileManager.default.fileExists(atPath: settings.drainFile)
+    }
+
+    /// The bucket named `name` (cached), nil when it does not exist.
+    func bucket(_ name: String, on loop: EventLoop, _ done: @escaping (Result<Bucket?, ProxyFailure>) -> Void) {
+        if let cached = buckets.value(name) {
+            metrics.bucketCacheHits.increment()
+            return done(.success(cached))
+        }
+        metrics.bucketCacheMisses.increment()
+        directory(on: loop).bucket(named: name) { [buckets] result in
+            if case .success(let bucket) = result { buckets.insert(bucket, for: name) }
+            done(result)
+        }
+    }
+
+    /// Nanoseconds in a duration (cache TTLs).
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+}

@@ -1,0 +1,140 @@
+import BFSCore
+import BFSHTTP
+import BFSMetadata
+
+/// `GET|HEAD /<prefix>/<bucket>/<filename>` (DESIGN §7): an origin done right.
+///
+/// 1. The bucket gate (404 unknown bucket, 401 unless public-read or a good token).
+/// 2. The lookup: the metadata cache, else the directory's `/get` (404 on ret 5001).
+/// 3. The length: metadata's `size`. Rows written through bfs's plain `/upload` have size 0
+///    (unknown); for those one `HEAD /get` to a replica gives it (with failover).
+/// 4. `ConditionalAnswer` and `ResponseHead` decide everything RFC 9110 asks (validators,
+///    preconditions, ranges, caching); HEAD, 304, 412 and 416 are answered here, with no store
+///    request.
+/// 5. Otherwise `BodyRelay` streams the body from a replica. multipart/byteranges fetches each
+///    range with its own store request (the ranges are few and already coalesced, so no byte is
+///    fetched that the client did not ask for).
+/// 6. A replica's 404 for a cached lookup drops the cache entry and starts again at step 2 once.
+struct ReadHandler {
+    let context: ProxyContext
+
+    func handle(_ ex: ProxyExchange, path: ProxyPath, query: FormFields) {
+        RequestGate(context: context).admit(ex, path: path, signedMethod: ex.head.method, signedFilename: path.filename,
+                                            query: query) { bucket in
+            lookup(ex, bucket: bucket, path: path, cacheAllowed: true)
+        }
+    }
+
+    private func lookup(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, cacheAllowed: Bool) {
+        if cacheAllowed, let record = context.files.value(bucket: path.bucket, filename: path.filename) {
+            context.metrics.metadataCacheHits.increment()
+            return measure(ex, bucket: bucket, path: path, record: record, cached: true)
+        }
+        context.metrics.metadataCacheMisses.increment()
+        context.directory(on: ex.loop).lookup(bucket: path.bucket, filename: path.filename) { [context] result in
+            switch result {
+            case .failure(let failure):
+                ex.fail(failure)
+            case .success(nil):
+                ex.fail(ProxyFailure(.notFound, "file not found", code: Ret.needleNotExist.rawValue))
+            case .success(let record?):
+                context.files.insert(record, bucket: path.bucket, filename: path.filename)
+                measure(ex, bucket: bucket, path: path, record: record, cached: false)
+            }
+        }
+    }
+
+    /// Step 3, then the answer.
+    private func measure(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, record: FileRecord, cached: Bool) {
+        let stale: (() -> Void)? = cached ? {
+            context.files.invalidate(bucket: path.bucket, filename: path.filename)
+            lookup(ex, bucket: bucket, path: path, cacheAllowed: false)
+        } : nil
+        guard record.size <= 0 else {
+            return answer(ex, bucket: bucket, record: record, length: record.size, onStale: stale)
+        }
+        StoreLengthProbe(exchange: ex, record: record).run { result in
+            switch result {
+            case .success(let length): answer(ex, bucket: bucket, record: record, length: length, onStale: stale)
+            case .failure(let failure):
+                if failure.status == .notFound, let stale { return stale() }
+                ex.fail(failure)
+            }
+        }
+    }
+
+    /// Steps 4 and 5.
+    private func answer(_ ex: ProxyExchange, bucket: Bucket, record: FileRecord, length: Int64, onStale: (() -> Void)?) {
+        let now = context.now()
+        let representation = Representation(sha1: record.sha1, length: length, lastModified: record.mtime / 1_000_000_000,
+                                             contentType: record.mime.isEmpty ? nil : record.mime)
+        let answer = ConditionalAnswer.evaluate(method: ex.head.method, headers: ex.head.headers,
+                                                representation: representation, now: now)
+        let head = ResponseHead(answer: answer, representation: representation, cachePolicy: CachePolicy(bucketValue: bucket.cachePolicy),
+                                readPrivate: !bucket.flags.contains(.publicRead), now: now)
+        var headers = head.headers
+        // The server writes Content-Length from the framing it is given.
+        headers.remove(name: "Content-Length")
+        let pieces: [BodyRelay.Piece]
+        let bodyLength: Int64
+        switch answer {
+        case .notModified, .preconditionFailed, .rangeNotSatisfiable:
+            return ex.respond(status: head.status, headers: headers)
+        case .proceed:
+            bodyLength = length
+            pieces = length > 0 ? [.range(0...(length - 1))] : []
+        case .partial(let range):
+            bodyLength = range.upperBound - range.lowerBound + 1
+            pieces = [.range(range)]
+        case .multipart(let ranges):
+            let format = head.byteRanges!
+            bodyLength = format.contentLength
+            var list: [BodyRelay.Piece] = []
+            for (index, range) in ranges.enumerated() {
+                list.append(.bytes(format.partHead(index)))
+                list.append(.range(range))
+            }
+            list.append(.bytes(format.trailer))
+            pieces = list
+        }
+        let begin = { ex.respondStreaming(status: head.status, headers: headers, length: Int(bodyLength)) }
+        guard ex.head.method == .get, !pieces.isEmpty else {
+            begin()?.end()
+            return
+        }
+        BodyRelay(exchange: ex, record: record, length: length, pieces: pieces, begin: begin, onStale: onStale).start()
+    }
+}
+
+/// The length of a file whose metadata does not know it (rows of bfs's plain `/upload`): a
+/// `HEAD /get` to each replica in turn until one answers 200 with `Content-Length`.
+struct StoreLengthProbe {
+    let exchange: ProxyExchange
+    let record: FileRecord
+
+    func run(_ done: @escaping (Result<Int64, ProxyFailure>) -> Void) {
+        attempt(0, start: Int.random(in: 0..<max(1, record.stores.count)), notFound: true, done)
+    }
+
+    private func attempt(_ tried: Int, start: Int, notFound: Bool, _ done: @escaping (Result<Int64, ProxyFailure>) -> Void) {
+        guard tried < record.stores.count else {
+            return done(.failure(notFound ? ProxyFailure(.notFound, "file not found on any replica", code: Ret.needleNotExist.rawValue)
+                                          : ProxyFailure(.badGateway, "no replica could tell the file's length")))
+        }
+        let store = record.stores[(start + tried) % record.stores.count]
+        guard let address = HostPort(store) else { return attempt(tried + 1, start: start, notFound: false, done) }
+        let request = HTTPClientRequest(method: "HEAD", host: address.host, port: address.port,
+                                        target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)")
+        let context = exchange.context
+        context.storeHTTPClient(on: exchange.loop).execute(request, maxBodySize: 0) { result in
+            if case .success(let response) = result, response.status == .ok,
+               let length = response.head.header("Content-Length").flatMap({ Int64($0) }) {
+                return done(.success(length))
+            }
+            context.metrics.storeErrors.increment()
+            if tried + 1 < record.stores.count { context.metrics.replicaFailovers.increment() }
+            let said404 = if case .success(let response) = result { response.status == .notFound } else { false }
+            attempt(tried + 1, start: start, notFound: notFound && said404, done)
+        }
+    }
+}
