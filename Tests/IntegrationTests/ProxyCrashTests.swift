@@ -16,9 +16,9 @@ import Testing
         let data: [UInt8]
     }
 
-    /// 32 concurrent clients, 3 PUTs each (distinct names, random sizes 1 byte .. 64 KiB from a
-    /// printed seed); one store of group 1 is killed after the 16th answer and restarted once
-    /// every PUT has answered.
+    /// 32 concurrent clients, 6 PUTs each (distinct names, random sizes 1 byte .. 64 KiB from a
+    /// printed seed); one store of group 1 is killed right after the 16th answer and restarted
+    /// once every PUT has answered.
     @Test func killedStoreDuringConcurrentPutsLosesNothingAndLeaksNothing() async throws {
         // Short reaper timings: abandoned allocations expire after 5 s, failed deletes are
         // retried at least every second once the killed store is back.
@@ -29,11 +29,12 @@ import Testing
         let key = try cluster.createBucket("crash", flags: 1)
         let seed = SeededGenerator.printedSeed("proxy kill -9 during PUTs")
         var random = SeededGenerator(seed: seed)
-        let clients = 32, perClient = 3
+        let clients = 32, perClient = 6
         let uploads = (0..<(clients * perClient)).map { i in
             Upload(name: "f\(i).bin", data: random.bytes(Int.random(in: 1...65536, using: &random)))
         }
         let victim = cluster.groups[0].stores[Int(seed % 2)]
+        let killAfter = 16
 
         // Status per upload: the HTTP status, or -1 when the exchange itself failed.
         let statuses = Locked([Int](repeating: 0, count: uploads.count))
@@ -47,16 +48,16 @@ import Testing
                     let index = client * perClient + round
                     let status = (try? cluster.put("crash", uploads[index].name, uploads[index].data, key: key).status) ?? -1
                     statuses.with { $0[index] = status }
-                    answered.with { $0 += 1 }
+                    // The client that got the 16th answer kills at once, while the others'
+                    // PUTs are in flight.
+                    if answered.with({ $0 += 1; return $0 }) == killAfter { victim.process?.signal(SIGKILL) }
                 }
             }
         }
-        #expect(try await waitUntil(seconds: 60) { () async throws -> Bool in answered.get >= 16 })
-        victim.crash()
-        print("killed \(victim.id) after \(answered.get) of \(uploads.count) answers")
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             group.notify(queue: .global()) { done.resume() }
         }
+        victim.crash()  // reaps the process killed above
         try victim.start()
         let observer = try PitchforkObserver(cluster.zk)
         defer { observer.close() }
@@ -64,7 +65,8 @@ import Testing
 
         let results = statuses.get
         let acknowledged = results.indices.filter { results[$0] == 200 || results[$0] == 201 }
-        print("PUT answers: \(Dictionary(grouping: results) { $0 }.mapValues(\.count).sorted { $0.key < $1.key })")
+        print("PUT answers: \(Dictionary(grouping: results) { $0 }.mapValues(\.count).sorted { $0.key < $1.key }), "
+            + "retried on another group: \(try cluster.proxy.metric("bfs_proxy_upload_retries_total"))")
         #expect(!acknowledged.isEmpty)
         // A failed PUT is a 5xx saying why, never a 4xx (the request was good) or a dropped connection.
         #expect(results.allSatisfy { $0 == 200 || $0 == 201 || (500...599).contains($0) }, "\(results)")
@@ -92,6 +94,9 @@ import Testing
             }
         }
         #expect(committed.count >= acknowledged.count)
+        // And the directory has no row beyond those names (nothing half-created under another name).
+        let rows = try cluster.listFiles("crash")
+        #expect(rows.count == committed.count && Set(rows).isSubset(of: Set(uploads.map(\.name))), "\(rows)")
 
         // Nothing else stays readable: every needle in any block file that no row points at
         // (the failed attempts' partial replicas) is deleted by the proxy's cleanup or the

@@ -179,6 +179,22 @@ final class ProxyCluster: @unchecked Sendable {
         return Location(key: key, cookie: cookie, vid: vid, stores: stores)
     }
 
+    /// Every filename of `bucket` with a row in the directory (`GET /list`, page by page).
+    func listFiles(_ bucket: String) throws -> [String] {
+        var names: [String] = []
+        var after = ""
+        while true {
+            let answer = try directory.endpoint.request("GET", "/list?bucket=\(bucket)&after=\(after)",
+                                                        headers: [("Authorization", "Bearer \(directory.token)")])
+            guard answer.ret == 1, let files = answer.json["files"] as? [[String: Any]] else {
+                throw BFSProcess.Missing(description: "directory /list \(bucket): \(answer.text)")
+            }
+            names += files.compactMap { $0["filename"] as? String }
+            guard let next = answer.json["next"] as? String else { return names }
+            after = next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? next
+        }
+    }
+
     /// The store process serving api address `address`.
     func store(api address: String) -> StoreProcess? {
         stores.first { "127.0.0.1:\($0.api)" == address }
