@@ -6,7 +6,7 @@
 # Workloads (wrk -t1 -c32 -d$DURATION --latency, keep-alive, loopback, hot page cache):
 #   nginx-4k     GET /4k.bin                        nginx serving the same 4 KiB as a file
 #   store-4k     GET /get?vid&key&cookie            the same needle straight from one store
-#   proxy-4k     GET /bfs/bench/4k.bin              through the proxy: public-read bucket,
+#   proxy-4k     GET /bfs/bench/get-0               through the proxy: public-read bucket,
 #                                                   metadata cache warm, store read with failover
 #   proxy-put-4k PUT /bfs/bench/<fresh name>        4 KiB end to end: token check, allocate,
 #                                                   both replicas written durably in parallel,
@@ -146,19 +146,20 @@ SECRET=$(echo "$BUCKET" | python3 -c 'import json,sys; print(json.load(sys.stdin
 mkdir -p "$T/www"
 head -c 4096 /dev/urandom >"$T/www/4k.bin"
 chmod -R a+rX "$T/www"
-python3 "$HERE/tokens.py" bench "$KEY_ID" "$SECRET" 4k.bin 1 "$T/get-token"
+python3 "$HERE/tokens.py" bench "$KEY_ID" "$SECRET" get- 1 "$T/get-token"   # signs the name get-0
 PUT_TOKEN=$(cut -d' ' -f2 "$T/get-token")
 for _ in $(seq 300); do
     CODE=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: $PUT_TOKEN" \
-        -H 'Content-Type: application/octet-stream' --data-binary @"$T/www/4k.bin" "http://127.0.0.1:$PROXY/bfs/bench/4k.bin")
+        -H 'Content-Type: application/octet-stream' --data-binary @"$T/www/4k.bin" "http://127.0.0.1:$PROXY/bfs/bench/get-0")
     [ "$CODE" = 201 ] && break
+    case $CODE in 4*) break ;; esac   # a refused request will not get better by waiting
     sleep 0.1
 done
 [ "$CODE" = 201 ] || { echo "PUT never succeeded (last $CODE)"; tail -20 "$T/proxy.log"; exit 1; }
-LOCATION=$(curl -sf "http://127.0.0.1:$DIRECTORY/get?bucket=bench&filename=4k.bin")
+LOCATION=$(curl -sf "http://127.0.0.1:$DIRECTORY/get?bucket=bench&filename=get-0")
 read -r KEY COOKIE VID < <(echo "$LOCATION" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["key"], j["cookie"], j["vid"])')
 STORE_URL="http://127.0.0.1:$API_a/get?vid=$VID&key=$KEY&cookie=$COOKIE"
-PROXY_URL="http://127.0.0.1:$PROXY/bfs/bench/4k.bin"
+PROXY_URL="http://127.0.0.1:$PROXY/bfs/bench/get-0"
 
 NGINX=$(free_port)
 start_nginx "$T/www" "$NGINX"
@@ -186,8 +187,11 @@ echo "== medians of $ROUNDS"
 summary store-4k proxy-4k
 summary nginx-4k store-4k
 summary proxy-put-4k
-# A PUT counts only if it is really there: the first name of every round reads back.
+# A PUT counts only if it is really there: the first file of every round (by the directory's
+# listing) reads back through the proxy.
 for ROUND in $(seq "$ROUNDS"); do
-    curl -sf "http://127.0.0.1:$PROXY/bfs/bench/r$ROUND-0" | cmp - "$T/put.bin"
+    NAME=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$DIRECTORY/list?bucket=bench&prefix=r$ROUND-&limit=1" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["filename"])')
+    curl -sf "http://127.0.0.1:$PROXY/bfs/bench/$NAME" | cmp - "$T/put.bin"
 done
 echo "== PUTs read back: ok"
