@@ -88,7 +88,8 @@ let package = Package(
         .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSMetadata", "BFSHTTP", "BFSLoop", "BFSTestSupport"]),
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
-        .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSLoop", "BFSCore", "BFSMetadata", "BFSTestSupport"]),
+        .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSLoop", "BFSCore", "BFSMetadata", "BFSTestSupport",
+                                                     "BFSDirectory", "BFSCluster", "BFSCoordination"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop", "BFSProxy",
             .product(name: "Crypto", package: "swift-crypto"),

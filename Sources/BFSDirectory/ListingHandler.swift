@@ -7,7 +7,7 @@ import BFSMetadata
 ///
 /// | Field | Type | Meaning |
 /// |---|---|---|
-/// | `ret` | int | 1, or the bfs ret of the failure (404 unknown bucket) |
+/// | `ret` | int | 1, or the bfs ret of a metadata failure (an unknown bucket lists as empty) |
 /// | `files` | array | `{"filename","size","sha1","mime","mtime"}` per file, `mtime` in Unix ns |
 /// | `next` | string or null | pass as `after` for the next page; null after the last |
 struct ListingHandler: Sendable {

@@ -86,11 +86,7 @@ final class HTTPClientConnection {
         parser = HTTPClientResponseParser(maxHeadSize: configuration.maxResponseHeadSize,
                                           isHeadRequest: exchange.request.method == "HEAD")
         receivedBytes = false
-        exchange.timer = tcp.loop.scheduleTimer(after: configuration.requestTimeout) {
-            [weak self, weak exchange] in
-            guard let self, let exchange, self.exchange === exchange else { return }
-            self.fail(.requestTimeout)
-        }
+        armTimer(exchange, after: exchange.request.headTimeout ?? configuration.requestTimeout)
         let onWritten: (UVError?) -> Void = { [weak self, weak exchange] error in
             guard let self else { return }
             pendingWrites -= 1
@@ -101,6 +97,16 @@ final class HTTPClientConnection {
         tcp.write(head, completion: onWritten)
         for chunk in exchange.request.body where !chunk.isEmpty {
             chunk.withUnsafeBytes { tcp.write($0, completion: onWritten) }
+        }
+    }
+
+    /// (Re)starts the exchange's timeout.
+    private func armTimer(_ exchange: HTTPClientExchange, after milliseconds: UInt64) {
+        exchange.timer?.close()
+        exchange.timer = tcp.loop.scheduleTimer(after: milliseconds) {
+            [weak self, weak exchange] in
+            guard let self, let exchange, self.exchange === exchange else { return }
+            self.fail(.requestTimeout)
         }
     }
 
@@ -135,6 +141,7 @@ final class HTTPClientConnection {
         switch event {
         case .head(let head):
             exchange.head = head
+            if exchange.request.headTimeout != nil { armTimer(exchange, after: configuration.requestTimeout) }
             exchange.onHead(head)
         case .body(let bytes):
             try exchange.onBody(bytes)

@@ -12,6 +12,11 @@ public struct HTTPClientRequest: Sendable {
     public var headers: [FormFields.Pair]
     /// The body as chunks written in order (a multipart writer's chunks are shared, not copied).
     public var body: [ArraySlice<UInt8>]
+    /// Milliseconds until the response head must have arrived, or nil to let the client's
+    /// request timeout cover everything. Once the head is in, the request timeout runs afresh
+    /// for the body: a reader fails over from a silent server quickly and still gives a long
+    /// body the time it needs.
+    public var headTimeout: UInt64? = nil
 
     /// A request with an optional in-memory body.
     public init(method: String = "GET", host: String, port: Int, target: String = "/",

@@ -8,10 +8,13 @@ import BFSHTTP
 /// is the whole file). Replica choice and failover:
 ///
 /// - reads start at a random replica and stay on the one that last worked;
-/// - a connect error, a timeout, a status other than 200/206 or an answer whose framing does
+/// - a connect error, a timeout (`store_head_timeout` for the head, `store_timeout` for the
+///   whole answer), a status other than 200/206 or an answer whose framing does
 ///   not match what metadata promised moves on to the next replica (`replica_failovers`), from
 ///   the byte the client has already got, so a replica dying mid-body costs no restart;
-/// - when every replica failed for a piece, the answer is 404 (all said 404), 504 (a timeout)
+/// - an attempt that delivered bytes before failing does not count against the replicas (a
+///   slow reader can outlast `store_timeout`; the relay then resumes, bounded by progress);
+/// - when every replica failed for a piece without progress, the answer is 404 (all said 404), 504 (a timeout)
 ///   or 502 if nothing was sent yet, else the connection is closed (the client sees a short
 ///   body, never a wrong one);
 /// - a 404 before anything was sent, for a lookup that came from the cache, calls `onStale`
@@ -44,6 +47,7 @@ final class BodyRelay {
     private let begin: () -> HTTPResponseStream?
     private let onStale: (() -> Void)?
     private let client: HTTPClient
+    private let headTimeout: UInt64
 
     private var stream: HTTPResponseStream?
     private var early: [[UInt8]] = []
@@ -51,6 +55,7 @@ final class BodyRelay {
     private var replica: Int
     private var failuresThisPiece = 0
     private var deliveredThisPiece: Int64 = 0
+    private var deliveredBeforeAttempt: Int64 = 0
     private var task: HTTPClientTask?
     private var queued = 0
     private var paused = false
@@ -72,12 +77,16 @@ final class BodyRelay {
         self.begin = begin
         self.onStale = onStale
         client = exchange.context.storeHTTPClient(on: exchange.loop)
+        headTimeout = UInt64(exchange.context.settings.storeHeadTimeout.wholeMilliseconds)
         replica = Int.random(in: 0..<max(1, record.stores.count))
     }
 
     /// Starts relaying.
     func start() {
-        exchange.raw.onConnectionClose { [self] in
+        // Weak: the exchange keeps its close handlers until the connection closes, which on a
+        // keep-alive connection is long after this relay is done.
+        exchange.raw.onConnectionClose { [weak self] in
+            guard let self else { return }
             finished = true
             task?.cancel()
         }
@@ -109,11 +118,13 @@ final class BodyRelay {
         let store = record.stores[replica % record.stores.count]
         guard let address = HostPort(store) else { return failed(range, notFound: false, timeout: false) }
         let first = range.lowerBound + deliveredThisPiece
+        deliveredBeforeAttempt = deliveredThisPiece
         let whole = first == 0 && range.upperBound == length - 1
         var headers: [FormFields.Pair] = []
         if !whole { headers.append(.init(name: "Range", value: "bytes=\(first)-\(range.upperBound)")) }
-        let request = HTTPClientRequest(method: "GET", host: address.host, port: address.port,
+        var request = HTTPClientRequest(method: "GET", host: address.host, port: address.port,
                                         target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)", headers: headers)
+        request.headTimeout = headTimeout
         let expected = range.upperBound - first + 1
         var good = false
         var status = 0
@@ -149,6 +160,8 @@ final class BodyRelay {
                 failed(range, notFound: false, timeout: error == .requestTimeout || error == .connectTimeout)
             }
         })
+        // The client is still behind from an earlier attempt: this one starts paused too.
+        if paused { task?.pauseReading() }
     }
 
     /// A replica did not deliver `range`: the next one, the stale refetch, or the end.
@@ -159,7 +172,9 @@ final class BodyRelay {
             finished = true
             return onStale()
         }
-        failuresThisPiece += 1
+        // An attempt that moved the body forward (then died, or ran out of store_timeout behind a
+        // slow reader) is no strike against the replicas: progress bounds the retries.
+        failuresThisPiece = deliveredThisPiece > deliveredBeforeAttempt ? 0 : failuresThisPiece + 1
         guard failuresThisPiece < record.stores.count else {
             finished = true
             if let stream { return stream.abort() }

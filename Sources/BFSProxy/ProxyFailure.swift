@@ -13,6 +13,9 @@ import BFSHTTP
 /// | directory or store unreachable or answering garbage | 502 | 502, or the bfs ret they sent |
 /// | no writable group or readable store, upload budget exhausted | 503 | 503 or the bfs ret |
 /// | directory or store timed out | 504 | 504 |
+///
+/// A 401 also carries `WWW-Authenticate: bfs-token realm="<bucket>"`: RFC 9110 §11.6.1 wants a
+/// challenge on every 401, and bfs tokens are no registered scheme, so the challenge names ours.
 public struct ProxyFailure: Error, Sendable, Equatable {
     /// The HTTP status.
     public var status: HTTPStatus

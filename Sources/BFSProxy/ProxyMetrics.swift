@@ -4,7 +4,7 @@ import Prometheus
 ///
 /// | Series | Labels | Meaning |
 /// |---|---|---|
-/// | `bfs_proxy_request_duration_seconds` | `method` | request head received to response head sent (bodies stream after) |
+/// | `bfs_proxy_request_duration_seconds` | `method` (GET, HEAD, PUT, DELETE, LIST) | request head received to response head sent (bodies stream after) |
 /// | `bfs_proxy_responses_total` | `method`, `class` (`2xx` ... `5xx`) | answers sent |
 /// | `bfs_proxy_replica_failovers_total` | — | reads that moved on to another replica |
 /// | `bfs_proxy_store_errors_total` | — | store calls that failed (transport, timeout, bad answer) |
@@ -20,7 +20,7 @@ public final class ProxyMetrics: Sendable {
 
     /// The request kinds with their own series.
     public enum Method: String, CaseIterable, Sendable {
-        case get = "GET", head = "HEAD", put = "PUT", delete = "DELETE", list = "LIST", other = "OTHER"
+        case get = "GET", head = "HEAD", put = "PUT", delete = "DELETE", list = "LIST"
     }
 
     private let responses: [Method: [Counter]]

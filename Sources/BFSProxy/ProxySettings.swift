@@ -44,6 +44,9 @@ public struct ProxySettings: Sendable, Equatable {
     /// Time for one store call, request to last response byte: a replica write, or the relay
     /// of a body (a slow downloader holds a read this long at most before it fails over).
     public var storeTimeout: Duration = .seconds(60)
+    /// Time for a store to start answering a read (its response head); past it the read moves
+    /// to the next replica, so a hung replica costs this, not `storeTimeout`.
+    public var storeHeadTimeout: Duration = .seconds(3)
 
     /// How long a bucket (flags, key, domain, cache policy) is cached; short, so a rotated key
     /// or a changed flag takes effect within seconds.
@@ -106,6 +109,7 @@ public struct ProxySettings: Sendable, Equatable {
         s.connectTimeout = try backend.duration("connect_timeout", default: s.connectTimeout)
         s.directoryTimeout = try backend.duration("directory_timeout", default: s.directoryTimeout)
         s.storeTimeout = try backend.duration("store_timeout", default: s.storeTimeout)
+        s.storeHeadTimeout = try backend.duration("store_head_timeout", default: s.storeHeadTimeout)
 
         let cache = try root.section("cache")
         s.bucketTTL = try cache.duration("bucket_ttl", default: s.bucketTTL)
@@ -119,7 +123,8 @@ public struct ProxySettings: Sendable, Equatable {
         for (key, value) in [("http.idle_timeout", s.idleTimeout), ("http.header_timeout", s.headerTimeout),
                              ("http.body_timeout", s.bodyTimeout), ("http.send_timeout", s.sendTimeout),
                              ("backend.connect_timeout", s.connectTimeout), ("backend.directory_timeout", s.directoryTimeout),
-                             ("backend.store_timeout", s.storeTimeout), ("proxy.token_window", s.tokenWindow)]
+                             ("backend.store_timeout", s.storeTimeout), ("backend.store_head_timeout", s.storeHeadTimeout),
+                             ("proxy.token_window", s.tokenWindow)]
         where value <= .zero {
             throw .badValue(key: key, reason: "must be positive")
         }

@@ -7,7 +7,8 @@ import BFSMetadata
 /// 1. The bucket gate (404 unknown bucket, 401 unless public-read or a good token).
 /// 2. The lookup: the metadata cache, else the directory's `/get` (404 on ret 5001).
 /// 3. The length: metadata's `size`. Rows written through bfs's plain `/upload` have size 0
-///    (unknown); for those one `HEAD /get` to a replica gives it (with failover).
+///    (unknown); for those one `HEAD /get` to a replica gives it (with failover), and the cache
+///    entry keeps it, so only the first read after each lookup pays for it.
 /// 4. `ConditionalAnswer` and `ResponseHead` decide everything RFC 9110 asks (validators,
 ///    preconditions, ranges, caching); HEAD, 304, 412 and 416 are answered here, with no store
 ///    request.
@@ -55,7 +56,12 @@ struct ReadHandler {
         }
         StoreLengthProbe(exchange: ex, record: record).run { result in
             switch result {
-            case .success(let length): answer(ex, bucket: bucket, record: record, length: length, onStale: stale)
+            case .success(let length):
+                // Remember it, so later reads of this row need no probe while it is cached.
+                var known = record
+                known.size = length
+                context.files.insert(known, bucket: path.bucket, filename: path.filename)
+                answer(ex, bucket: bucket, record: known, length: length, onStale: stale)
             case .failure(let failure):
                 if failure.status == .notFound, let stale { return stale() }
                 ex.fail(failure)
@@ -123,9 +129,10 @@ struct StoreLengthProbe {
         }
         let store = record.stores[(start + tried) % record.stores.count]
         guard let address = HostPort(store) else { return attempt(tried + 1, start: start, notFound: false, done) }
-        let request = HTTPClientRequest(method: "HEAD", host: address.host, port: address.port,
-                                        target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)")
         let context = exchange.context
+        var request = HTTPClientRequest(method: "HEAD", host: address.host, port: address.port,
+                                        target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)")
+        request.headTimeout = UInt64(context.settings.storeHeadTimeout.wholeMilliseconds)
         context.storeHTTPClient(on: exchange.loop).execute(request, maxBodySize: 0) { result in
             if case .success(let response) = result, response.status == .ok,
                let length = response.head.header("Content-Length").flatMap({ Int64($0) }) {

@@ -276,6 +276,19 @@ func clientStandardAnswer(_ request: ClientTestOrigin.Request) -> ClientTestOrig
         #expect(try harness.finish() == 0)
     }
 
+    @Test func headTimeoutBoundsTheWaitForTheHeadOnly() throws {
+        // The request timeout is long: only the head timeout can end the first request.
+        let harness = try ClientHarness(configuration: .init(requestTimeout: 600_000), respond: clientStandardAnswer)
+        var silent = harness.get("/never")
+        silent.headTimeout = 100
+        var big = harness.get("/big")
+        big.headTimeout = 5_000
+        let results = try #require(harness.run([silent, big]))
+        #expect(throws: HTTPClientError.requestTimeout) { try results[0].get() }
+        #expect(try results[1].get().body.count == 1 << 20)
+        #expect(try harness.finish() == 0)
+    }
+
     @Test func connectionRefused() throws {
         let harness = try ClientHarness(respond: clientStandardAnswer)
         let port = harness.origin.port

@@ -146,4 +146,42 @@ import Testing
             #expect(try client.readResponse().text == "hello")
         }
     }
+
+    @Test func streamedResponseOfKnownLengthUsesContentLength() throws {
+        let router = testRouter { r in
+            r.add(.get, "/sized") { ex in
+                guard let stream = ex.respondStreaming(headers: ["Content-Type": "text/plain"], length: 10) else { return }
+                stream.write(Array("01234".utf8))
+                stream.write(Array("56789".utf8))
+                stream.end()
+            }
+            r.add(.get, "/cut") { ex in
+                guard let stream = ex.respondStreaming(length: 10) else { return }
+                stream.write(Array("01234".utf8))
+                stream.abort()
+            }
+        }
+        try withServer(router: router) { _, port in
+            let client = try TestHTTPClient(port: port)
+            try client.send(get("/sized") + get("/hello"))
+            let r = try client.readResponse()
+            #expect(r.header("Content-Length") == "10")
+            #expect(r.header("Transfer-Encoding") == nil)
+            #expect(r.text == "0123456789")
+            #expect(try client.readResponse().text == "hello")
+
+            // HEAD: the head only, with the length the GET would have.
+            let head = try TestHTTPClient(port: port)
+            try head.send("HEAD /sized HTTP/1.1\r\nHost: x\r\n\r\n")
+            let h = try head.readResponse(isHead: true)
+            #expect(h.status == 200 && h.header("Content-Length") == "10" && h.body.isEmpty)
+
+            // An aborted body closes the connection short of its length.
+            let cut = try TestHTTPClient(port: port)
+            try cut.send(get("/cut"))
+            let headText = try cut.readHead()
+            #expect(headText.contains("Content-Length: 10"))
+            #expect(try cut.readToEOF() == Array("01234".utf8))
+        }
+    }
 }

@@ -18,6 +18,18 @@ import Testing
         #expect(writer.count == 2)
     }
 
+    @Test func fileOfChunksIsTheirConcatenationSharingStorage() throws {
+        var writer = try MultipartWriter(boundary: "XyZ")
+        let a: [UInt8] = Array("abc".utf8), b: [UInt8] = Array("defg".utf8)
+        writer.addFile(name: "file", filename: "1.jpg", chunks: [a[...], [][...], b[...]])
+        var single = try MultipartWriter(boundary: "XyZ")
+        single.addFile(name: "file", filename: "1.jpg", data: a + b)
+        #expect(writer.makeBody() == single.makeBody())
+        #expect(writer.contentLength == single.contentLength)
+        let base = a.withUnsafeBufferPointer { $0.baseAddress }
+        #expect(writer.makeChunks().contains { $0.withUnsafeBufferPointer { $0.baseAddress } == base })
+    }
+
     @Test func emptyWriterIsJustTheCloseDelimiter() throws {
         let writer = try MultipartWriter(boundary: "XyZ")
         #expect(writer.makeBody() == Array("--XyZ--\r\n".utf8))
