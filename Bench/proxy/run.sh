@@ -19,7 +19,7 @@
 set -euo pipefail
 DURATION=${1:-10s}
 ROUNDS=3
-PUTS_PER_ROUND=400000   # more names than any round can use (wrk stops if it runs out)
+PUTS_PER_ROUND=150000   # more names than any round can use (wrk stops if it runs out)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/Bench/proxy"
 T=$(mktemp -d /tmp/bfs-proxy-bench-XXXXXX)

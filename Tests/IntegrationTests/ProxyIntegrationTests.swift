@@ -11,7 +11,7 @@ import Testing
 @Suite(.serialized) struct ProxyIntegrationTests {
     /// A PUT is on both replicas of its volume, byte-identical, and survives kill -9 of both;
     /// GET and HEAD answer it with the quoted SHA-1 ETag; an overwrite moves the name to a new
-    /// needle that is again on both replicas.
+    /// needle that is again on both replicas; a DELETE removes the row and both needles.
     @Test func putLandsDurablyOnBothReplicas() async throws {
         let cluster = try await ProxyCluster.start()
         defer { cluster.stop() }
@@ -65,6 +65,21 @@ import Testing
         let reread = try cluster.read("GET", "photos", "cat.jpg", key: key)
         #expect(reread.body == newer)
         #expect(reread.header("ETag") == quotedSHA1(newer))
+
+        // DELETE: 204, the row is gone, and so is the needle on every replica (the proxy's
+        // delete or the directory's reaper), the replaced one included.
+        let delete = try cluster.proxy.endpoint.request("DELETE", "/bfs/photos/cat.jpg", headers: [
+            ("Authorization", ProxyCluster.token("DELETE", "photos", "cat.jpg", key: key)),
+        ])
+        #expect(delete.status == 204, "\(delete.status) \(delete.text)")
+        #expect(try cluster.locate("photos", "cat.jpg") == nil)
+        #expect(try cluster.read("GET", "photos", "cat.jpg", key: key).status == 404)
+        let gone = waitUntil(seconds: 20, pollMilliseconds: 50) {
+            [moved, location].allSatisfy { needle in
+                cluster.group(vid: needle.vid)!.stores.allSatisfy { (try? cluster.readNeedle(needle, from: $0).status) == 404 }
+            }
+        }
+        #expect(gone, "a deleted or replaced needle is still readable on a replica")
     }
 
     /// One replica of the file's group is killed: GETs still answer 200 with the same bytes,
