@@ -61,6 +61,12 @@ final class ProxyProcess: @unchecked Sendable {
 
     var log: String { process?.log ?? "" }
 
+    /// SIGKILL: no drain; in-flight requests lose their connections.
+    func crash() {
+        process?.signal(SIGKILL)
+        process?.wait(seconds: 10)
+    }
+
     /// SIGTERM and wait for a clean exit.
     @discardableResult
     func terminate() -> Int32? {
