@@ -195,3 +195,6 @@ for ROUND in $(seq "$ROUNDS"); do
     curl -sf "http://127.0.0.1:$PROXY/bfs/bench/$NAME" | cmp - "$T/put.bin"
 done
 echo "== PUTs read back: ok"
+echo "== mean time per stage over the whole run (each service's own histogram)"
+python3 "$HERE/stages.py" "proxy=http://127.0.0.1:$PROXY/metrics" "directory=http://127.0.0.1:$DIRECTORY/metrics" \
+    "store-a=http://127.0.0.1:$STAT_a/metrics" "store-b=http://127.0.0.1:$STAT_b/metrics"
