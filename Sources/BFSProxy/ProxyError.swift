@@ -14,14 +14,28 @@ public enum ProxyError: Error, Equatable, Sendable {
     case tokenSignatureMismatch
     /// A filename longer than bfs's limit (100 bytes).
     case filenameTooLong(size: Int)
+    /// The path does not start with the configured prefix.
+    case pathOutsidePrefix
+    /// The bucket segment of the path is empty.
+    case emptyBucket
+    /// A `%` in the path not followed by two hex digits, or decoded bytes that are not UTF-8.
+    case badPathEncoding
+    /// An upload body past `max_file_size`.
+    case bodyTooLarge(limit: Int)
+    /// The process-wide upload budget cannot hold the body now.
+    case uploadBudgetExhausted
 
     /// The bfs `ret` code (and proxy HTTP status) of the condition.
     public var ret: Ret {
         switch self {
         case .tokenMissing, .tokenMalformed, .tokenKeyMismatch, .tokenExpired, .tokenSignatureMismatch:
             return .authFailed
-        case .filenameTooLong:
+        case .filenameTooLong, .bodyTooLarge:
             return .fileTooLarge
+        case .pathOutsidePrefix, .emptyBucket, .badPathEncoding:
+            return .urlBad
+        case .uploadBudgetExhausted:
+            return .serviceUnavailable
         }
     }
 }

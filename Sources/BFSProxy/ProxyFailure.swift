@@ -39,7 +39,7 @@ public struct ProxyFailure: Error, Sendable, Equatable {
         case .tokenKeyMismatch: "token key id is not this bucket's"
         case .tokenExpired: "token time outside the accepted window (check the client's clock)"
         case .tokenSignatureMismatch: "token signature does not match"
-        case .filenameTooLong(let size): "filename of \(size) bytes is over \(ContentName.maxFilenameSize)"
+        default: "\(error)"
         }
         return ProxyFailure(.unauthorized, why, code: Ret.authFailed.rawValue)
     }

@@ -5,37 +5,25 @@
 /// |---|---|
 /// | `/bfs/b/a/c.jpg` | bucket `b`, filename `a/c.jpg` |
 /// | `/bfs/b/` or `/bfs/b` | bucket `b`, filename `` (PUT: content-addressed; other methods 400) |
-/// | `/bfs//x.jpg` | `.emptyBucket` (400) |
+/// | `/bfs//x.jpg` | `ProxyError.emptyBucket` (400) |
 /// | `/bfs/b/%E7%8C%AB.jpg` | filename `猫.jpg` (percent-decoded, as bfs's Go `URL.Path`) |
-/// | `/bfs/b/%zz` | `.badEncoding` (400) |
-/// | filename over 100 bytes once decoded | `.filenameTooLong` (413) |
+/// | `/bfs/b/%zz` | `ProxyError.badPathEncoding` (400) |
+/// | filename over 100 bytes once decoded | `ProxyError.filenameTooLong` (413) |
 public struct ProxyPath: Equatable, Sendable {
     /// The bucket name.
     public var bucket: String
     /// The filename as sent (decoded), before content-addressed naming.
     public var filename: String
 
-    /// Why a path names no file.
-    public enum Problem: Error, Equatable {
-        /// The path does not start with the prefix.
-        case outsidePrefix
-        /// The bucket segment is empty.
-        case emptyBucket
-        /// A `%` not followed by two hex digits, or bytes that are not UTF-8.
-        case badEncoding
-        /// The filename exceeds `ContentName.maxFilenameSize` bytes.
-        case filenameTooLong(size: Int)
-    }
-
     /// Parses `path` (not yet percent-decoded) under `prefix` (normalised `/x/` or `/`).
-    public init(path: String, prefix: String) throws(Problem) {
-        guard path.hasPrefix(prefix) else { throw .outsidePrefix }
+    public init(path: String, prefix: String) throws(ProxyError) {
+        guard path.hasPrefix(prefix) else { throw .pathOutsidePrefix }
         let rest = path.utf8.dropFirst(prefix.utf8.count)
         let slash = rest.firstIndex(of: UInt8(ascii: "/"))
         let rawBucket = slash.map { rest[..<$0] } ?? rest
         let rawFilename = slash.map { rest[rest.index(after: $0)...] } ?? rest[rest.endIndex...]
         guard let bucket = Self.percentDecoded(rawBucket), let filename = Self.percentDecoded(rawFilename) else {
-            throw .badEncoding
+            throw .badPathEncoding
         }
         guard !bucket.isEmpty else { throw .emptyBucket }
         guard filename.utf8.count <= ContentName.maxFilenameSize else { throw .filenameTooLong(size: filename.utf8.count) }

@@ -55,16 +55,16 @@ private func parse(_ raw: HTTPServerExchange, context: ProxyContext, method: Pro
     guard let query = try? QueryString.parse(raw.head.query) else {
         return ex.fail(ProxyFailure(.badRequest, "malformed query string"))
     }
-    do throws(ProxyPath.Problem) {
+    do throws(ProxyError) {
         let path = try ProxyPath(path: raw.head.path, prefix: context.settings.prefix)
         then(ex, path, query)
     } catch {
         switch error {
-        case .outsidePrefix: ex.fail(ProxyFailure(.notFound, "not under \(context.settings.prefix)"))
+        case .pathOutsidePrefix: ex.fail(ProxyFailure(.notFound, "not under \(context.settings.prefix)"))
         case .emptyBucket: ex.fail(ProxyFailure(.badRequest, "bucket required"))
-        case .badEncoding: ex.fail(ProxyFailure(.badRequest, "malformed percent-encoding in the path"))
         case .filenameTooLong(let size):
             ex.fail(ProxyFailure(.contentTooLarge, "filename of \(size) bytes is over \(ContentName.maxFilenameSize)"))
+        default: ex.fail(ProxyFailure(.badRequest, "malformed percent-encoding in the path"))
         }
     }
 }

@@ -27,20 +27,13 @@ final class UploadBody {
         return true
     }
 
-    /// Why a piece was refused.
-    enum Refusal: Error {
-        /// The body passed the size limit.
-        case tooLarge
-        /// The budget cannot hold it.
-        case overBudget
-    }
-
-    /// Takes one piece (valid only during the call).
-    func append(_ piece: UnsafeRawBufferPointer, maxSize: Int) throws(Refusal) {
-        guard size + piece.count <= maxSize else { throw .tooLarge }
+    /// Takes one piece (valid only during the call); throws `.bodyTooLarge` past `maxSize`,
+    /// `.uploadBudgetExhausted` when the budget cannot hold it.
+    func append(_ piece: UnsafeRawBufferPointer, maxSize: Int) throws(ProxyError) {
+        guard size + piece.count <= maxSize else { throw .bodyTooLarge(limit: maxSize) }
         if size + piece.count > reserved {
             let more = size + piece.count - reserved
-            guard budget.reserve(more) else { throw .overBudget }
+            guard budget.reserve(more) else { throw .uploadBudgetExhausted }
             reserved += more
         }
         let bytes = [UInt8](piece)

@@ -48,14 +48,15 @@ struct WriteHandler {
         var refused = false
         ex.raw.readBody(onChunk: { piece in
             guard !refused else { return }
-            do throws(UploadBody.Refusal) {
+            do throws(ProxyError) {
                 try body.append(piece, maxSize: maxSize)
             } catch {
                 refused = true
                 body.release()
-                switch error {
-                case .tooLarge: ex.fail(ProxyFailure(.contentTooLarge, "body is over the limit of \(maxSize) bytes"))
-                case .overBudget: ex.fail(busy, headers: ["Retry-After": "1"])
+                if error == .uploadBudgetExhausted {
+                    ex.fail(busy, headers: ["Retry-After": "1"])
+                } else {
+                    ex.fail(ProxyFailure(.contentTooLarge, "body is over the limit of \(maxSize) bytes"))
                 }
             }
         }, onEnd: { error in

@@ -78,11 +78,11 @@ import Testing
         #expect(try ProxyPath(path: "/bfs/b", prefix: "/bfs/") == ProxyPath(bucket: "b", filename: ""))
         #expect(try ProxyPath(path: "/bfs/b/%E7%8C%AB%20x.jpg", prefix: "/bfs/") == ProxyPath(bucket: "b", filename: "猫 x.jpg"))
         #expect(try ProxyPath(path: "/b/x", prefix: "/") == ProxyPath(bucket: "b", filename: "x"))
-        #expect(throws: ProxyPath.Problem.emptyBucket) { try ProxyPath(path: "/bfs//x", prefix: "/bfs/") }
-        #expect(throws: ProxyPath.Problem.badEncoding) { try ProxyPath(path: "/bfs/b/%g0", prefix: "/bfs/") }
-        #expect(throws: ProxyPath.Problem.badEncoding) { try ProxyPath(path: "/bfs/b/%ff", prefix: "/bfs/") }
-        #expect(throws: ProxyPath.Problem.outsidePrefix) { try ProxyPath(path: "/img/b/x", prefix: "/bfs/") }
-        #expect(throws: ProxyPath.Problem.filenameTooLong(size: 101)) {
+        #expect(throws: ProxyError.emptyBucket) { try ProxyPath(path: "/bfs//x", prefix: "/bfs/") }
+        #expect(throws: ProxyError.badPathEncoding) { try ProxyPath(path: "/bfs/b/%g0", prefix: "/bfs/") }
+        #expect(throws: ProxyError.badPathEncoding) { try ProxyPath(path: "/bfs/b/%ff", prefix: "/bfs/") }
+        #expect(throws: ProxyError.pathOutsidePrefix) { try ProxyPath(path: "/img/b/x", prefix: "/bfs/") }
+        #expect(throws: ProxyError.filenameTooLong(size: 101)) {
             try ProxyPath(path: "/bfs/b/" + String(repeating: "x", count: 101), prefix: "/bfs/")
         }
         #expect(try ProxyPath(path: "/bfs/b/" + String(repeating: "x", count: 100), prefix: "/bfs/").filename.utf8.count == 100)

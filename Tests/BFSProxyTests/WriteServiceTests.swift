@@ -169,9 +169,9 @@ import Testing
     }
 
     /// Feeds one piece; the refusal, if any.
-    private func feed(_ body: UploadBody, _ piece: [UInt8], maxSize: Int) -> UploadBody.Refusal? {
-        piece.withUnsafeBytes { pointer -> UploadBody.Refusal? in
-            do { try body.append(pointer, maxSize: maxSize) } catch { return error as? UploadBody.Refusal }
+    private func feed(_ body: UploadBody, _ piece: [UInt8], maxSize: Int) -> ProxyError? {
+        piece.withUnsafeBytes { pointer -> ProxyError? in
+            do { try body.append(pointer, maxSize: maxSize) } catch { return error as? ProxyError }
             return nil
         }
     }
@@ -184,8 +184,8 @@ import Testing
         #expect(!second.reserve(300))
         #expect(budget.inUse == 800)
         let piece: [UInt8] = Array(repeating: 1, count: 300)
-        #expect(feed(second, piece, maxSize: 10_000) == .overBudget)
-        #expect(feed(second, piece, maxSize: 100) == .tooLarge)
+        #expect(feed(second, piece, maxSize: 10_000) == .uploadBudgetExhausted)
+        #expect(feed(second, piece, maxSize: 100) == .bodyTooLarge(limit: 100))
         first.release()
         #expect(budget.inUse == 0)
         #expect(feed(second, piece, maxSize: 10_000) == nil)
