@@ -70,6 +70,12 @@ final class DirectoryProcess: @unchecked Sendable {
                                     body: Array(body.utf8))
     }
 
+    /// SIGKILL: no drain, no clean close of the metadata database.
+    func crash() {
+        process?.signal(SIGKILL)
+        process?.wait(seconds: 10)
+    }
+
     /// SIGTERM and wait for a clean exit.
     @discardableResult
     func terminate() -> Int32? {
