@@ -46,6 +46,14 @@ final class DirectoryProcess: @unchecked Sendable {
 
     var endpoint: TestHTTPEndpoint { TestHTTPEndpoint(port: port) }
 
+    /// The sum of the Prometheus series of `/metrics` whose line starts with `prefix`.
+    func metric(_ prefix: String) throws -> Double {
+        try endpoint.get("/metrics").text.split(separator: "\n")
+            .filter { $0.hasPrefix(prefix) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
+    }
+
     /// The process's output so far, for failure messages.
     var log: String { process?.log ?? "" }
 

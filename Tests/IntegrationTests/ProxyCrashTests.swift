@@ -55,6 +55,12 @@ import Testing
         print("PUT answers (-1: connection lost or refused): \(CrashRun.histogram(statuses))")
         #expect(statuses.allSatisfy { $0 == -1 || $0 == 200 || $0 == 201 || (500...599).contains($0) }, "\(statuses)")
         #expect(statuses.contains(-1), "the kill cut no PUT")
+        // The PUTs cut between allocate and commit left pending allocations only the reaper
+        // can end (after allocation_timeout).
+        let reaped = waitUntil(seconds: 30, pollMilliseconds: 100) {
+            (try? cluster.directory.metric("bfs_directory_reaped_allocations_total")).map { $0 >= 1 } == true
+        }
+        #expect(reaped, "the reaper aborted no abandoned allocation")
         try run.verify(statuses)
     }
 
