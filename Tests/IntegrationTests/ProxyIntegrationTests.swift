@@ -2,6 +2,7 @@ import BFSProxy
 import BFSTestSupport
 import Crypto
 import Foundation
+import Glibc
 import Testing
 
 /// The real `bfs proxy` in front of a real cluster (`ProxyCluster`: ZooKeeper, two groups of
@@ -112,6 +113,30 @@ import Testing
             let get = try cluster.read("GET", "public", "dog.png")
             #expect(get.status == 200 && get.body == data, "after Fail, attempt \(attempt): \(get.status) \(get.text)")
         }
+    }
+
+    /// One replica of the file's group hangs (SIGSTOP: it accepts connections and never
+    /// answers, like a store stuck on a dead disk): GETs still answer 200 with the same bytes,
+    /// failing over once `store_head_timeout` passes without response headers.
+    @Test func getFailsOverFromAHungReplica() async throws {
+        let cluster = try await ProxyCluster.start(proxySections: "[backend]\nstore_head_timeout = \"500ms\"")
+        defer { cluster.stop() }
+        let key = try cluster.createBucket("public", flags: 1)
+        let data = payload(seed: 22, size: 30_000)
+        #expect(try cluster.put("public", "owl.gif", data, key: key, mime: "image/gif").status == 201)
+        let location = try #require(try cluster.locate("public", "owl.gif"))
+        let hung = try #require(cluster.group(vid: location.vid)?.stores[0])
+        #expect(try cluster.read("GET", "public", "owl.gif").body == data)
+
+        let failoversBefore = try cluster.proxy.metric("bfs_proxy_replica_failovers_total")
+        hung.process?.signal(SIGSTOP)
+        defer { hung.process?.signal(SIGCONT) }
+        // Random first replica per read: the hung one comes first in some of 8 (all but 2^-8).
+        for attempt in 0..<8 {
+            let get = try cluster.read("GET", "public", "owl.gif")
+            #expect(get.status == 200 && get.body == data, "attempt \(attempt): \(get.status) \(get.text)")
+        }
+        #expect(try cluster.proxy.metric("bfs_proxy_replica_failovers_total") > failoversBefore)
     }
 
     /// Bucket token auth (reference §4.2, DESIGN §11): every write needs a token; reads of a

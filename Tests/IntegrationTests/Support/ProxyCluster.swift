@@ -38,9 +38,9 @@ final class ProxyCluster: @unchecked Sendable {
     var stores: [StoreProcess] { groups.flatMap(\.stores) }
 
     /// Starts everything. `directorySettings` and `proxySettings` add lines to the `[directory]`
-    /// and `[proxy]` sections.
+    /// and `[proxy]` sections, `proxySections` whole sections to the proxy's config.
     static func start(label: String = "proxy-it", directorySettings: String = "",
-                      proxySettings: String = "") async throws -> ProxyCluster {
+                      proxySettings: String = "", proxySections: String = "") async throws -> ProxyCluster {
         let zk = try await ZooKeeperServer.start()
         let dir = TempDir(label)
         var groups: [Group] = []
@@ -74,7 +74,7 @@ final class ProxyCluster: @unchecked Sendable {
         let directory = try DirectoryProcess(dir: dir, zookeeper: zk.hosts, settings: directorySettings)
         try directory.start()
         let proxy = try ProxyProcess(dir: dir, directory: "127.0.0.1:\(directory.port)", token: directory.token,
-                                     settings: proxySettings)
+                                     settings: proxySettings, sections: proxySections)
         try proxy.start()
         let cluster = ProxyCluster(zk: zk, dir: dir, groups: groups, pitchfork: pitchfork, directory: directory, proxy: proxy)
         try await cluster.waitUntilBothGroupsPlace()

@@ -12,8 +12,10 @@ final class ProxyProcess: @unchecked Sendable {
     private var starts = 0
 
     /// Writes the config: the directory at `directory` (host:port) with its cluster `token`.
-    /// `settings` adds lines to the `[proxy]` section.
-    init(dir: TempDir, name: String = "proxy", directory: String, token: String, settings: String = "") throws {
+    /// `settings` adds lines to the `[proxy]` section, `sections` whole sections at the end
+    /// (e.g. `[backend]` timeouts).
+    init(dir: TempDir, name: String = "proxy", directory: String, token: String, settings: String = "",
+         sections: String = "") throws {
         self.dir = "\(dir.path)/\(name)"
         try FileManager.default.createDirectory(atPath: self.dir, withIntermediateDirectories: true)
         reservation = try PortReservation()
@@ -29,6 +31,7 @@ final class ProxyProcess: @unchecked Sendable {
             [http]
             listen = "127.0.0.1:\(port)"
             workers = 2
+            \(sections)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
