@@ -98,10 +98,12 @@ let package = Package(
                                                      "BFSDirectory", "BFSCluster", "BFSCoordination"]),
         .testTarget(name: "BFSClientTests", dependencies: ["BFSClient", "BFSProxy", "BFSHTTP", "BFSTestSupport"]),
         .testTarget(name: "BFSUpTests", dependencies: ["BFSUp", "BFSProxy", "BFSCore", "BFSTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop",
-                                                             "BFSProxy", "BFSMetadata"]),
-        // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
-        // file system).
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop", "BFSProxy", "BFSMetadata",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Test-only helpers shared by test targets (real ZooKeeper, PostgreSQL and nginx servers,
+        // the fault-injecting file system).
         .target(name: "BFSTestSupport", dependencies: ["BFSStorage"], path: "Tests/Support"),
     ]
 )

@@ -41,32 +41,38 @@ CONF
 # wrk's latency lines look like "     50%  312.00us"; normalise to microseconds.
 to_us() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); print v} else if (v ~ /ms$/) {sub(/ms/,"",v); print v*1000} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000000}}'; }
 
-# run NAME ROUND WRK-ARGS...: one wrk run; prints and appends "NAME rps p50 p99" to $T/results.
+# run NAME ROUND WRK-ARGS...: one wrk run; prints and appends "NAME rps p50 p99 [p999]" to
+# $T/results (p999 when the wrk script prints a "p99.9 <n>us" line from its done()).
 run_wrk() {
     local name=$1 round=$2; shift 2
     local out; out=$(wrk -t1 -c32 -d"$DURATION" --latency "$@" 2>"$T/wrk.err")
-    local rps p50 p99 errors
+    local rps p50 p99 p999 errors
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     p50=$(echo "$out" | awk '$1=="50%" {print $2}' | to_us)
     p99=$(echo "$out" | awk '$1=="99%" {print $2}' | to_us)
+    p999=$(echo "$out" | awk '$1=="p99.9" {print $2}' | to_us)
     errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
-    printf '%-14s round %d  %10.0f req/s  p50 %7.0f us  p99 %7.0f us  %s\n' "$name" "$round" "$rps" "$p50" "$p99" "$errors"
+    printf '%-14s round %d  %10.0f req/s  p50 %7.0f us  p99 %7.0f us%s  %s\n' "$name" "$round" "$rps" "$p50" "$p99" \
+        "${p999:+$(printf '  p999 %7.0f us' "$p999")}" "$errors"
     [ -s "$T/wrk.err" ] && head -3 "$T/wrk.err"
-    echo "$name $rps $p50 $p99" >>"$T/results"
+    echo "$name $rps $p50 $p99 $p999" >>"$T/results"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# summary BASELINE NAME...: medians per workload and the req/s ratio to BASELINE.
+# summary BASELINE NAME...: medians per workload (p999 when recorded) and the req/s ratio to
+# BASELINE.
 summary() {
     local base=$1; shift
     local base_rps; base_rps=$(awk -v n="$base" '$1==n {print $2}' "$T/results" | median)
     for name in "$base" "$@"; do
-        local rps p50 p99
+        local rps p50 p99 p999
         rps=$(awk -v n="$name" '$1==n {print $2}' "$T/results" | median)
         p50=$(awk -v n="$name" '$1==n {print $3}' "$T/results" | median)
         p99=$(awk -v n="$name" '$1==n {print $4}' "$T/results" | median)
-        printf '%-14s %10.0f req/s  p50 %7.0f us  p99 %7.0f us  ratio vs %s %.2f\n' \
-            "$name" "$rps" "$p50" "$p99" "$base" "$(echo "$rps $base_rps" | awk '{print $1/$2}')"
+        p999=$(awk -v n="$name" '$1==n && NF>=5 {print $5}' "$T/results" | median)
+        printf '%-14s %10.0f req/s  p50 %7.0f us  p99 %7.0f us%s  ratio vs %s %.2f\n' \
+            "$name" "$rps" "$p50" "$p99" "${p999:+$(printf '  p999 %7.0f us' "$p999")}" \
+            "$base" "$(echo "$rps $base_rps" | awk '{print $1/$2}')"
     done
 }

@@ -12,8 +12,10 @@ final class DirectoryProcess: @unchecked Sendable {
     private let reservation: PortReservation
     private(set) var process: BFSProcess?
 
-    /// Writes the config; `postgres` nil selects SQLite in the directory's own folder.
-    init(dir: TempDir, name: String = "directory", zookeeper: String, postgres: String? = nil, token: String = "cluster-secret") throws {
+    /// Writes the config; `postgres` nil selects SQLite in the directory's own folder. `settings`
+    /// adds lines to the `[directory]` section (e.g. a short `allocation_timeout`).
+    init(dir: TempDir, name: String = "directory", zookeeper: String, postgres: String? = nil, token: String = "cluster-secret",
+         settings: String = "") throws {
         self.dir = "\(dir.path)/\(name)"
         try FileManager.default.createDirectory(atPath: self.dir, withIntermediateDirectories: true)
         reservation = try PortReservation()
@@ -27,6 +29,7 @@ final class DirectoryProcess: @unchecked Sendable {
             cluster_token = "\(token)"
             reaper_interval = "200ms"
             tombstone_retry = "200ms"
+            \(settings)
             [metadata]
             \(metadata)
             [http]
@@ -42,6 +45,17 @@ final class DirectoryProcess: @unchecked Sendable {
     }
 
     var endpoint: TestHTTPEndpoint { TestHTTPEndpoint(port: port) }
+
+    /// The sum of the Prometheus series of `/metrics` whose line starts with `prefix`.
+    func metric(_ prefix: String) throws -> Double {
+        try endpoint.get("/metrics").text.split(separator: "\n")
+            .filter { $0.hasPrefix(prefix) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
+    }
+
+    /// The process's output so far, for failure messages.
+    var log: String { process?.log ?? "" }
 
     /// Starts the binary and waits until `/ping` answers.
     func start() throws {
@@ -62,6 +76,12 @@ final class DirectoryProcess: @unchecked Sendable {
         return try endpoint.request("POST", target, headers: [("Authorization", "Bearer \(token)"),
                                                               ("Content-Type", "application/x-www-form-urlencoded")],
                                     body: Array(body.utf8))
+    }
+
+    /// SIGKILL: no drain, no clean close of the metadata database.
+    func crash() {
+        process?.signal(SIGKILL)
+        process?.wait(seconds: 10)
     }
 
     /// SIGTERM and wait for a clean exit.
