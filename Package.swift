@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BFSDirectory", targets: ["BFSDirectory"]),
         .library(name: "BFSPitchfork", targets: ["BFSPitchfork"]),
         .library(name: "BFSProxy", targets: ["BFSProxy"]),
+        .library(name: "BFSOps", targets: ["BFSOps"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -66,11 +67,18 @@ let package = Package(
             "BFSCore", "BFSHTTP", "BFSMetadata",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "BFSOps", dependencies: [
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSCoordination", "BFSCluster",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSMetadata",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
             "BFSUp",
             "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSMetadata",
+            "BFSOps",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -86,6 +94,7 @@ let package = Package(
         .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSMetadata", "BFSTestSupport"]),
+        .testTarget(name: "BFSOpsTests", dependencies: ["BFSOps", "BFSCluster", "BFSCoordination", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop"]),
         // Test-only helpers shared by test targets (a real ZooKeeper server, the fault-injecting
         // file system).

@@ -11,9 +11,3 @@ struct ProxyCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/proxy.toml"
     func run() throws { throw NotBuiltYet(command: "proxy") }
 }
-
-struct OpsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ops", abstract: "Admin API and web UI.")
-    @Option(name: .shortAndLong, help: "Config file.") var config: String = "Conf/ops.toml"
-    func run() throws { throw NotBuiltYet(command: "ops") }
-}
