@@ -44,7 +44,7 @@ extension OpsContext {
         let keepFree = request.keepFree ?? 1
         guard keepFree >= 0 else { throw .bad("keep_free must be 0 or more") }
         if let count = request.count, !(1...10_000).contains(count) { throw .bad("count must be 1 ... 10000") }
-        let snapshot = self.snapshot
+        let snapshot = try await freshSnapshot()
         let gids = request.groups ?? snapshot.groups.keys.sorted()
         if let unknown = gids.first(where: { snapshot.groups[$0] == nil }) { throw .notFound("group \(unknown) does not exist") }
         guard !gids.isEmpty else { throw .bad("there are no groups") }
@@ -65,7 +65,7 @@ extension OpsContext {
         guard members.count == group.members.count, !members.isEmpty else {
             return AllocatedGroup(group: group.id, ok: false, detail: "a member is not registered", volumes: [])
         }
-        let infos = await self.infos(of: group.members)
+        let infos = await self.infos(of: group.members, in: snapshot)
         var held: [StoreID: Set<Int32>] = [:]
         var free: [StoreID: Int] = [:]
         for member in group.members {

@@ -34,13 +34,21 @@ public final class OpsContext: Sendable {
         password = PasswordHash(encoded: settings.adminPasswordHash)
     }
 
-    /// The current cluster snapshot.
+    /// The current cluster snapshot (watched; it follows writes a moment later).
     var snapshot: ClusterSnapshot { view.snapshot }
+
+    /// The cluster read afresh, for actions that must see what earlier actions wrote (a second
+    /// `createGroups` right after the first must not group the same stores again).
+    func freshSnapshot() async throws(OpsRequestError) -> ClusterSnapshot {
+        do { return try await view.readNow() } catch {
+            throw OpsRequestError(status: 503, description: "coordination: \(error)")
+        }
+    }
 
     /// `/info` of every store in `ids` (all known stores when nil), fetched concurrently; a store
     /// that did not answer maps to its error text.
-    func infos(of ids: [StoreID]? = nil) async -> [StoreID: Result<StoreInfo, OpsCalls.Failure>] {
-        let snapshot = self.snapshot
+    func infos(of ids: [StoreID]? = nil, in snapshot: ClusterSnapshot? = nil) async -> [StoreID: Result<StoreInfo, OpsCalls.Failure>] {
+        let snapshot = snapshot ?? self.snapshot
         let stores = (ids ?? Array(snapshot.stores.keys)).compactMap { snapshot.stores[$0] }
         return await withTaskGroup(of: (StoreID, Result<StoreInfo, OpsCalls.Failure>).self) { group in
             for store in stores {

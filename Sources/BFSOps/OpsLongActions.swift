@@ -25,7 +25,7 @@ extension OpsContext {
 
     /// Starts compacting `vid` on every replica; answers the job id.
     func compact(_ request: CompactRequest) async throws(OpsRequestError) -> String {
-        let snapshot = self.snapshot
+        let snapshot = try await freshSnapshot()
         let replicas = replicaStores(request.vid, snapshot)
         guard !replicas.isEmpty else { throw .notFound("volume \(request.vid) has no replicas") }
         let id = jobs.begin(kind: "compact", vid: request.vid, stores: replicas.map(\.id))
@@ -80,7 +80,7 @@ extension OpsContext {
 
     /// Starts pulling `vid` onto `store` from a healthy peer; answers the job id.
     func repair(_ request: RepairRequest) async throws(OpsRequestError) -> String {
-        let snapshot = self.snapshot
+        let snapshot = try await freshSnapshot()
         guard let target = snapshot.stores[request.store] else { throw .notFound("store \(request.store) is not registered") }
         let candidates: [ClusterStore]
         if let from = request.from {
@@ -91,7 +91,7 @@ extension OpsContext {
             candidates = replicaStores(request.vid, snapshot).filter { $0.id != request.store && $0.isReadable }
         }
         // The peer must serve the volume now, not only be listed as a replica.
-        let infos = await infos(of: candidates.map(\.id))
+        let infos = await infos(of: candidates.map(\.id), in: snapshot)
         guard let peer = candidates.first(where: { (try? infos[$0.id]?.get())?.volume(request.vid) != nil }) else {
             throw OpsRequestError(status: 409, description: "no readable store serves volume \(request.vid) to copy from")
         }

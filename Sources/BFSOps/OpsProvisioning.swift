@@ -32,9 +32,9 @@ extension OpsContext {
         default:
             throw .bad("give either count or size")
         }
-        let snapshot = self.snapshot
+        let snapshot = try await freshSnapshot()
         let ids = try known(request.stores, in: snapshot)
-        let infos = await infos(of: ids)
+        let infos = await infos(of: ids, in: snapshot)
         return await withTaskGroup(of: StoreResult.self) { group in
             for id in ids {
                 group.addTask {
@@ -109,7 +109,7 @@ extension OpsContext {
     /// already in a group are skipped, so running it twice makes nothing new.
     func createGroups(_ request: CreateGroupsRequest) async throws(OpsRequestError) -> CreateGroupsReply {
         guard request.copies == 2 || request.copies == 3 else { throw .bad("copies must be 2 or 3") }
-        let snapshot = self.snapshot
+        let snapshot = try await freshSnapshot()
         let ids = try known(request.stores, in: snapshot)
         var skipped: [StoreResult] = []
         var candidates: [StoreID: String] = [:]

@@ -34,7 +34,7 @@ public struct PasswordHash: Sendable, Equatable {
     public init?(encoded: String) {
         let parts = encoded.split(separator: "$", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 4, parts[0] == Self.scheme, let rounds = Int(parts[1]), rounds >= Self.minimumRounds,
-              let salt = Data(base64Encoded: parts[2]), salt.count >= 8,
+              let salt = Data(base64Encoded: parts[2]), salt.count >= 4,
               let key = Data(base64Encoded: parts[3]), key.count == 32 else { return nil }
         self.rounds = rounds
         self.salt = Array(salt)
@@ -64,7 +64,8 @@ public struct PasswordHash: Sendable, Equatable {
 
     private static func derive(_ password: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {
         let key = try KDF.Insecure.PBKDF2.deriveKey(from: Array(password.utf8), salt: salt, using: .sha256,
-                                                    outputByteCount: 32, rounds: rounds)
+                                                    outputByteCount: 32, unsafeUncheckedRounds: rounds)
+        // Our own floor (`minimumRounds`) applies; swift-crypto's checked form insists on its own.
         return key.withUnsafeBytes { Array($0) }
     }
 }
