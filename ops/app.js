@@ -104,7 +104,7 @@ function renderOverview(o) {
     return h("tr", { "data-volume": v.id },
       h("td", {}, "#" + v.id),
       h("td", {}, v.replicas.join(", ")),
-      h("td", {}, v.free_space === undefined ? "not probed" : bytes(v.free_space)),
+      h("td", {}, v.free_space === undefined ? "unknown" : bytes(v.free_space)),
       h("td", {},
         h("button", { "data-compact": v.id, onclick: () => startJob("/api/compact", { vid: v.id }) }, "Compact"),
         " ", target,
@@ -306,6 +306,7 @@ function showTab(tab) {
   for (const b of document.querySelectorAll("nav button")) b.classList.toggle("active", b.dataset.tab === tab);
   for (const s of document.querySelectorAll("main section")) s.classList.toggle("active", s.id === "tab-" + tab);
   if (tab === "buckets") refreshBuckets();
+  if (tab === "overview" || tab === "provision") refreshOverview();
 }
 
 for (const b of document.querySelectorAll("nav button")) b.addEventListener("click", () => showTab(b.dataset.tab));

@@ -11,7 +11,7 @@ import BFSCore
 ///                 "volumes": [ { "id", "size", "capacity", "fill" (0...1), "needles", "deleted", "compacting" } ],
 ///                 "failed_volumes": [ { "id", "error" } ] } ],
 ///   "groups": [ { "id", "stores", "racks", "rack_diverse", "volumes": [ vid ], "writable" } ],
-///   "volumes": [ { "id", "replicas": [ id ], "free_space"? } ],
+///   "volumes": [ { "id", "replicas": [ id ], "free_space"? (bytes, least over the replicas) } ],
 ///   "pitchforks": [ id ], "directories": [ lease ], "history": [ OpsHistory.Change ], "jobs": [ OpsJobs.Job ] }
 /// ```
 struct Overview: Encodable {
@@ -118,8 +118,14 @@ extension OpsContext {
             return Overview.Group(id: g.id, stores: g.members, racks: racks, rackDiverse: Set(racks).count == racks.count,
                                   volumes: vids, writable: writable)
         }
+        // Room left in a volume: the least over the replicas that answered (their capacity is
+        // the stores' free volume size; the probed `free_space` counts to bfs's 32 GiB limit).
+        var room: [Int32: Int64] = [:]
+        for store in stores {
+            for v in store.volumes { room[v.id] = min(room[v.id] ?? .max, v.capacity - v.size) }
+        }
         let volumes = snapshot.volumes.values.sorted { $0.id < $1.id }.map { v in
-            Overview.ClusterVolume(id: v.id, replicas: v.replicas.keys.sorted(), freeSpace: v.state.map { Int64($0.freeSpace) * 8 })
+            Overview.ClusterVolume(id: v.id, replicas: v.replicas.keys.sorted(), freeSpace: room[v.id])
         }
         let racks = snapshot.racks.sorted { $0.key < $1.key }.map { Overview.Rack(name: $0.key, stores: $0.value) }
         return Overview(racks: racks, stores: stores, groups: groups, volumes: volumes, pitchforks: snapshot.pitchforks,

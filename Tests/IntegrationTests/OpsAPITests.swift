@@ -90,6 +90,12 @@ import Testing
                 #expect((info["volumes"] as? [[String: Any]] ?? []).contains { ($0["id"] as? NSNumber)?.int32Value == vid })
             }
         }
+        // The console's (watched) view follows: every volume with both replicas.
+        let viewFollowed = try waitUntil(seconds: 10, pollMilliseconds: 100) {
+            let listed = try ops.call("GET", "/api/overview").json["volumes"] as? [[String: Any]] ?? []
+            return listed.count == 4 && listed.allSatisfy { ($0["replicas"] as? [String])?.count == 2 }
+        }
+        #expect(viewFollowed, "\((try? ops.call("GET", "/api/overview").text) ?? "")")
         let noMore = try ops.call("POST", "/api/volumes", [String: Any]())
         #expect(noMore.json["ok"] as? Bool == true && !noMore.text.contains("\"vid\""), "\(noMore.text)")
 
