@@ -3,6 +3,7 @@ import BFSCoordination
 import BFSCore
 import Foundation
 import Logging
+import Synchronization
 
 /// What every ops handler and action shares.
 public final class OpsContext: Sendable {
@@ -23,6 +24,13 @@ public final class OpsContext: Sendable {
     /// The admin password, parsed; nil when logins are off.
     let password: PasswordHash?
     let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    /// Set once the service stops: running jobs give up instead of polling a closed client.
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    /// Marks the service as stopping.
+    func beginStopping() { stopping.store(true, ordering: .releasing) }
 
     init(settings: OpsSettings, view: ClusterView, coordination: any Coordination, calls: OpsCalls, logger: Logger) {
         self.settings = settings

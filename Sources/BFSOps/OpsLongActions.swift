@@ -23,6 +23,9 @@ extension OpsContext {
         var from: StoreID?
     }
 
+    /// Polls in a row in which a store shows no trace of a job before the job is given up.
+    static let pollsWithoutTrace = 20
+
     /// Starts compacting `vid` on every replica; answers the job id.
     func compact(_ request: CompactRequest) async throws(OpsRequestError) -> String {
         let snapshot = try await freshSnapshot()
@@ -54,15 +57,23 @@ extension OpsContext {
         }
         part.state = "running"
         jobs.update(job, part)
+        var lastAnswer = ContinuousClock.now
+        var missing = 0
         while true {
-            try? await Task.sleep(for: settings.jobPollInterval)
-            guard case .success(let info) = await calls.info(stat: store.node.stat) else { continue }
+            let info: StoreInfo
+            switch await pollInfo(store, lastAnswer: &lastAnswer) {
+            case .success(let i): info = i
+            case .failure(let e): return fail("\(e)")
+            }
             let outcome = info.compactions?.first { $0.id == vid }
             if let volume = info.volume(vid), let p = volume.compactProgress, p.total > 0 {
                 part.done = p.done
                 part.total = p.total
                 part.progress = min(1, Double(p.done) / Double(p.total))
             }
+            // A store that restarted forgets its jobs: after some polls without a trace, give up.
+            missing = outcome == nil && !(info.volume(vid)?.compact ?? false) ? missing + 1 : 0
+            if missing > Self.pollsWithoutTrace { return fail("the store no longer reports this compaction") }
             switch outcome?.state {
             case "done"?:
                 part.state = "done"
@@ -116,10 +127,30 @@ extension OpsContext {
     private func followRepair(vid: Int32, on store: ClusterStore, job: String) async {
         var part = OpsJobs.Part(store: store.id, state: "running", done: 0, total: 0, progress: 0, error: nil)
         jobs.update(job, part)
+        var lastAnswer = ContinuousClock.now
+        var missing = 0
         while true {
-            try? await Task.sleep(for: settings.jobPollInterval)
-            guard case .success(let info) = await calls.info(stat: store.node.stat),
-                  let load = info.loads?.first(where: { $0.id == vid }) else { continue }
+            let load: StoreInfo.Load
+            switch await pollInfo(store, lastAnswer: &lastAnswer) {
+            case .success(let info):
+                guard let l = info.loads?.first(where: { $0.id == vid }) else {
+                    missing += 1
+                    if missing > Self.pollsWithoutTrace {
+                        part.state = "failed"
+                        part.error = "the store no longer reports this pull"
+                        jobs.update(job, part)
+                        return
+                    }
+                    continue
+                }
+                missing = 0
+                load = l
+            case .failure(let e):
+                part.state = "failed"
+                part.error = "\(e)"
+                jobs.update(job, part)
+                return
+            }
             part.done = load.done
             part.total = load.total
             part.progress = load.total > 0 ? min(1, Double(load.done) / Double(load.total)) : 0
@@ -142,6 +173,24 @@ extension OpsContext {
                 return
             default:
                 jobs.update(job, part)
+            }
+        }
+    }
+
+    /// The store's next `/info` for a job, after one poll interval; a failure once ops is
+    /// stopping or the store has not answered for `callTimeout` (a job never polls forever).
+    private func pollInfo(_ store: ClusterStore, lastAnswer: inout ContinuousClock.Instant) async -> Result<StoreInfo, OpsCalls.Failure> {
+        while true {
+            try? await Task.sleep(for: settings.jobPollInterval)
+            if isStopping { return .failure(OpsCalls.Failure(description: "ops stopped while following the job")) }
+            switch await calls.info(stat: store.node.stat) {
+            case .success(let info):
+                lastAnswer = .now
+                return .success(info)
+            case .failure(let e) where ContinuousClock.now - lastAnswer > settings.callTimeout:
+                return .failure(OpsCalls.Failure(description: "no answer for \(settings.callTimeout): \(e)"))
+            case .failure:
+                continue
             }
         }
     }

@@ -109,6 +109,7 @@ public final class OpsService: Sendable {
             defer { state = nil }
             return state
         }) else { return }
+        r.context.beginStopping()
         r.server.stop()
         r.view.stop()
         try? r.group.loops[0].submitAndWait { r.client.close() }

@@ -104,6 +104,14 @@ import Testing
         #expect(bucket.status == 200 && ((bucket.json["bucket"] as? [String: Any])?["secret"] as? String)?.isEmpty == false, "\(bucket.text)")
         let listed = try ops.call("GET", "/api/buckets")
         #expect(listed.text.contains("\"photos\"") && !listed.text.contains("secret"), "\(listed.text)")
+        let updated = try ops.call("POST", "/api/buckets/update", ["name": "photos", "flags": 3, "domain": "img.example.com"])
+        let after = try #require(updated.json["bucket"] as? [String: Any], "\(updated.text)")
+        #expect((after["flags"] as? Int) == 3 && after["domain"] as? String == "img.example.com" && after["secret"] == nil, "\(updated.text)")
+        let oldKey = (bucket.json["bucket"] as? [String: Any])?["key_id"] as? String
+        let rotated = try #require(ops.call("POST", "/api/buckets/rotate", ["name": "photos"]).json["bucket"] as? [String: Any])
+        #expect(rotated["key_id"] as? String != oldKey && (rotated["secret"] as? String)?.isEmpty == false)
+        #expect(try ops.call("POST", "/api/buckets/update", ["name": "photos", "flags": 9]).status == 400)
+        #expect(try ops.call("POST", "/api/buckets/update", ["name": "nope", "flags": 1]).status == 409)
 
         // Writable: the two-phase write the proxy does (allocate, every replica, commit), read back.
         let data = payload(seed: 11, size: 5000)
