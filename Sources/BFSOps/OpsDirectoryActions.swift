@@ -50,7 +50,8 @@ extension OpsContext {
         return json
     }
 
-    /// `GET /api/lookup?bucket=&filename=`: where a file lives, with links to read it.
+    /// `GET /api/lookup?bucket=&filename=`: where a file lives (the directory's `/get`), its
+    /// `size`, and per replica its store, status, `size` or `error`, and a `url` to read it.
     func lookup(bucket: String, filename: String) async throws(OpsRequestError) -> [String: Any] {
         guard !bucket.isEmpty, !filename.isEmpty else { throw .bad("bucket and filename are required") }
         let query = QueryString.encode(["bucket": bucket, "filename": filename])
@@ -61,12 +62,49 @@ extension OpsContext {
         }
         let vid = (json["vid"] as? Int).map(Int32.init) ?? 0
         let key = (json["key"] as? Int64) ?? 0, cookie = (json["cookie"] as? Int) ?? 0
-        let snapshot = self.snapshot
-        json["replicas"] = replicaStores(vid, snapshot).map { store -> [String: Any] in
-            ["store": store.id, "rack": store.node.rack, "status": OpsHistory.name(store.node.status), "live": store.isLive,
-             "url": "http://\(store.node.api)/get?vid=\(vid)&key=\(key)&cookie=\(cookie)"]
+        let target = "/get?vid=\(vid)&key=\(key)&cookie=\(cookie)"
+        let replicas = replicaStores(vid, snapshot)
+        // One byte from each replica: its Content-Range carries the file's size, and a replica
+        // that lacks the needle shows here.
+        let sizes = await withTaskGroup(of: (StoreID, Result<Int64, OpsCalls.Failure>).self) { group in
+            for store in replicas {
+                group.addTask { (store.id, await self.size(api: store.node.api, target: target)) }
+            }
+            var out: [StoreID: Result<Int64, OpsCalls.Failure>] = [:]
+            for await (id, r) in group { out[id] = r }
+            return out
         }
+        json["replicas"] = replicas.map { store -> [String: Any] in
+            var entry: [String: Any] = ["store": store.id, "rack": store.node.rack, "status": OpsHistory.name(store.node.status),
+                                        "live": store.isLive, "url": "http://\(store.node.api)\(target)"]
+            switch sizes[store.id] {
+            case .success(let size)?: entry["size"] = size
+            case .failure(let e)?: entry["error"] = e.description
+            case nil: break
+            }
+            return entry
+        }
+        if let size = sizes.values.compactMap({ try? $0.get() }).first { json["size"] = size }
         return json
+    }
+
+    /// The size of a needle on a store: the total of the `Content-Range` a one-byte read answers.
+    private func size(api: String, target: String) async -> Result<Int64, OpsCalls.Failure> {
+        guard let hp = HostPort(api) else { return .failure(OpsCalls.Failure(description: "bad address \(api)")) }
+        let request = HTTPClientRequest(host: hp.host, port: hp.port, target: target, headers: [.init(name: "Range", value: "bytes=0-0")])
+        switch await calls.send(request) {
+        case .success(let r) where r.status.code == 206:
+            guard let total = r.head.header("Content-Range")?.split(separator: "/").last.flatMap({ Int64($0) }) else {
+                return .failure(OpsCalls.Failure(description: "no Content-Range"))
+            }
+            return .success(total)
+        case .success(let r) where r.status.code == 200:
+            return .success(Int64(r.body.count))
+        case .success(let r):
+            return .failure(OpsCalls.Failure(description: "HTTP \(r.status.code)"))
+        case .failure(let e):
+            return .failure(e)
+        }
     }
 
     private func directory(get target: String) async throws(OpsRequestError) -> [String: Any] {

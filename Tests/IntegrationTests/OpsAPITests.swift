@@ -118,7 +118,10 @@ import Testing
         let file = try await write(cluster, bucket: "photos", filename: "a.jpg", data: data)
         let lookup = try ops.call("GET", "/api/lookup?bucket=photos&filename=a.jpg").json
         #expect((lookup["key"] as? NSNumber)?.int64Value == file.key && (lookup["vid"] as? NSNumber)?.int32Value == file.vid)
-        #expect((lookup["replicas"] as? [[String: Any]])?.count == 2)
+        #expect((lookup["size"] as? Int) == data.count, "\(lookup)")
+        let replicaSizes = (lookup["replicas"] as? [[String: Any]] ?? []).compactMap { $0["size"] as? Int }
+        #expect(replicaSizes == [data.count, data.count], "\(lookup)")
+        #expect(try ops.call("GET", "/api/lookup?bucket=photos&filename=missing.jpg").status == 404)
 
         // Compaction of that volume on both replicas, progress never going back, then 100 %.
         for i in 0..<200 {
