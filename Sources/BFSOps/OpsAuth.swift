@@ -39,8 +39,14 @@ struct OpsAuth: Sendable {
     }
 
     /// `POST /api/login` with `{"password": "..."}`: a session cookie and `{"csrf": "..."}`.
+    /// Without an admin password configured the cluster token serves as the password (whoever
+    /// holds it has the whole API anyway), so a node with only a token still has a console.
     func login(_ ex: HTTPServerExchange) {
-        guard let hash = context.password else { return OpsReplies.error(ex, 404, "logins are off: no admin_password_hash is set") }
+        let token = context.settings.clusterToken
+        guard context.password != nil || !token.isEmpty else {
+            return OpsReplies.error(ex, 404, "logins are off: set ops.admin_password_hash or ops.cluster_token")
+        }
+        let hash = context.password
         let sessions = context.sessions
         guard sessions.mayAttemptLogin() else { return OpsReplies.error(ex, 429, "too many failed logins; wait a minute") }
         let secure = context.settings.secureCookie
@@ -52,7 +58,8 @@ struct OpsAuth: Sendable {
                 return OpsReplies.error(ex, 400, "send {\"password\": \"...\"}")
             }
             DispatchQueue.global().async {
-                guard hash.matches(password) else {
+                let matches = hash.map { $0.matches(password) } ?? constantTimeEqual(Array(password.utf8), Array(token.utf8))
+                guard matches else {
                     sessions.recordFailedLogin()
                     return OpsReplies.error(ex, 401, "wrong password")
                 }

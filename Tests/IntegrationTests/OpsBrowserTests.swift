@@ -99,6 +99,16 @@ import Testing
         let shown = try browser.element(".job").text()
         try browser.screenshot(to: runningPath)
         print("screenshot: \(runningPath) (job as shown: \(shown.replacingOccurrences(of: "\n", with: " | ")))")
+        // Best effort, a second picture with a bar part way (the copy may finish between two polls).
+        let partWay = browser.wait(seconds: 10) { b in
+            let values = try b.execute("return [...document.querySelectorAll('.job[data-state=running] progress')].map(p => p.value)") as? [Double] ?? []
+            return values.contains { $0 > 0 && $0 < 1 }
+        }
+        if partWay {
+            let partPath = Self.artifacts + "/compaction-partway.png"
+            try browser.screenshot(to: partPath)
+            print("screenshot: \(partPath) (job as shown: \(try browser.element(".job").text().replacingOccurrences(of: "\n", with: " | ")))")
+        }
         #expect(browser.wait(seconds: 120) { try $0.elements(".job[data-state=done]").count == 1 }, "\((try? browser.element("#jobs").text()) ?? "")")
         let percents = try browser.elements(".job .pct").map { try $0.text() }
         #expect(percents == ["100 %", "100 %"], "\(percents)")
