@@ -123,17 +123,21 @@ struct ClusterCommand: ParsableCommand {
     }
 }
 
-/// Draws a job's progress bars in place until it ends; throws when it failed.
+/// Draws a job's progress bars until it ends (redrawn in place on a terminal, a new block
+/// whenever they change otherwise); throws when it failed.
 private func follow(_ client: OpsAPIClient, _ started: [String: Any]) throws {
     guard let id = started["job"] as? String else { throw ValidationError("ops started no job") }
     print("job \(id)")
-    var drawn = 0
+    let terminal = isatty(STDOUT_FILENO) == 1
+    var drawn: [String] = []
     let job = try client.follow(job: id) { job in
         let lines = OpsText.jobLines(job)
-        // Move up over the previous drawing (terminals understand ESC[nA) and redraw.
-        if drawn > 0 { FileHandle.standardOutput.write(Data("\u{1B}[\(drawn)A".utf8)) }
-        for line in lines { print("\r" + line + "\u{1B}[K") }
-        drawn = lines.count
+        guard lines != drawn else { return }
+        // ESC[nA moves up over the previous drawing; ESC[K clears the rest of a line.
+        if terminal, !drawn.isEmpty { FileHandle.standardOutput.write(Data("\u{1B}[\(drawn.count)A".utf8)) }
+        for line in lines { print(terminal ? "\r" + line + "\u{1B}[K" : line) }
+        fflush(nil)
+        drawn = lines
     }
     guard job["state"] as? String == "done" else { throw ClusterCommand.PartFailed() }
 }
