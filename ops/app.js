@@ -290,7 +290,7 @@ $("lookup-form").addEventListener("submit", async (e) => {
   try {
     const r = await api("GET", "/api/lookup?" + q);
     out.replaceChildren(h("table", { id: "lookup-table" }, h("tbody", {},
-      [["key", r.key], ["volume", r.vid], ["size", r.size === undefined ? "no replica answered" : bytes(r.size)], ["sha1", r.sha1], ["mime", r.mine], ["updated", new Date((r.update_time || 0) / 1e6).toISOString()]]
+      [["key", r.key_text], ["volume", r.vid], ["size", r.size === undefined ? "no replica answered" : bytes(r.size)], ["sha1", r.sha1], ["mime", r.mine], ["updated", new Date((r.update_time || 0) / 1e6).toISOString()]]
         .map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", { "data-field": k }, String(v)))),
       (r.replicas || []).map(rep => h("tr", {}, h("th", {}, "replica " + rep.store),
         h("td", {}, rep.rack + ", " + rep.status + (rep.live ? "" : ", gone") + (rep.error ? ", not readable: " + rep.error : "") + " — ",

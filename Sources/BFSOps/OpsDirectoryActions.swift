@@ -51,7 +51,8 @@ extension OpsContext {
     }
 
     /// `GET /api/lookup?bucket=&filename=`: where a file lives (the directory's `/get`), its
-    /// `size`, and per replica its store, status, `size` or `error`, and a `url` to read it.
+    /// `size`, `key_text` (the key as a string), and per replica its store, status, `size` or
+    /// `error`, and a `url` to read it.
     func lookup(bucket: String, filename: String) async throws(OpsRequestError) -> [String: Any] {
         guard !bucket.isEmpty, !filename.isEmpty else { throw .bad("bucket and filename are required") }
         let query = QueryString.encode(["bucket": bucket, "filename": filename])
@@ -62,6 +63,8 @@ extension OpsContext {
         }
         let vid = (json["vid"] as? Int).map(Int32.init) ?? 0
         let key = (json["key"] as? Int64) ?? 0, cookie = (json["cookie"] as? Int) ?? 0
+        // Keys use all 64 bits; JavaScript numbers keep 53, so the page reads this string.
+        json["key_text"] = String(key)
         let target = "/get?vid=\(vid)&key=\(key)&cookie=\(cookie)"
         let replicas = replicaStores(vid, snapshot)
         // One byte from each replica: its Content-Range carries the file's size, and a replica

@@ -115,10 +115,11 @@ import Testing
 
         // Writable: the two-phase write the proxy does (allocate, every replica, commit), read back.
         let data = payload(seed: 11, size: 5000)
-        let file = try await write(cluster, bucket: "photos", filename: "a.jpg", data: data)
+        let file = try await cluster.write(bucket: "photos", filename: "a.jpg", data: data)
         let lookup = try ops.call("GET", "/api/lookup?bucket=photos&filename=a.jpg").json
         #expect((lookup["key"] as? NSNumber)?.int64Value == file.key && (lookup["vid"] as? NSNumber)?.int32Value == file.vid)
         #expect((lookup["size"] as? Int) == data.count, "\(lookup)")
+        #expect(lookup["key_text"] as? String == "\(file.key)")
         let replicaSizes = (lookup["replicas"] as? [[String: Any]] ?? []).compactMap { $0["size"] as? Int }
         #expect(replicaSizes == [data.count, data.count], "\(lookup)")
         #expect(try ops.call("GET", "/api/lookup?bucket=photos&filename=missing.jpg").status == 404)
@@ -158,37 +159,6 @@ import Testing
         let second = try ops.call("POST", "/api/repair", ["vid": file.vid, "store": target.id])
         #expect(second.status == 409, "a healthy replica is not repaired again: \(second.text)")
         #expect(ops.terminate() == 0)
-    }
-
-    /// The proxy's write path by hand: directory `/allocate`, `/upload` on every replica, `/commit`,
-    /// then directory `/get` and a store read.
-    private func write(_ cluster: OpsCluster, bucket: String, filename: String,
-                       data: [UInt8]) async throws -> (key: Int64, cookie: Int32, vid: Int32) {
-        var allocation: TestHTTPResponse?
-        let placed = try await waitUntil(seconds: 60, pollMilliseconds: 200) { () async throws -> Bool in
-            allocation = try cluster.directory.post("/allocate", [("bucket", bucket), ("filename", filename), ("mime", "image/jpeg")])
-            return allocation?.ret == 1
-        }
-        #expect(placed, "no placement: \(allocation?.text ?? "")")
-        let answer = try #require(allocation?.json)
-        let key = try #require((answer["key"] as? NSNumber)?.int64Value)
-        let cookie = try #require((answer["cookie"] as? NSNumber)?.int32Value)
-        let vid = try #require((answer["vid"] as? NSNumber)?.int32Value)
-        let apis = try #require(answer["stores"] as? [String])
-        #expect(apis.count == 2)
-        for api in apis {
-            let store = try #require(cluster.stores.first { "127.0.0.1:\($0.api)" == api })
-            #expect(try store.upload(vid: vid, key: key, cookie: cookie, data: data).ret == 1)
-        }
-        let commit = try cluster.directory.post("/commit", [("key", "\(key)"), ("sha1", "00"), ("size", "\(data.count)"), ("mtime", "1700000000000000000")])
-        #expect(commit.json["outcome"] as? String == "created", "\(commit.text)")
-        let get = try cluster.directory.endpoint.get("/get?bucket=\(bucket)&filename=\(filename)")
-        #expect((get.json["key"] as? NSNumber)?.int64Value == key)
-        for api in (get.json["stores"] as? [String] ?? []) {
-            let store = try #require(cluster.stores.first { "127.0.0.1:\($0.api)" == api })
-            #expect(try store.get(vid: vid, key: key, cookie: cookie).body == data)
-        }
-        return (key, cookie, vid)
     }
 
     /// Every store's progress never decreased over the polls, and the job ended done at 1.

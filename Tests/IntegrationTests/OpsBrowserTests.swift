@@ -115,5 +115,15 @@ import Testing
         let donePath = Self.artifacts + "/compaction-done.png"
         try browser.screenshot(to: donePath)
         print("screenshot: \(donePath)")
+
+        // File lookup: a file written the proxy's way, found by bucket and name.
+        let file = try await cluster.write(bucket: "pictures", filename: "cat.jpg", data: payload(seed: 5, size: 2048))
+        try browser.element("nav button[data-tab=lookup]").click()
+        try browser.element("#lookup-bucket").sendKeys("pictures")
+        try browser.element("#lookup-filename").sendKeys("cat.jpg")
+        try browser.element("#lookup").click()
+        #expect(browser.wait { try $0.element("td[data-field=size]").text() == "2.0 KiB" }, "\((try? browser.element("#lookup-result").text()) ?? "")")
+        #expect(try browser.element("td[data-field=key]").text() == "\(file.key)")
+        #expect(try browser.elements("#lookup-table a").count == 2)
     }
 }

@@ -1,6 +1,7 @@
 import BFSCoordination
 import BFSTestSupport
 import Foundation
+import Testing
 
 /// A whole cluster for the ops tests, every part real: ZooKeeper, four `bfs store` processes
 /// on two racks (s-1, s-2 on rack r1; s-3, s-4 on rack r2) with empty data directories, a
@@ -76,6 +77,37 @@ final class OpsCluster: @unchecked Sendable {
             out[Int32(name)!] = try await client.children("/volume/\(name)")
         }
         return out
+    }
+
+    /// The proxy's write path by hand: directory `/allocate`, `/upload` on every replica, `/commit`,
+    /// then directory `/get` and a store read.
+    func write(bucket: String, filename: String, data: [UInt8]) async throws -> (key: Int64, cookie: Int32, vid: Int32) {
+        let cluster = self
+        var allocation: TestHTTPResponse?
+        let placed = try await waitUntil(seconds: 60, pollMilliseconds: 200) { () async throws -> Bool in
+            allocation = try cluster.directory.post("/allocate", [("bucket", bucket), ("filename", filename), ("mime", "image/jpeg")])
+            return allocation?.ret == 1
+        }
+        #expect(placed, "no placement: \(allocation?.text ?? "")")
+        let answer = try #require(allocation?.json)
+        let key = try #require((answer["key"] as? NSNumber)?.int64Value)
+        let cookie = try #require((answer["cookie"] as? NSNumber)?.int32Value)
+        let vid = try #require((answer["vid"] as? NSNumber)?.int32Value)
+        let apis = try #require(answer["stores"] as? [String])
+        #expect(apis.count == 2)
+        for api in apis {
+            let store = try #require(cluster.stores.first { "127.0.0.1:\($0.api)" == api })
+            #expect(try store.upload(vid: vid, key: key, cookie: cookie, data: data).ret == 1)
+        }
+        let commit = try cluster.directory.post("/commit", [("key", "\(key)"), ("sha1", "00"), ("size", "\(data.count)"), ("mtime", "1700000000000000000")])
+        #expect(commit.json["outcome"] as? String == "created", "\(commit.text)")
+        let get = try cluster.directory.endpoint.get("/get?bucket=\(bucket)&filename=\(filename)")
+        #expect((get.json["key"] as? NSNumber)?.int64Value == key)
+        for api in (get.json["stores"] as? [String] ?? []) {
+            let store = try #require(cluster.stores.first { "127.0.0.1:\($0.api)" == api })
+            #expect(try store.get(vid: vid, key: key, cookie: cookie).body == data)
+        }
+        return (key, cookie, vid)
     }
 
     func stop() {
