@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "BFSPitchfork", targets: ["BFSPitchfork"]),
         .library(name: "BFSProxy", targets: ["BFSProxy"]),
         .library(name: "BFSClient", targets: ["BFSClient"]),
+        .library(name: "BFSOps", targets: ["BFSOps"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -75,11 +76,17 @@ let package = Package(
             "BFSCore", "BFSLoop", "BFSHTTP", "BFSProxy",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSProxy", "BFSMetadata",
+        .target(name: "BFSOps", dependencies: [
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSCoordination", "BFSCluster",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "BFSUp", dependencies: ["BFSCore", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSProxy", "BFSOps", "BFSMetadata",
                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "bfs", dependencies: [
             "BFSUp", "BFSClient",
-            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSProxy", "BFSMetadata",
+            "BFSCore", "BFSLoop", "BFSHTTP", "BFSStorage", "BFSCoordination", "BFSStore", "BFSPitchfork", "BFSDirectory", "BFSProxy", "BFSOps", "BFSMetadata",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -97,6 +104,7 @@ let package = Package(
         .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSLoop", "BFSCore", "BFSMetadata", "BFSTestSupport",
                                                      "BFSDirectory", "BFSCluster", "BFSCoordination"]),
         .testTarget(name: "BFSClientTests", dependencies: ["BFSClient", "BFSProxy", "BFSHTTP", "BFSTestSupport"]),
+        .testTarget(name: "BFSOpsTests", dependencies: ["BFSOps", "BFSCluster", "BFSCoordination", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSUpTests", dependencies: ["BFSUp", "BFSProxy", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop", "BFSProxy", "BFSMetadata",

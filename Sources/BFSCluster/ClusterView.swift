@@ -68,6 +68,13 @@ public final class ClusterView: Sendable {
     /// True once a first snapshot has been read from coordination.
     public var isReady: Bool { state.withLock { $0.isReady } }
 
+    /// Reads the whole cluster now, without the watch cache, for a caller that must see writes
+    /// it just made (the watched snapshot follows them a moment later). Does not change
+    /// `snapshot`; a failed read throws.
+    public func readNow() async throws(CoordinationError) -> ClusterSnapshot {
+        try await ClusterReader(coordination: coordination, cache: nil, logger: logger).read()
+    }
+
     /// Registers `observer` for every later change; it runs on a pool thread and must not block.
     public func addObserver(_ observer: @escaping Observer) {
         state.withLock { $0.observers.append(observer) }

@@ -6,7 +6,9 @@
 ///   "server": { "ver", "git_sha1", "start_time" (RFC 3339), "os", "process_id",
 ///               "total_connections_received", "connected_clients", "blocked_clients", "stats" },
 ///   "volumes": [ Volume ], "free_volumes": [ Volume ],
-///   "failed_volumes": [ { "id", "block", "index", "error" } ]        // addition
+///   "failed_volumes": [ { "id", "block", "index", "error" } ],      // addition
+///   "loads": [ AdminJobs.Load ], "compactions": [ AdminJobs.Compaction ], // additions
+///   "data_dirs": [ "<dir>" ], "free_volume_size": <bytes>            // additions (ops)
 /// }
 /// Volume = { "id", "stats",
 ///            "block": { "file", "offset" (8-byte units), "size" (bytes), "last_err" (null | ret),

@@ -116,7 +116,8 @@ enum StatInfo {
         }
         let server = ServerInfo(startTime: rfc3339(context.startTime), processID: Int(getpid()), stats: storeStats)
         let report = InfoReport(server: server, volumes: volumes, freeVolumes: free, failedVolumes: failed)
-        let document = StatInfoDocument(report: report, loads: context.jobs.loads, compactions: context.jobs.compactions)
+        let document = StatInfoDocument(report: report, loads: context.jobs.loads, compactions: context.jobs.compactions,
+                                        dataDirs: context.settings.volumeDirectories, freeVolumeSize: context.settings.freeVolumeSize)
         return Array(try JSONEncoder().encode(document))
     }
 
@@ -150,18 +151,28 @@ enum StatInfo {
     }
 }
 
-/// `InfoReport` plus the admin jobs (additions: bfs readers ignore unknown keys).
+/// `InfoReport` plus the admin jobs and what ops needs to add free volumes (additions: bfs
+/// readers ignore unknown keys): `data_dirs`, the directories `/add_free_volume` accepts, and
+/// `free_volume_size`, the bytes each new free volume reserves.
 struct StatInfoDocument: Encodable {
     let report: InfoReport
     let loads: [AdminJobs.Load]
     let compactions: [AdminJobs.Compaction]
+    let dataDirs: [String]
+    let freeVolumeSize: Int64
 
-    enum Keys: String, CodingKey { case loads, compactions }
+    enum Keys: String, CodingKey {
+        case loads, compactions
+        case dataDirs = "data_dirs"
+        case freeVolumeSize = "free_volume_size"
+    }
 
     func encode(to encoder: any Encoder) throws {
         try report.encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(loads, forKey: .loads)
         try c.encode(compactions, forKey: .compactions)
+        try c.encode(dataDirs, forKey: .dataDirs)
+        try c.encode(freeVolumeSize, forKey: .freeVolumeSize)
     }
 }

@@ -9,7 +9,7 @@ struct BFSCommand: ParsableCommand {
         abstract: "A Haystack-style small-file store.",
         subcommands: [
             StoreCommand.self, DirectoryCommand.self, PitchforkCommand.self, ProxyCommand.self,
-            OpsCommand.self, UpCommand.self, VolumeCommand.self, BucketCommand.self,
+            OpsCommand.self, UpCommand.self, VolumeCommand.self, BucketCommand.self, ClusterCommand.self,
             PutCommand.self, GetCommand.self, HeadCommand.self, RmCommand.self, LsCommand.self,
         ]
     )

@@ -73,6 +73,21 @@ import Testing
         #expect((info["volumes"] as? [Any])?.isEmpty == true)
     }
 
+    /// What ops needs to add free volumes without being told each store's layout.
+    @Test func infoNamesDataDirectoriesAndFreeVolumeSize() throws {
+        let dir = TempDir("info-dirs")
+        defer { dir.remove() }
+        let volumes = try StoreVolumes(fileSystem: PosixFileSystem(), volumeListPath: dir.file("volume.idx"), freeListPath: dir.file("free.idx"))
+        var settings = StoreSettings()
+        settings.dataDir = dir.file("a")
+        settings.dataDirs = [dir.file("b")]
+        settings.freeVolumeSize = 64 << 20
+        let context = StoreContext(settings: settings, volumes: volumes, events: AdminRecordingEvents())
+        let info = try JSONSerialization.jsonObject(with: Data(try StatInfo.render(context, rates: StatRates()))) as? [String: Any] ?? [:]
+        #expect(info["data_dirs"] as? [String] == [dir.file("a"), dir.file("b")])
+        #expect(info["free_volume_size"] as? Int == 64 << 20)
+    }
+
     @Test func ratesComeFromTheBaseline() throws {
         let dir = TempDir("rates")
         defer { dir.remove() }

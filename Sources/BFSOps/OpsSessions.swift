@@ -1,0 +1,95 @@
+import BFSCore
+import Foundation
+import Synchronization
+
+/// Login sessions of the console, in memory (a restart logs everyone out).
+///
+/// A session is a random 256-bit id sent as the `bfs_ops_session` cookie (HttpOnly,
+/// SameSite=Strict) plus a random CSRF token bound to it, which the UI sends back in the
+/// `X-CSRF-Token` header of every mutating call. A session expires after `lifetime` without use.
+/// Failed logins are limited by a token bucket shared by all clients (`attemptsPerMinute`).
+public final class OpsSessions: Sendable {
+    /// One live session.
+    public struct Session: Sendable {
+        /// The CSRF token bound to this session.
+        public let csrf: String
+        /// Monotonic nanoseconds after which the session is gone unless used.
+        var expires: UInt64
+    }
+
+    private struct State {
+        var sessions: [String: Session] = [:]
+        var tokens: Double
+        var refilled: UInt64
+    }
+
+    private let lifetimeNanos: UInt64
+    private let attemptsPerMinute: Int
+    private let state: Mutex<State>
+
+    /// Sessions lasting `lifetime` past their last use; `attemptsPerMinute` failed logins.
+    public init(lifetime: Duration, attemptsPerMinute: Int) {
+        lifetimeNanos = UInt64(max(1, lifetime.wholeMilliseconds)) * 1_000_000
+        self.attemptsPerMinute = attemptsPerMinute
+        state = Mutex(State(tokens: Double(attemptsPerMinute), refilled: monotonicNanos()))
+    }
+
+    /// Opens a session; answers its id and CSRF token.
+    public func open() -> (id: String, csrf: String) {
+        let id = Self.randomToken(), csrf = Self.randomToken()
+        let now = monotonicNanos()
+        state.withLock { s in
+            s.sessions = s.sessions.filter { $0.value.expires > now }
+            s.sessions[id] = Session(csrf: csrf, expires: now + lifetimeNanos)
+        }
+        return (id, csrf)
+    }
+
+    /// The live session with this id, extended by another lifetime; nil if unknown or expired.
+    public func session(_ id: String) -> Session? {
+        let now = monotonicNanos()
+        return state.withLock { s -> Session? in
+            guard let found = s.sessions.first(where: { constantTimeEqual(Array($0.key.utf8), Array(id.utf8)) }) else { return nil }
+            guard found.value.expires > now else {
+                s.sessions[found.key] = nil
+                return nil
+            }
+            s.sessions[found.key]?.expires = now + lifetimeNanos
+            return found.value
+        }
+    }
+
+    /// Ends a session.
+    public func close(_ id: String) {
+        _ = state.withLock { $0.sessions.removeValue(forKey: id) }
+    }
+
+    /// Whether a login attempt may be checked now (a token is left in the failure bucket).
+    public func mayAttemptLogin() -> Bool {
+        state.withLock { s in
+            refill(&s)
+            return s.tokens >= 1
+        }
+    }
+
+    /// Takes a token for a failed login.
+    public func recordFailedLogin() {
+        state.withLock { s in
+            refill(&s)
+            s.tokens = max(0, s.tokens - 1)
+        }
+    }
+
+    private func refill(_ s: inout State) {
+        let now = monotonicNanos()
+        let elapsedMinutes = Double(now &- s.refilled) / 60e9
+        s.tokens = min(Double(attemptsPerMinute), s.tokens + elapsedMinutes * Double(attemptsPerMinute))
+        s.refilled = now
+    }
+
+    /// 32 random bytes from the system CSPRNG, hex.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
