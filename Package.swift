@@ -105,7 +105,7 @@ let package = Package(
                                                      "BFSDirectory", "BFSCluster", "BFSCoordination"]),
         .testTarget(name: "BFSClientTests", dependencies: ["BFSClient", "BFSProxy", "BFSHTTP", "BFSTestSupport"]),
         .testTarget(name: "BFSOpsTests", dependencies: ["BFSOps", "BFSCluster", "BFSCoordination", "BFSCore", "BFSTestSupport"]),
-        .testTarget(name: "BFSUpTests", dependencies: ["BFSUp", "BFSProxy", "BFSCore", "BFSTestSupport"]),
+        .testTarget(name: "BFSUpTests", dependencies: ["BFSUp", "BFSProxy", "BFSOps", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop", "BFSProxy", "BFSMetadata",
             .product(name: "Crypto", package: "swift-crypto"),

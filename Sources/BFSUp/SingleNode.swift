@@ -1,17 +1,19 @@
 import BFSCoordination
 import BFSDirectory
 import BFSMetadata
+import BFSOps
 import BFSPitchfork
 import BFSProxy
 import BFSStore
 import Dispatch
+import Foundation
 import Glibc
 import Logging
 import Synchronization
 
 /// Everything of `bfs up` in one process on one embedded coordination tree: the store, the
 /// pitchfork that marks it `Health`, the directory (SQLite metadata) that places files on it,
-/// and the proxy serving the public API in front of them.
+/// the proxy serving the public API in front of them, and the ops console.
 public final class SingleNode: Sendable {
     public let settings: UpSettings
     /// The store of the node.
@@ -26,6 +28,10 @@ public final class SingleNode: Sendable {
     private let proxyService = Mutex<ProxyService?>(nil)
     /// The proxy once started.
     public var proxy: ProxyService? { proxyService.withLock { $0 } }
+    /// The ops console, made once the directory listens.
+    private let opsService = Mutex<OpsService?>(nil)
+    /// The console once started.
+    public var ops: OpsService? { opsService.withLock { $0 } }
 
     private let logger: Logger
 
@@ -61,6 +67,8 @@ public final class SingleNode: Sendable {
         public var directory: Int
         /// The proxy's port (the public API).
         public var proxy: Int
+        /// The console's port.
+        public var ops: Int
         /// The bucket `default` (its key id and secret sign writes).
         public var bucket: Bucket
     }
@@ -79,16 +87,31 @@ public final class SingleNode: Sendable {
                                  logger: logger)
         proxyService.withLock { $0 = proxy }
         let proxyPort = try proxy.start()
-        return Started(store: storePorts, pitchfork: pitchforkPort, directory: directoryPort, proxy: proxyPort, bucket: bucket)
+        let opsPort = try startOps(directoryPort: directoryPort)
+        return Started(store: storePorts, pitchfork: pitchforkPort, directory: directoryPort, proxy: proxyPort, ops: opsPort,
+                       bucket: bucket)
     }
 
     /// Drains and stops every component: the proxy first (no new public requests), then the
     /// directory and the pitchfork, so neither places on nor probes a store that is going away.
     public func stop() {
+        ops?.stop()
         proxy?.stop()
         directory.stop()
         pitchfork.stop()
         store.stop()
+    }
+
+    /// Starts the console on the node's coordination tree, with the cluster token as its login.
+    private func startOps(directoryPort: Int) throws -> Int {
+        guard let assets = OpsAssetsLocator.locate(configured: settings.opsAssetsDir, executable: runningExecutable) else {
+            throw NodeError("the console's files (ops/index.html) are neither in ./ops nor in the source tree of this bfs; "
+                + "set ops_assets_dir in the bfs up config")
+        }
+        let ops = OpsService(settings: settings.opsSettings(directoryPort: directoryPort, clusterToken: clusterToken, assetsDir: assets),
+                             coordination: .embedded(tree), logger: logger)
+        opsService.withLock { $0 = ops }
+        return try ops.start()
     }
 
     /// Waits until the directory can place a file: the pitchfork has marked the store `Health`
@@ -139,6 +162,11 @@ public final class SingleNode: Sendable {
         }
         do { return try result.get() } catch { throw NodeError("bucket \(Self.defaultBucket): \(error)") }
     }
+}
+
+/// The running binary's path (`/proc/self/exe`), whatever name it was started by.
+private var runningExecutable: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
 /// Why `bfs up` did not start (a message for the operator).

@@ -1,5 +1,6 @@
 import BFSCore
 import BFSDirectory
+import BFSOps
 import BFSPitchfork
 import BFSProxy
 import BFSStore
@@ -22,6 +23,11 @@ public struct UpSettings: Sendable, Equatable {
     public var directoryPort = 6065
     /// Proxy port: the public `PUT/GET/HEAD/DELETE /bfs/<bucket>/<filename>` API (bfs: 2232).
     public var proxyPort = 2232
+    /// Ops port: the admin console and its JSON API (log in with the cluster token).
+    public var opsPort = 6080
+    /// Where the console's files are (`index.html`, `app.js`, ...). Empty: the `ops` folder of
+    /// the working directory, else of the source tree the running `bfs` was built in.
+    public var opsAssetsDir = ""
     /// Space reserved per volume.
     public var volumeSize: Int64 = 1 << 30
     /// Volumes created at the first start.
@@ -45,6 +51,8 @@ public struct UpSettings: Sendable, Equatable {
         s.pitchforkPort = try up.int("pitchfork_port", default: s.pitchforkPort, in: 0...65535)
         s.directoryPort = try up.int("directory_port", default: s.directoryPort, in: 0...65535)
         s.proxyPort = try up.int("proxy_port", default: s.proxyPort, in: 0...65535)
+        s.opsPort = try up.int("ops_port", default: s.opsPort, in: 0...65535)
+        s.opsAssetsDir = try up.string("ops_assets_dir", default: s.opsAssetsDir)
         s.volumeSize = try up.byteSize("volume_size", default: s.volumeSize, in: (1 << 20)...(32 << 30))
         s.volumes = try up.int("volumes", default: s.volumes, in: 1...1000)
         s.needleMaxSize = try up.byteSize("needle_max_size", default: s.needleMaxSize, in: 1...(1 << 30))
@@ -100,6 +108,19 @@ public struct UpSettings: Sendable, Equatable {
         s.clusterToken = clusterToken
         s.maxFileSize = needleMaxSize
         s.uploadBudget = max(s.uploadBudget, needleMaxSize)
+        return s
+    }
+
+    /// The console of the single node: the node's embedded coordination (passed by the node),
+    /// its directory, its cluster token as the login password (no password hash), the assets
+    /// found by `assetsDir`.
+    public func opsSettings(directoryPort: Int, clusterToken: String, assetsDir: String) -> OpsSettings {
+        var s = OpsSettings()
+        s.listen = HostPort(host: host, port: opsPort)
+        s.directory = HostPort(host: host, port: directoryPort)
+        s.clusterToken = clusterToken
+        s.assetsDir = assetsDir
+        s.coordinationBackend = "embedded"
         return s
     }
 }

@@ -34,6 +34,8 @@ struct UpBanner {
                 \(sign)
                 curl -i -X PUT -H 'Content-Type: image/jpeg' -H "Authorization: \(bucket.keyID):$sig:$ts" --data-binary @cat.jpg \(url)/cat.jpg
 
+              console:    http://\(host):\(started.ops)/  (log in with the cluster token: cat \(tokenFile))
+
               internal (cluster token in \(tokenFile)):
                 directory http://\(host):\(started.directory)  store api http://\(host):\(ports.api)  admin http://\(host):\(ports.admin)
                 store stats http://\(host):\(ports.stat)/info  pitchfork http://\(host):\(started.pitchfork)/stores  proxy metrics \(endpoint)/metrics

@@ -17,9 +17,10 @@ struct UpNodeConfig {
     var pitchforkPort: Int { ports[3].port }
     var directoryPort: Int { ports[4].port }
     var proxyPort: Int { ports[5].port }
+    var opsPort: Int { ports[6].port }
 
     init(in dir: TempDir, volumeSize: String = "4MiB", volumes: Int = 1) throws {
-        ports = try (0..<6).map { _ in try PortReservation() }
+        ports = try (0..<7).map { _ in try PortReservation() }
         path = dir.file("up.toml")
         dataDir = dir.file("data")
         try """
@@ -31,6 +32,7 @@ struct UpNodeConfig {
             pitchfork_port = \(ports[3].port)
             directory_port = \(ports[4].port)
             proxy_port = \(ports[5].port)
+            ops_port = \(ports[6].port)
             volume_size = "\(volumeSize)"
             volumes = \(volumes)
             """.write(toFile: path, atomically: true, encoding: .utf8)
