@@ -145,7 +145,9 @@ $("free-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = { stores: checkedValues("free-store") };
   const size = $("free-size").value.trim();
-  if (size) body.size = size; else body.count = Number($("free-count").value);
+  if (size) body.size = size;
+  else if ($("free-at-least").checked) body.at_least = Number($("free-count").value);
+  else body.count = Number($("free-count").value);
   if ($("free-dir").value.trim()) body.dir = $("free-dir").value.trim();
   await act($("free-result"), async () => {
     const r = await api("POST", "/api/stores/free-volumes", body);

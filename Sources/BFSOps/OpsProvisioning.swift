@@ -10,27 +10,35 @@ extension OpsContext {
     struct AddFreeVolumesRequest: Decodable {
         /// Store ids; all registered stores when absent.
         var stores: [StoreID]?
-        /// Free volumes per store; or `size`.
+        /// Free volumes to add per store; or `atLeast` or `size`.
         var count: Int?
+        /// Free volumes each store should have: only the shortfall is added, so repeating the
+        /// call adds nothing (`at_least`).
+        var atLeast: Int?
         /// Capacity per store ("64GiB", bytes or with a unit), divided by each store's
         /// `free_volume_size`; or `count`.
         var size: String?
         /// Directory for the block and index files; each store's first data directory when absent.
         var dir: String?
+
+        enum CodingKeys: String, CodingKey {
+            case stores, count, size, dir
+            case atLeast = "at_least"
+        }
     }
 
     /// Adds free volumes on every named store at once; one result per store.
     func addFreeVolumes(_ request: AddFreeVolumesRequest) async throws(OpsRequestError) -> [StoreResult] {
         let sizeBytes: Int64?
-        switch (request.count, request.size) {
-        case (let count?, nil):
-            guard (1...1000).contains(count) else { throw .bad("count must be 1 ... 1000") }
+        switch (request.count, request.atLeast, request.size) {
+        case (let count?, nil, nil), (nil, let count?, nil):
+            guard (1...1000).contains(count) else { throw .bad("\(request.count == nil ? "at_least" : "count") must be 1 ... 1000") }
             sizeBytes = nil
-        case (nil, let size?):
+        case (nil, nil, let size?):
             guard let bytes = ConfigUnits.parseByteSize(size), bytes > 0 else { throw .bad("size '\(size)' is not a byte size") }
             sizeBytes = bytes
         default:
-            throw .bad("give either count or size")
+            throw .bad("give one of count, at_least or size")
         }
         let snapshot = try await freshSnapshot()
         let ids = try known(request.stores, in: snapshot)
@@ -46,6 +54,11 @@ extension OpsContext {
                     case nil: return StoreResult(store: id, ok: false, detail: "unreachable")
                     }
                     var count = request.count ?? 0
+                    if let atLeast = request.atLeast {
+                        let have = info.freeVolumes?.count ?? 0
+                        guard have < atLeast else { return StoreResult(store: id, ok: true, detail: "already has \(have) free volumes") }
+                        count = atLeast - have
+                    }
                     if let sizeBytes {
                         let each = max(1, info.freeVolumeSize ?? (32 << 30))
                         count = Int(sizeBytes / each)

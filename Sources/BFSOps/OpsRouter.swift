@@ -11,7 +11,7 @@ import Foundation
 /// | `/api/session` | GET | — | `{"csrf","via"}`; 401 when not logged in |
 /// | `/api/logout` | POST | — | `{"ok":true}` |
 /// | `/api/overview` | GET | — | `Overview` |
-/// | `/api/stores/free-volumes` | POST | `{"stores"?,"count"\|"size","dir"?}` | `{"ok","results":[StoreResult]}` |
+/// | `/api/stores/free-volumes` | POST | `{"stores"?,"count"\|"at_least"\|"size","dir"?}` | `{"ok","results":[StoreResult]}` |
 /// | `/api/groups` | POST | `{"stores"?,"copies"}` | `{"ok","groups","skipped","leftover"}` |
 /// | `/api/volumes` | POST | `{"groups"?,"count"?,"keep_free"?}` | `{"ok","groups":[{group,ok,detail,volumes:[{vid,ok,stores}]}]}` |
 /// | `/api/compact` | POST | `{"vid"}` | 202 `{"job"}` |

@@ -39,7 +39,8 @@ struct ClusterCommand: ParsableCommand {
     struct AddFreeVolumes: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add-free-volumes", abstract: "Add free volumes to stores.")
         @Option(name: .customLong("store"), help: "A store id (repeat; default: every store).") var stores: [String] = []
-        @Option(help: "Free volumes per store.") var count: Int?
+        @Option(help: "Free volumes to add per store.") var count: Int?
+        @Option(help: "Free volumes each store should have (adds only the shortfall; safe to repeat).") var atLeast: Int?
         @Option(help: "Capacity per store instead of a count (e.g. 64GiB).") var size: String?
         @Option(help: "Directory for the files (default: each store's first data directory).") var dir: String?
         @OptionGroup var connection: Connection
@@ -47,6 +48,7 @@ struct ClusterCommand: ParsableCommand {
             var body: [String: Any] = [:]
             if !stores.isEmpty { body["stores"] = stores }
             if let count { body["count"] = count }
+            if let atLeast { body["at_least"] = atLeast }
             if let size { body["size"] = size }
             if let dir { body["dir"] = dir }
             let r = try connection.client().post("/api/stores/free-volumes", body)

@@ -62,9 +62,14 @@ import Testing
         #expect(partial.status == 200 && partial.json["ok"] as? Bool == false)
         let partialResults = results(partial.json["results"])
         #expect(partialResults["s-1"]?.ok == true && partialResults["s-2"]?.ok == false, "\(partial.text)")
-        let free = try ops.call("POST", "/api/stores/free-volumes", ["count": 3])
+        // `at_least` adds only the shortfall (s-1 has one already), so a repeat adds nothing.
+        let free = try ops.call("POST", "/api/stores/free-volumes", ["at_least": 3])
         #expect(free.json["ok"] as? Bool == true, "\(free.text)")
-        #expect(results(free.json["results"]).values.allSatisfy { $0.ok && $0.detail.hasPrefix("created 3") }, "\(free.text)")
+        let made = results(free.json["results"])
+        #expect(made["s-1"]?.detail.hasPrefix("created 2") == true, "\(free.text)")
+        #expect(["s-2", "s-3", "s-4"].allSatisfy { made[$0]?.detail.hasPrefix("created 3") == true }, "\(free.text)")
+        let repeated = try ops.call("POST", "/api/stores/free-volumes", ["at_least": 3])
+        #expect(results(repeated.json["results"]).values.allSatisfy { $0.ok && $0.detail == "already has 3 free volumes" }, "\(repeated.text)")
 
         // Rack-aware groups: each pair spans both racks; running it again makes nothing new.
         let groups = try ops.call("POST", "/api/groups", ["copies": 2])
@@ -78,7 +83,7 @@ import Testing
         let again = try ops.call("POST", "/api/groups", ["copies": 2])
         #expect((again.json["groups"] as? [[String: Any]])?.isEmpty == true && (again.json["skipped"] as? [Any])?.count == 4, "\(again.text)")
 
-        // Allocation keeps one free volume per store: min(3, 4) - 1 = 2 volumes per group.
+        // Allocation keeps one free volume per store: 3 - 1 = 2 volumes per group.
         let allocated = try ops.call("POST", "/api/volumes", [String: Any]())
         #expect(allocated.json["ok"] as? Bool == true, "\(allocated.text)")
         let volumes = try await cluster.volumesInZooKeeper()
