@@ -24,6 +24,7 @@ public final class ProxyContext: Sendable {
     /// Wall clock, Unix seconds (tokens, `Expires`).
     let now: @Sendable () -> Int64
     private let clients: [ObjectIdentifier: LoopClients]
+    private let drainWatch: DrainFileWatch?
 
     /// One loop's clients: the directory's and the stores' (different timeouts).
     struct LoopClients: @unchecked Sendable {
@@ -31,10 +32,13 @@ public final class ProxyContext: Sendable {
         let store: HTTPClient
     }
 
-    /// A context whose backend clients live on `loops`.
-    init(settings: ProxySettings, loops: [EventLoop], now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+    /// A context whose backend clients live on `loops`; `drainProbe` tells whether the drain
+    /// file exists (called by `DrainFileWatch`, never on a loop). Not on a loop thread.
+    init(settings: ProxySettings, loops: [EventLoop], now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+         drainProbe: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) {
         self.settings = settings
         self.now = now
+        drainWatch = settings.drainFile.isEmpty ? nil : DrainFileWatch(path: settings.drainFile, probe: drainProbe)
         files = MetadataCache(capacity: settings.metadataCacheCapacity, timeToLive: Self.nanoseconds(settings.metadataCacheTTL))
         buckets = BucketCache(timeToLive: settings.bucketTTL)
         budget = UploadBudget(limit: Int(clamping: settings.uploadBudget))
@@ -74,10 +78,13 @@ public final class ProxyContext: Sendable {
         }
     }
 
+    /// Stops the drain file's watch thread, if any.
+    func stopDrainWatch() { drainWatch?.stop() }
+
     /// Whether `/ping` should take the proxy out of a load balancer.
     var isDraining: Bool {
         if shuttingDown.load(ordering: .relaxed) { return true }
-        return !settings.drainFile.isEmpty && FileManager.default.fileExists(atPath: settings.drainFile)
+        return drainWatch?.isPresent ?? false
     }
 
     /// The bucket named `name` (cached), nil when it does not exist.

@@ -97,6 +97,7 @@ public final class ProxyService: Sendable {
         if grace > 0, s.server != nil { usleep(UInt32(clamping: grace * 1000)) }
         s.server?.stop()
         s.context?.closeClients()
+        s.context?.stopDrainWatch()
         s.group?.shutdown()
         logger.info("proxy stopped")
     }

@@ -58,7 +58,8 @@ public struct ProxySettings: Sendable, Equatable {
     /// this long, less when a store's 404 forces a refetch).
     public var metadataCacheTTL: Duration = .seconds(10)
 
-    /// While this file exists `/ping` answers 503 (bfs: `/tmp/proxy.ping`); "" for none.
+    /// While this file exists `/ping` answers 503 (bfs: `/tmp/proxy.ping`), checked every 250 ms off
+    /// the loops (`DrainFileWatch`); "" for none.
     public var drainFile: String = ""
     /// After SIGTERM, how long `/ping` answers 503 while requests are still served, so a load
     /// balancer takes the proxy out before its listener closes.

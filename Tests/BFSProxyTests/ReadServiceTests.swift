@@ -195,11 +195,12 @@ import Testing
         try ProxyHarness.with(configure: { $0.drainFile = file }) { h in
             let up = try h.endpoint.get("/ping")
             #expect(up.status == 200 && up.text == "{\"code\":0}")
+            // The file is checked off the loops, every 250 ms.
             FileManager.default.createFile(atPath: file, contents: nil)
-            let draining = try h.endpoint.get("/ping")
-            #expect(draining.status == 503 && draining.text == "{\"code\":503}")
+            #expect(try waitUntil { (try? h.endpoint.get("/ping").status) == 503 })
+            #expect(try h.endpoint.get("/ping").text == "{\"code\":503}")
             try FileManager.default.removeItem(atPath: file)
-            #expect(try h.endpoint.get("/ping").status == 200)
+            #expect(try waitUntil { (try? h.endpoint.get("/ping").status) == 200 })
             h.proxy.beginDraining()
             #expect(try h.endpoint.get("/ping").status == 503)
             // Requests are still served while draining.
