@@ -62,5 +62,24 @@ import Testing
         #expect(text.contains(url), "\(text)")
         #expect(text.contains("HTTP/1.1 200 OK"), "\(text)")
         #expect(text.contains("Location: \(url)"), "\(text)")
+
+        // The banner's console serves the UI, takes the cluster token as the login, and its
+        // overview shows the node's one store.
+        let console = try line("console:    http://127.0.0.1:\(node.opsPort)/")
+        #expect(console.contains("cluster.token"), "\(console)")
+        let ops = TestHTTPEndpoint(port: node.opsPort)
+        let page = try ops.get("/login.html")
+        #expect(page.status == 200 && page.text.contains("<form"), "\(page.status) \(page.text.prefix(300))")
+        let token = try String(contentsOfFile: node.dataDir + "/cluster.token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let wrong = try ops.request("POST", "/api/login", headers: [("Content-Type", "application/json")],
+                                    body: Array("{\"password\":\"nope\"}".utf8))
+        #expect(wrong.status == 401, "\(wrong.text)")
+        let login = try ops.request("POST", "/api/login", headers: [("Content-Type", "application/json")],
+                                    body: Array("{\"password\":\"\(token)\"}".utf8))
+        #expect(login.status == 200, "\(login.text)")
+        let overview = try ops.get("/api/overview", headers: [("Authorization", "Bearer \(token)")])
+        #expect(overview.status == 200 && overview.text.contains("up-store-1"), "\(overview.text.prefix(500))")
+        #expect(try ops.get("/api/overview").status == 401)
     }
 }
