@@ -118,7 +118,7 @@ import Testing
         #expect(try ops.call("POST", "/api/buckets/update", ["name": "photos", "flags": 9]).status == 400)
         #expect(try ops.call("POST", "/api/buckets/update", ["name": "nope", "flags": 1]).status == 409)
 
-        // Writable: the two-phase write the proxy does (allocate, every replica, commit), read back.
+        // Writable: a PUT through a real proxy lands on both replicas and reads back.
         let data = payload(seed: 11, size: 5000)
         let file = try await cluster.write(bucket: "photos", filename: "a.jpg", data: data)
         let lookup = try ops.call("GET", "/api/lookup?bucket=photos&filename=a.jpg").json

@@ -116,7 +116,7 @@ import Testing
         try browser.screenshot(to: donePath)
         print("screenshot: \(donePath)")
 
-        // File lookup: a file written the proxy's way, found by bucket and name.
+        // File lookup: a file PUT through a real proxy, found by bucket and name.
         let file = try await cluster.write(bucket: "pictures", filename: "cat.jpg", data: payload(seed: 5, size: 2048))
         try browser.element("nav button[data-tab=lookup]").click()
         try browser.element("#lookup-bucket").sendKeys("pictures")

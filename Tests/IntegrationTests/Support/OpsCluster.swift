@@ -1,4 +1,5 @@
 import BFSCoordination
+import BFSProxy
 import BFSTestSupport
 import Foundation
 import Testing
@@ -79,34 +80,42 @@ final class OpsCluster: @unchecked Sendable {
         return out
     }
 
-    /// The proxy's write path by hand: directory `/allocate`, `/upload` on every replica, `/commit`,
-    /// then directory `/get` and a store read.
+    /// A real `bfs proxy` in front of the cluster's directory: a signed PUT (the proxy
+    /// allocates, writes every replica, commits), then the directory's `/get` for where the
+    /// needle went, and a read of it from each replica directly.
     func write(bucket: String, filename: String, data: [UInt8]) async throws -> (key: Int64, cookie: Int32, vid: Int32) {
-        let cluster = self
-        var allocation: TestHTTPResponse?
-        let placed = try await waitUntil(seconds: 60, pollMilliseconds: 200) { () async throws -> Bool in
-            allocation = try cluster.directory.post("/allocate", [("bucket", bucket), ("filename", filename), ("mime", "image/jpeg")])
-            return allocation?.ret == 1
+        // The bucket's current key, as the directory holds it (ops hides secrets after create).
+        let record = try directory.endpoint.get("/bucket?name=\(bucket)", headers: [("Authorization", "Bearer \(Self.token)")])
+        let fields = try #require(record.json["bucket"] as? [String: Any], "\(record.text)")
+        let keyID = try #require(fields["key_id"] as? String), secret = try #require(fields["secret"] as? String)
+        let proxy = try ProxyProcess(dir: dir, directory: "127.0.0.1:\(directory.port)", token: Self.token)
+        try proxy.start()
+        defer { _ = proxy.terminate() }
+        var put: TestHTTPResponse?
+        // The first PUT may come before the directory's view has the new volumes as writable.
+        let stored = try await waitUntil(seconds: 60, pollMilliseconds: 200) { () async throws -> Bool in
+            let time = Int64(Date().timeIntervalSince1970)
+            let token = BucketToken.sign(method: "PUT", bucket: bucket, filename: filename, at: time,
+                                         key: BucketKey(keyId: keyID, secret: secret)).text
+            put = try proxy.endpoint.request("PUT", "/bfs/\(bucket)/\(filename)",
+                                             headers: [("Content-Type", "image/jpeg"), ("Authorization", token)], body: data)
+            return put?.status == 201
         }
-        #expect(placed, "no placement: \(allocation?.text ?? "")")
-        let answer = try #require(allocation?.json)
-        let key = try #require((answer["key"] as? NSNumber)?.int64Value)
-        let cookie = try #require((answer["cookie"] as? NSNumber)?.int32Value)
-        let vid = try #require((answer["vid"] as? NSNumber)?.int32Value)
-        let apis = try #require(answer["stores"] as? [String])
-        #expect(apis.count == 2)
+        #expect(stored, "proxy PUT: \(put?.status ?? 0) \(put?.text ?? "")\n\(proxy.log.suffix(2000))")
+        let get = try directory.endpoint.get("/get?bucket=\(bucket)&filename=\(filename)")
+        let key = try #require((get.json["key"] as? NSNumber)?.int64Value, "\(get.text)")
+        let cookie = try #require((get.json["cookie"] as? NSNumber)?.int32Value)
+        let vid = try #require((get.json["vid"] as? NSNumber)?.int32Value)
+        let apis = get.json["stores"] as? [String] ?? []
+        #expect(apis.count == 2, "\(get.text)")
         for api in apis {
-            let store = try #require(cluster.stores.first { "127.0.0.1:\($0.api)" == api })
-            #expect(try store.upload(vid: vid, key: key, cookie: cookie, data: data).ret == 1)
-        }
-        let commit = try cluster.directory.post("/commit", [("key", "\(key)"), ("sha1", "00"), ("size", "\(data.count)"), ("mtime", "1700000000000000000")])
-        #expect(commit.json["outcome"] as? String == "created", "\(commit.text)")
-        let get = try cluster.directory.endpoint.get("/get?bucket=\(bucket)&filename=\(filename)")
-        #expect((get.json["key"] as? NSNumber)?.int64Value == key)
-        for api in (get.json["stores"] as? [String] ?? []) {
-            let store = try #require(cluster.stores.first { "127.0.0.1:\($0.api)" == api })
+            let store = try #require(stores.first { "127.0.0.1:\($0.api)" == api })
             #expect(try store.get(vid: vid, key: key, cookie: cookie).body == data)
         }
+        let read = BucketToken.sign(method: "GET", bucket: bucket, filename: filename, at: Int64(Date().timeIntervalSince1970),
+                                    key: BucketKey(keyId: keyID, secret: secret)).text
+        let back = try proxy.endpoint.get("/bfs/\(bucket)/\(filename)", headers: [("Authorization", read)])
+        #expect(back.status == 200 && back.body == data, "\(back.status) \(back.text.prefix(200))")
         return (key, cookie, vid)
     }
 
