@@ -14,8 +14,22 @@ request = function()
   return wrk.format("GET", "/get?vid=" .. vid .. "&key=" .. key .. "&cookie=" .. cookie)
 end
 
+-- BFS_MAX_REQUESTS (optional): stop after that many answers (fixed-count runs for counters).
+local max_requests = tonumber(os.getenv("BFS_MAX_REQUESTS") or "0")
+local answered = 0
+local function count_answer()
+  answered = answered + 1
+  if max_requests > 0 and answered >= max_requests then wrk.thread:stop() end
+end
+
+-- wrk's --latency table has no 99.9th percentile; run.sh reads this line.
+done = function(summary, latency, requests)
+  io.write(string.format("p999_us %d\n", latency:percentile(99.9)))
+end
+
 -- Any non-200 answer is a failed benchmark, not a fast one.
 response = function(status, headers, body)
+  count_answer()
   if status ~= 200 then
     io.stderr:write("unexpected status " .. status .. ": " .. string.sub(body or "", 1, 200) .. "\n")
     wrk.thread:stop()
