@@ -30,6 +30,19 @@ extension HTTPServerConnection {
         responseDidEnd(ex)
     }
 
+    /// Writes one complete answer whose body is copied behind the head into one buffer
+    /// (`HTTPServerExchange.respond(status:headers:copying:)`).
+    func send(_ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders, copying body: UnsafeRawBufferPointer) {
+        closeIfBodyUnread(ex)
+        let noBody = ex.head.method == .head || HTTPResponseHeadWriter.forbidsBody(status)
+        let framing: HTTPResponseHeadWriter.Framing =
+            HTTPResponseHeadWriter.forbidsBody(status) ? .none : .length(body.count)
+        var bytes = makeHead(ex, status: status, headers: headers, framing: framing, bodyReserve: noBody ? 0 : body.count)
+        if !noBody { bytes.append(contentsOf: body) }
+        writeBody(bytes, completion: nil)
+        responseDidEnd(ex)
+    }
+
     /// Writes the head of a streamed answer and returns the stream for its body.
     func startStream(_ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders) -> HTTPResponseStream {
         closeIfBodyUnread(ex)
