@@ -84,6 +84,17 @@ summary() {
 # read_counter FILE: the 64-bit allocation count malloc_count.so keeps in FILE.
 read_counter() { od -An -t u8 -N 8 "$1" | tr -d ' '; }
 
+# fixed_count_wrk WRK-ARGS...: wrk until $COUNT answers (the script creates BFS_DONE_FILE then).
+fixed_count_wrk() {
+    rm -f "$T/count.done"
+    BFS_MAX_REQUESTS=$COUNT BFS_DONE_FILE="$T/count.done" wrk -t1 -c32 -d300s "$@" >/dev/null 2>&1 &
+    local wpid=$!
+    for _ in $(seq 3000); do [ -e "$T/count.done" ] && break; sleep 0.1; done
+    sleep 0.2  # the last answers in flight
+    kill -INT "$wpid" 2>/dev/null || true
+    wait "$wpid" 2>/dev/null || true
+}
+
 # count_per_request NAME PID COUNTER_FILE SERVED_CMD WRK-ARGS...: heap allocations and syscalls
 # per request over $COUNT requests (wrk stops after that many answers; the divisor is the
 # server's own count of answered requests, SERVED_CMD). Allocations are counted in a run of
@@ -92,16 +103,15 @@ read_counter() { od -An -t u8 -N 8 "$1" | tr -d ' '; }
 count_per_request() {
     local name=$1 pid=$2 counter=$3 served=$4; shift 4
     local m0 m1 r0 r1 s0 s1
-    m0=$(read_counter "$counter"); r0=$($served)
-    BFS_MAX_REQUESTS=$COUNT wrk -t1 -c32 -d120s "$@" >/dev/null 2>&1
+    r0=$($served); m0=$(read_counter "$counter")
+    fixed_count_wrk "$@"
     m1=$(read_counter "$counter"); r1=$($served)
     strace -c -f -q -p "$pid" -o "$T/strace.$name" 2>/dev/null &
     local spid=$!
     sleep 1
     s0=$($served)
     # Uploads need fresh keys in the second run too.
-    BFS_KEY_BASE=$(( ${BFS_KEY_BASE:-0} + (${BFS_KEY_BASE:-0} > 0 ? 100000000 : 0) )) \
-        BFS_MAX_REQUESTS=$COUNT wrk -t1 -c32 -d120s "$@" >/dev/null 2>&1
+    BFS_KEY_BASE=$(( ${BFS_KEY_BASE:-0} + (${BFS_KEY_BASE:-0} > 0 ? 100000000 : 0) )) fixed_count_wrk "$@"
     s1=$($served)
     kill -INT "$spid"; wait "$spid" 2>/dev/null || true
     local calls; calls=$(awk '$NF=="total" {print $4}' "$T/strace.$name")

@@ -195,7 +195,10 @@ struct APIGetHandler: Sendable {
     private func serveLarge(_ ex: HTTPServerExchange, _ extent: NeedleExtent, _ reply: Reply) {
         let offset = extent.dataOffset + Int64(reply.slice.lowerBound)
         let count = reply.slice.count
-        guard APIPageCache.looksCached(fd: extent.descriptor, offset: offset, length: count) == .miss else {
+        // The header was just read, so the page holding its last byte is cached.
+        let headerPageEnd = APIPageCache.endOfPage(holding: extent.dataOffset - 1)
+        guard APIPageCache.looksCached(fd: extent.descriptor, offset: offset, length: count,
+                                       cachedBelow: headerPageEnd) == .miss else {
             return reply.sendFile(ex, extent, counted: true)
         }
         context.metrics.coldReads.increment()
