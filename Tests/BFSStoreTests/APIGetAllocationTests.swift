@@ -28,7 +28,7 @@ import Testing
     /// Budget for a needle read whole and CRC-checked (up to `verifiedReadMaxSize`).
     static let smallBudget = 7.5
     /// Budget for a needle sent with `sendfile`.
-    static let largeBudget = 13.5
+    static let largeBudget = 8.5
 
     /// Stores 16 needles of `size` bytes, warms the path (connection buffers, per-volume state),
     /// then counts the loop thread's allocations over `requests` keep-alive GETs.
