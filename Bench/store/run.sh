@@ -15,8 +15,8 @@
 # server). Both divide by the server's own count of answered requests.
 #
 # BFS_BEFORE_BINARY=/path/to/bfs (optional): a second store binary (e.g. built from an earlier
-# commit) loaded with the same needles and run in the same rounds as "<workload>-before", so a
-# before/after comparison shares one machine state.
+# commit) loaded with the same needles and run in the same rounds as "<workload>-before" (the
+# two stores swap order every round), so a before/after comparison shares one machine state.
 #
 # Usage: Bench/store/run.sh [duration, default 10s] [needles per size, default 100000]
 #        [requests per count run, default 20000]
@@ -99,7 +99,14 @@ cmp <(curl -sf "http://127.0.0.1:$NGINX/4k/17") "$T/after/www/4k/17"
 label() { if [ "$2" = after ]; then echo "$1"; else echo "$1-$2"; fi; }
 
 KEY_BASE=10000000
+ALL_STORES=("${STORES[@]}")
 for ROUND in 1 2 3; do
+    # With a before binary, the two stores swap places every round (neither always runs first).
+    if [ $((ROUND % 2)) = 0 ] && [ ${#ALL_STORES[@]} = 2 ]; then
+        STORES=("${ALL_STORES[1]}" "${ALL_STORES[0]}")
+    else
+        STORES=("${ALL_STORES[@]}")
+    fi
     BFS_KEYS=$N BFS_PREFIX=4k run_wrk nginx-4k $ROUND -s "$HERE/nginx_random.lua" "http://127.0.0.1:$NGINX"
     for s in "${STORES[@]}"; do
         api_var=API_$s
@@ -117,6 +124,7 @@ for ROUND in 1 2 3; do
     KEY_BASE=$((KEY_BASE + 10000000))
 done
 
+STORES=("${ALL_STORES[@]}")
 echo "== medians of 3"
 names4=(); names64=(); namesup=()
 for s in "${STORES[@]}"; do
