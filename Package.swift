@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "BFSMetadataTests", dependencies: ["BFSMetadata", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "BFSClusterTests", dependencies: ["BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSDirectoryTests", dependencies: ["BFSDirectory", "BFSCluster", "BFSCoordination", "BFSMetadata", "BFSHTTP", "BFSLoop", "BFSTestSupport"]),
-        .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport"]),
+        .testTarget(name: "BFSStoreTests", dependencies: ["BFSStore", "BFSCore", "BFSTestSupport", "CMallocCounter"]),
         .testTarget(name: "BFSPitchforkTests", dependencies: ["BFSPitchfork", "BFSCluster", "BFSCoordination", "BFSTestSupport"]),
         .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSLoop", "BFSCore", "BFSMetadata", "BFSTestSupport",
                                                      "BFSDirectory", "BFSCluster", "BFSCoordination"]),
@@ -113,5 +113,8 @@ let package = Package(
         // Test-only helpers shared by test targets (real ZooKeeper, PostgreSQL and nginx servers,
         // the fault-injecting file system).
         .target(name: "BFSTestSupport", dependencies: ["BFSStorage"], path: "Tests/Support"),
+        // Test-only: counts heap allocations per thread (it defines malloc for the test
+        // executable; see Tests/CMallocCounter/MallocCounter.c). Never a dependency of a product.
+        .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
     ]
 )

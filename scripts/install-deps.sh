@@ -2,7 +2,8 @@
 # Installs the Debian packages bfs builds and tests with. Idempotent: skips apt when all are present.
 set -euo pipefail
 pkgs=(libuv1-dev libzookeeper-mt-dev libhttp-parser-dev libsqlite3-dev libpq-dev
-      zookeeper postgresql wrk nginx curl openssl procps chromium chromium-driver)
+      zookeeper postgresql wrk nginx curl openssl procps chromium chromium-driver
+      strace gcc)  # strace, gcc: Bench/store/run.sh (syscall counts, the allocation counter)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

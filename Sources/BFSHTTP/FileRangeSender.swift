@@ -8,22 +8,32 @@ import Glibc
 ///
 /// Direct socket writes happen only while libuv has nothing queued for the stream, or they
 /// would overtake queued bytes.
-final class FileRangeSender {    /// The most one `sendfile` call is asked to move; Linux caps a call near 2 GiB anyway.
+///
+/// The sender reports to its connection directly (`setSendWaiting`, `fileSendDidFinish`) rather
+/// than through closures, so a file answer costs no closure allocations on the common path.
+final class FileRangeSender {
+    /// The most one `sendfile` call is asked to move; Linux caps a call near 2 GiB anyway.
     private static let maxSendfileCount = 1 << 30
 
     private let tcp: TCPConnection
+    /// The connection owns the sender; it is told about waits and the end.
+    private weak var connection: HTTPServerConnection?
+    private let exchange: HTTPServerExchange
     private let fileFD: Int32
     private var offset: off_t
     private var remaining: Int
     private var head: [UInt8]
-    private var completion: ((HTTPError?) -> Void)?
-    /// Called when the sender waits for the socket (true) or resumes (false); drives the send timeout.
-    var onWaiting: ((Bool) -> Void)?
+    /// The handler's completion, handed back to the connection at the end.
+    private var completion: (@Sendable (HTTPError?) -> Void)?
+    private var finished = false
     /// How many times the socket was full and the sender waited for it (for tests and stats).
     private(set) var writableWaits = 0
 
-    init(tcp: TCPConnection, head: [UInt8], fd: Int32, offset: Int64, length: Int, completion: @escaping (HTTPError?) -> Void) {
-        self.tcp = tcp
+    init(connection: HTTPServerConnection, exchange: HTTPServerExchange, head: [UInt8], fd: Int32, offset: Int64,
+         length: Int, completion: (@Sendable (HTTPError?) -> Void)?) {
+        self.tcp = connection.tcp
+        self.connection = connection
+        self.exchange = exchange
         self.head = head
         self.fileFD = fd
         self.offset = off_t(offset)
@@ -33,8 +43,8 @@ final class FileRangeSender {    /// The most one `sendfile` call is asked to mo
 
     /// Sends as much as possible now; continues from write completions until done.
     func pump() {
-        onWaiting?(false)
-        while completion != nil {
+        connection?.setSendWaiting(false)
+        while !finished {
             if tcp.isClosed { return finish(.connectionClosed) }
             if !head.isEmpty {
                 if !sendHead() { return }
@@ -75,7 +85,7 @@ final class FileRangeSender {    /// The most one `sendfile` call is asked to mo
 
     private func queue(_ bytes: [UInt8]) -> Bool {
         head = []
-        onWaiting?(true)
+        connection?.setSendWaiting(true)
         tcp.write(bytes) { [self] error in
             if error != nil { finish(.connectionClosed) } else { pump() }
         }
@@ -84,17 +94,22 @@ final class FileRangeSender {    /// The most one `sendfile` call is asked to mo
 
     private func waitForWritable() {
         writableWaits += 1
-        onWaiting?(true)
+        connection?.setSendWaiting(true)
         tcp.whenWritable { [self] error in
             if error != nil { finish(.connectionClosed) } else { pump() }
         }
     }
 
     private func finish(_ error: HTTPError?) {
-        guard let completion else { return }
+        guard !finished else { return }
+        finished = true
+        let completion = self.completion
         self.completion = nil
-        onWaiting?(false)
-        onWaiting = nil
-        completion(error)
+        guard let connection else {
+            completion?(error)  // the connection is gone; the handler still gets its resources back
+            return
+        }
+        connection.setSendWaiting(false)
+        connection.fileSendDidFinish(self, exchange: exchange, error: error, completion: completion)
     }
 }

@@ -28,7 +28,12 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// The first value of `name`, or nil.
     public subscript(name: String) -> String? {
-        fields.first { Self.sameName($0.name, name) }?.value
+        var i = 0
+        while i < fields.count {
+            if Self.sameName(fields[i].name, name) { return fields[i].value }
+            i += 1
+        }
+        return nil
     }
 
     /// Every value of `name`, in order.

@@ -32,6 +32,12 @@ public struct HTTPRequestHead: Sendable {
 
     /// Splits a request target into path and raw query.
     static func split(uri: String) -> (path: String, query: String) {
+        // The usual origin form without a fragment: one scan of the UTF-8 bytes, no Characters.
+        let bytes = uri.utf8
+        if bytes.first == UInt8(ascii: "/"), !bytes.contains(UInt8(ascii: "#")) {
+            guard let q = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (uri, "") }
+            return (String(Substring(bytes[..<q])), String(Substring(bytes[bytes.index(after: q)...])))
+        }
         var target = Substring(uri)
         if let hash = target.firstIndex(of: "#") { target = target[..<hash] }
         // Absolute form (http://host/path) is sent to proxies; keep only the path and query.

@@ -158,7 +158,7 @@ final class HTTPRequestParser {
             beforeTarget = false
             lineStart.removeAll(keepingCapacity: true)
         }
-        return append(at, len, to: \.url)
+        return append(at, len, to: &url)
     }
 
     private func count(_ len: Int) -> Bool {
@@ -170,20 +170,22 @@ final class HTTPRequestParser {
         return true
     }
 
-    fileprivate func append(_ at: UnsafePointer<CChar>?, _ len: Int, to key: ReferenceWritableKeyPath<HTTPRequestParser, [UInt8]>) -> Int32 {
+    /// Appends a piece of the target, a field name or a field value to `buffer` (a direct
+    /// `inout` rather than a key path, whose projection allocates per call).
+    private func append(_ at: UnsafePointer<CChar>?, _ len: Int, to buffer: inout [UInt8]) -> Int32 {
         guard count(len) else { return 1 }
-        self[keyPath: key].append(contentsOf: UnsafeRawBufferPointer(start: at, count: len))
+        buffer.append(contentsOf: UnsafeRawBufferPointer(start: at, count: len))
         return 0
     }
 
     fileprivate func didReceiveField(_ at: UnsafePointer<CChar>?, _ len: Int) -> Int32 {
         if inValue { flushField() }
-        return append(at, len, to: \.field)
+        return append(at, len, to: &field)
     }
 
     fileprivate func didReceiveValue(_ at: UnsafePointer<CChar>?, _ len: Int) -> Int32 {
         inValue = true
-        return append(at, len, to: \.value)
+        return append(at, len, to: &value)
     }
 
     private func flushField() {

@@ -31,23 +31,30 @@ enum HTTPResponseHeadWriter {
     }
 
     /// The head, ending with the empty line. `Date`, `Server`, framing and `Connection` are
-    /// written here; callers' headers should not repeat them.
+    /// written here; callers' headers should not repeat them. Built without intermediate strings:
+    /// constant text and the header fields' UTF-8 are copied, numbers are written digit by digit.
     static func make(
         status: HTTPStatus, headers: HTTPHeaders, framing: Framing, close: Bool,
         keepAliveHeader: Bool, dateLines: [UInt8], bodyReserve: Int = 0
     ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128 + headers.count * 40 + bodyReserve)
-        out.append(contentsOf: "HTTP/1.1 \(status.code) \(status.reason)\r\n".utf8)
+        appendStatusLine(status, to: &out)
         out.append(contentsOf: dateLines)
-        for (name, value) in headers {
-            out.append(contentsOf: name.utf8)
+        let fields = headers.fields
+        var i = 0
+        while i < fields.count {
+            out.append(contentsOf: fields[i].name.utf8)
             out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: fields[i].value.utf8)
             out.append(contentsOf: "\r\n".utf8)
+            i += 1
         }
         switch framing {
-        case .length(let n): out.append(contentsOf: "Content-Length: \(n)\r\n".utf8)
+        case .length(let n):
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(n, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
         case .chunked: out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
         case .none: break
         }
@@ -58,6 +65,27 @@ enum HTTPResponseHeadWriter {
         }
         out.append(contentsOf: "\r\n".utf8)
         return out
+    }
+
+    /// `HTTP/1.1 <code> <reason>\r\n`.
+    static func appendStatusLine(_ status: HTTPStatus, to out: inout [UInt8]) {
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status.code, to: &out)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: status.reason.utf8)
+        out.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends the decimal digits of `value` (negative numbers with a sign), byte by byte.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = value.magnitude
+        var divisor: UInt = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        repeat {
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude / divisor % 10))
+            divisor /= 10
+        } while divisor > 0
     }
 
     /// Whether a status forbids a body (RFC 9110 §6.4.1).

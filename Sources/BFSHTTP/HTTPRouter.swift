@@ -48,7 +48,8 @@ public struct HTTPRouter: Sendable {
         } else {
             return .notFound
         }
-        if let h = handlers[method] ?? (method == .head ? handlers[.get] : nil) { return .handler(h) }
+        if let h = handlers[method] { return .handler(h) }
+        if method == .head, let h = handlers[.get] { return .handler(h) }
         var allowed = Array(handlers.keys)
         if handlers[.get] != nil && handlers[.head] == nil { allowed.append(.head) }
         return .methodNotAllowed(allowed.sorted { $0.rawValue < $1.rawValue })

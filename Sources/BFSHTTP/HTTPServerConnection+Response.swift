@@ -13,13 +13,8 @@ extension HTTPServerConnection {
         let inline: [UInt8]? = if case .bytes(let b) = body, !noBody { b } else { nil }
         var bytes = makeHead(ex, status: status, headers: headers, framing: framing, bodyReserve: inline?.count ?? 0)
         if case .file(let fd, let offset, let length) = body, !noBody {
-            let sender = FileRangeSender(tcp: tcp, head: bytes, fd: fd, offset: offset, length: length) { [self] error in
-                context.sendfileWaits += fileSender?.writableWaits ?? 0
-                fileSender = nil
-                completion?(error)
-                if error != nil { tcp.close() } else { responseDidEnd(ex) }
-            }
-            sender.onWaiting = { [weak self] waiting in self?.setSendWaiting(waiting) }
+            let sender = FileRangeSender(connection: self, exchange: ex, head: bytes, fd: fd, offset: offset,
+                                         length: length, completion: completion)
             fileSender = sender
             sender.pump()
             return
@@ -28,6 +23,29 @@ extension HTTPServerConnection {
         writeBody(bytes, completion: nil)
         completion?(nil)
         responseDidEnd(ex)
+    }
+
+    /// Writes one complete answer whose body is copied behind the head into one buffer
+    /// (`HTTPServerExchange.respond(status:headers:copying:)`).
+    func send(_ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders, copying body: UnsafeRawBufferPointer) {
+        closeIfBodyUnread(ex)
+        let noBody = ex.head.method == .head || HTTPResponseHeadWriter.forbidsBody(status)
+        let framing: HTTPResponseHeadWriter.Framing =
+            HTTPResponseHeadWriter.forbidsBody(status) ? .none : .length(body.count)
+        var bytes = makeHead(ex, status: status, headers: headers, framing: framing, bodyReserve: noBody ? 0 : body.count)
+        if !noBody { bytes.append(contentsOf: body) }
+        writeBody(bytes, completion: nil)
+        responseDidEnd(ex)
+    }
+
+    /// A file answer is over (sent, or failed with `error`): the handler's completion runs, then
+    /// the connection reads the next request, or closes after a failure.
+    func fileSendDidFinish(_ sender: FileRangeSender, exchange ex: HTTPServerExchange, error: HTTPError?,
+                           completion: (@Sendable (HTTPError?) -> Void)?) {
+        context.sendfileWaits += sender.writableWaits
+        if fileSender === sender { fileSender = nil }
+        completion?(error)
+        if error != nil { tcp.close() } else { responseDidEnd(ex) }
     }
 
     /// Writes the head of a streamed answer and returns the stream for its body: chunked (or

@@ -95,6 +95,19 @@ public final class HTTPServerExchange: @unchecked Sendable {
         connection.send(self, status: status, headers: headers, body: body, completion: completion)
     }
 
+    /// Answers at once with `body` copied right behind the head into the one buffer that is
+    /// written (loop thread only): `respond(status:headers:body: .bytes(...))` without the
+    /// intermediate array, for a body that sits in a temporary buffer. Returns false, sending
+    /// nothing, if the request was answered already or the connection is gone.
+    @discardableResult
+    public func respond(status: HTTPStatus, headers: HTTPHeaders, copying body: UnsafeRawBufferPointer) -> Bool {
+        precondition(loop.inEventLoop, "respond(copying:) off the loop thread")
+        guard !responseStarted, let connection else { return false }
+        responseStarted = true
+        connection.send(self, status: status, headers: headers, copying: body)
+        return true
+    }
+
     /// Starts a response whose body the handler pushes piece by piece (chunked transfer coding;
     /// for HTTP/1.0 clients the body ends with the connection). Nil if already answered or the
     /// connection is gone. Loop thread only.

@@ -253,40 +253,17 @@ public final class Volume: Sendable {
     /// Map lookup under the state lock, then one `pread` (header only, or the whole needle)
     /// without any lock, then the header checks.
     private func fetch(key: Int64, cookie: Int32?, whole: Bool) throws(StorageError) -> (extent: NeedleExtent, bytes: [UInt8]) {
-        let found: Result<(NeedleLocation, BlockHandle), StorageError> = shared.withLock { s in
-            if s.closed { return .failure(.volumeClosed) }
-            guard let loc = s.map.get(key) else { return .failure(.needleNotFound) }
-            if loc.isDeleted { return .failure(.needleDeleted) }
-            return .success((loc, s.block))
-        }
-        let (loc, block) = try found.get()
-        let offset = Int64(loc.offsetUnits) * 8
-        let size = whole ? Int(loc.totalSize) : NeedleFormat.headerSize
+        let span = try lookUp(key: key)
+        let size = whole ? span.totalSize : NeedleFormat.headerSize
         var bytes = [UInt8](repeating: 0, count: size)
         let n = try bytes.withUnsafeMutableBytes { b in
-            Result { () throws(StorageError) -> Int in try block.file.read(into: b, at: offset) }
+            Result { () throws(StorageError) -> Int in try span.block.file.read(into: b, at: span.offset) }
         }.get()
-        guard n == size else { throw .truncated(offset: offset) }
-        let maxData = NeedleFormat.formatMaxDataSize  // the format's bound: the upload limit is for uploads
-        let header = try bytes.withUnsafeBytes { b in
-            Result { () throws(StorageError) -> NeedleHeader in
-                try NeedleFormat.parseHeader(b, at: 0, maxDataSize: maxData, fileOffset: offset)
-            }
+        guard n == size else { throw .truncated(offset: span.offset) }
+        let extent = try bytes.withUnsafeBytes { b in
+            Result { () throws(StorageError) -> NeedleExtent in try check(header: b, of: span, key: key, cookie: cookie) }
         }.get()
-        guard header.key == key else { throw .keyMismatch(expected: key, actual: header.key) }
-        guard header.totalSize == Int(loc.totalSize) else { throw .badSize(Int64(header.dataSize)) }
-        if header.isDeleted {
-            // The index hint said live but the flag byte (the truth) says deleted: fix the map,
-            // unless a compaction swapped blocks since the lookup (offsets of two blocks differ).
-            shared.withLock { s in
-                if s.block === block, let now = s.map.get(key), now.offsetUnits == loc.offsetUnits {
-                    _ = s.map.markDeleted(key)
-                }
-            }
-            throw .needleDeleted
-        }
-        if let cookie, header.cookie != cookie { throw .cookieMismatch }
-        return (NeedleExtent(block: block, header: header, needleOffset: offset), bytes)
+        return (extent, bytes)
     }
 
     /// Counts and sizes for `/info` and metrics.

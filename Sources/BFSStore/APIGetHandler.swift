@@ -18,8 +18,10 @@ import BFSStorage
 /// - larger needles whose pages are cached go out with `sendfile(2)` from the loop;
 /// - on a page-cache miss the read (small) or a warming read (large) runs on the `reads`
 ///   executor, counted in `metrics.coldReads`.
-/// The 21-byte needle header is probed the same way first (`Volume.locateIfCached`): when its
-/// page is cold, the lookup itself (`Volume.locate`) runs on the `reads` executor.
+/// A small needle is looked up in the map and read whole with that one `preadv2`, its header
+/// checked from the same bytes (`Volume.lookUp`, `Volume.check`); for a larger one the 21-byte
+/// header is probed the same way (`Volume.locateIfCached`). When the page is cold, the lookup
+/// itself (`Volume.locate`) runs on the `reads` executor.
 ///
 /// Content type: bfs let Go sniff one from the first 512 bytes; we answer
 /// `application/octet-stream` and do not sniff (the proxy knows the real type from metadata).
@@ -37,19 +39,21 @@ struct APIGetHandler: Sendable {
             context.metrics.record(.get, status: 503, limited: true, elapsedNanos: monotonicNanos() - start)
             return APIReplies.text(ex, status: .serviceUnavailable, message: "")
         }
-        guard let query = try? QueryString.parse(ex.head.query),
-              let vid = APIParameter.int32(query.first("vid")),
-              let key = APIParameter.int64(query.first("key")),
-              let cookie = APIParameter.int32(query.first("cookie"))
-        else {
+        guard let p = APIGetParameters.parse(ex.head.query) else {
             return fail(ex, status: .badRequest, message: APIReplies.message(.paramError), start: start)
         }
+        let (vid, key, cookie) = (p.vid, p.key, p.cookie)
         guard let volume = context.volumes.volume(vid) else {
             return fail(ex, status: .notFound, message: APIReplies.message(.volumeNotExist), start: start)
         }
         let cached: NeedleExtent?
         do {
-            cached = try volume.locateIfCached(key: key, cookie: cookie)
+            let span = try volume.lookUp(key: key)
+            if span.totalSize <= Self.verifiedReadMaxSize && ex.head.method == .get
+                && serveCachedSmall(ex, volume, span, key: key, cookie: cookie, vid: vid, start: start) {
+                return
+            }
+            cached = try volume.locateIfCached(span, key: key, cookie: cookie)
         } catch {
             return failLocating(ex, error, start: start)
         }
@@ -70,10 +74,61 @@ struct APIGetHandler: Sendable {
         }
     }
 
+    /// The hot path for a small needle whose bytes are cached: one non-waiting `preadv2` of the
+    /// whole needle into a temporary buffer, the header and CRC checks, and the answer written
+    /// from that buffer, with no lock but the map lookup's and no allocation but the answer's.
+    /// Returns false, having answered nothing, when the bytes are not known to be cached.
+    private func serveCachedSmall(_ ex: HTTPServerExchange, _ volume: Volume, _ span: NeedleSpan,
+                                  key: Int64, cookie: Int32, vid: VolumeID, start: UInt64) -> Bool {
+        withUnsafeTemporaryAllocation(byteCount: span.totalSize, alignment: 8) { buffer -> Bool in
+            guard PageCacheRead.read(span.block.file, into: buffer, at: span.offset) == .hit else { return false }
+            let bytes = UnsafeRawBufferPointer(buffer)
+            let header: NeedleHeader
+            do throws(StorageError) {
+                header = try volume.check(header: bytes, of: span, key: key, cookie: cookie).header
+            } catch {
+                failLocating(ex, error, start: start)
+                return true
+            }
+            do throws(StorageError) {
+                try NeedleFormat.verifyBody(bytes, at: 0, header: header, fileOffset: span.offset)
+            } catch {
+                fail(ex, status: .internalServerError, message: APIReplies.message(error.ret), start: start)
+                return true
+            }
+            let length = header.dataSize
+            let status: HTTPStatus
+            let slice: Range<Int>
+            var headers = Self.dataHeaders
+            switch APIRange.parse(ex.head.headers["Range"], length: length) {
+            case .full:
+                (status, slice) = (.ok, 0..<length)
+            case .partial(let r):
+                (status, slice) = (.partialContent, r)
+                headers.add(name: "Content-Range", value: "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(length)")
+            case .unsatisfiable:
+                context.metrics.record(.get, status: 416, elapsedNanos: monotonicNanos() - start)
+                APIReplies.text(ex, status: .rangeNotSatisfiable, message: "requested range not satisfiable",
+                                headers: ["Content-Range": "bytes */\(length)"])
+                return true
+            }
+            let from = NeedleFormat.headerSize + slice.lowerBound
+            let reply = Reply(context: context, vid: vid, start: start, status: status, headers: headers, slice: slice)
+            reply.countServed(bytes: slice.count)
+            let sent = ex.respond(status: status, headers: headers,
+                                  copying: UnsafeRawBufferPointer(rebasing: bytes[from..<(from + slice.count)]))
+            reply.recordLatency(sent ? nil : .connectionClosed)
+            return true
+        }
+    }
+
+    /// The fields of every data answer (built once: no per-request header list).
+    private static let dataHeaders: HTTPHeaders = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
+
     /// Answers with the located needle: the whole data or the requested range.
     private func serve(_ ex: HTTPServerExchange, _ extent: NeedleExtent, vid: VolumeID, start: UInt64) {
         let length = extent.dataSize
-        var headers: HTTPHeaders = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
+        var headers = Self.dataHeaders
         let status: HTTPStatus
         let slice: Range<Int>
         switch APIRange.parse(ex.head.headers["Range"], length: length) {
@@ -140,7 +195,10 @@ struct APIGetHandler: Sendable {
     private func serveLarge(_ ex: HTTPServerExchange, _ extent: NeedleExtent, _ reply: Reply) {
         let offset = extent.dataOffset + Int64(reply.slice.lowerBound)
         let count = reply.slice.count
-        guard APIPageCache.looksCached(fd: extent.descriptor, offset: offset, length: count) == .miss else {
+        // The header was just read, so the page holding its last byte is cached.
+        let headerPageEnd = APIPageCache.endOfPage(holding: extent.dataOffset - 1)
+        guard APIPageCache.looksCached(fd: extent.descriptor, offset: offset, length: count,
+                                       cachedBelow: headerPageEnd) == .miss else {
             return reply.sendFile(ex, extent, counted: true)
         }
         context.metrics.coldReads.increment()
@@ -199,7 +257,7 @@ struct APIGetHandler: Sendable {
 
         /// Counts the read when the answer is handed to the server (as bfs counts a finished
         /// read), so a client that has the answer also sees it in `/info`.
-        private func countServed(bytes: Int) {
+        func countServed(bytes: Int) {
             let nanos = monotonicNanos() - start
             context.metrics.bytesRead.increment(by: Int64(bytes))
             context.stats.didGet(bytes: bytes, nanos: nanos)
@@ -207,7 +265,7 @@ struct APIGetHandler: Sendable {
         }
 
         /// Records the request latency once the answer is out (499: the client went away).
-        private func recordLatency(_ error: HTTPError?) {
+        func recordLatency(_ error: HTTPError?) {
             context.metrics.record(.get, status: error == nil ? status.code : 499, elapsedNanos: monotonicNanos() - start)
         }
     }

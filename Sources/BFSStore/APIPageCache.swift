@@ -16,18 +16,28 @@ enum APIPageCache {
 
     /// Whether the pages of `[offset, offset + length)` look cached, sampling one byte per
     /// `stride` bytes plus the last byte (pages of one needle are read ahead together, so a
-    /// sample is a good proxy and costs a handful of syscalls for the largest needle).
-    static func looksCached(fd: Int32, offset: Int64, length: Int, stride: Int = 1 << 20) -> Probe {
+    /// sample is a good proxy and costs a handful of syscalls for the largest needle). Samples
+    /// below `cachedBelow` (bytes the caller has just read, such as the needle header's page)
+    /// are known to be cached and are not probed.
+    static func looksCached(fd: Int32, offset: Int64, length: Int, stride: Int = 1 << 20, cachedBelow: Int64 = 0) -> Probe {
         guard length > 0 else { return .hit }
         var byte: UInt8 = 0
         var at = 0
         while true {
-            let result = withUnsafeMutableBytes(of: &byte) { readIfCached(fd: fd, into: $0, at: offset + Int64(at)) }
-            if result != .hit { return result }
+            if offset + Int64(at) >= cachedBelow {
+                let result = withUnsafeMutableBytes(of: &byte) { readIfCached(fd: fd, into: $0, at: offset + Int64(at)) }
+                if result != .hit { return result }
+            }
             if at == length - 1 { return .hit }
             at = min(at + stride, length - 1)
         }
     }
+
+    /// The end of the page holding byte `offset` (everything before it on that page was read
+    /// together with it).
+    static func endOfPage(holding offset: Int64) -> Int64 { (offset / pageSize + 1) * pageSize }
+
+    private static let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Pulls `[offset, offset + length)` into the page cache with plain reads. Blocks on the
     /// disk: worker threads only.
