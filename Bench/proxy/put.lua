@@ -6,7 +6,14 @@ local bucket = os.getenv("BFS_BUCKET") or "bench"
 local entries = {}
 local next_entry = 0
 local payload
-local failures = 0
+local threads = {}
+-- Globals of each thread's Lua state, read back in done() through thread:get.
+failures = 0
+first_failure = ""
+
+setup = function(thread)
+  table.insert(threads, thread)
+end
 
 init = function(args)
   for line in io.lines(os.getenv("BFS_TOKENS")) do
@@ -34,10 +41,16 @@ end
 response = function(status, headers, body)
   if status ~= 201 then
     failures = failures + 1
-    if failures < 5 then io.stderr:write("PUT failed: " .. status .. " " .. (body or "") .. "\n") end
+    if failures == 1 then first_failure = status .. " " .. string.sub(body or "", 1, 200) end
   end
 end
 
 done = function(summary, latency, requests)
   io.write(string.format("p99.9 %dus\n", latency:percentile(99.9)))
+  for _, thread in ipairs(threads) do
+    local n = thread:get("failures")
+    if n > 0 then
+      io.stderr:write("PUT answers other than 201: " .. n .. ", first: " .. thread:get("first_failure") .. "\n")
+    end
+  end
 end

@@ -131,8 +131,8 @@ import Testing
         let failoversBefore = try cluster.proxy.metric("bfs_proxy_replica_failovers_total")
         hung.process?.signal(SIGSTOP)
         defer { hung.process?.signal(SIGCONT) }
-        // Random first replica per read: the hung one comes first in some of 8 (all but 2^-8).
-        for attempt in 0..<8 {
+        // Random first replica per read: the hung one comes first in some of 16 (all but 2^-16).
+        for attempt in 0..<16 {
             let get = try cluster.read("GET", "public", "owl.gif")
             #expect(get.status == 200 && get.body == data, "attempt \(attempt): \(get.status) \(get.text)")
         }
