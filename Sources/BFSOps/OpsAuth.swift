@@ -48,7 +48,6 @@ struct OpsAuth: Sendable {
         }
         let hash = context.password
         let sessions = context.sessions
-        guard sessions.mayAttemptLogin() else { return OpsReplies.error(ex, 429, "too many failed logins; wait a minute") }
         let secure = context.settings.secureCookie
         let lifetime = context.settings.loginLifetime.components.seconds
         ex.collectBody(limit: 4096) { body in
@@ -57,12 +56,11 @@ struct OpsAuth: Sendable {
                   let password = object["password"] as? String else {
                 return OpsReplies.error(ex, 400, "send {\"password\": \"...\"}")
             }
+            guard sessions.takeLoginAttempt() else { return OpsReplies.error(ex, 429, "too many failed logins; wait a minute") }
             DispatchQueue.global().async {
                 let matches = hash.map { $0.matches(password) } ?? constantTimeEqual(Array(password.utf8), Array(token.utf8))
-                guard matches else {
-                    sessions.recordFailedLogin()
-                    return OpsReplies.error(ex, 401, "wrong password")
-                }
+                guard matches else { return OpsReplies.error(ex, 401, "wrong password") }
+                sessions.loginSucceeded()
                 let (id, csrf) = sessions.open()
                 var cookie = "\(Self.cookieName)=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(lifetime)"
                 if secure { cookie += "; Secure" }

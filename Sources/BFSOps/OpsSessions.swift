@@ -64,19 +64,24 @@ public final class OpsSessions: Sendable {
         _ = state.withLock { $0.sessions.removeValue(forKey: id) }
     }
 
-    /// Whether a login attempt may be checked now (a token is left in the failure bucket).
-    public func mayAttemptLogin() -> Bool {
+    /// Takes a token for a login attempt about to be checked; false when none is left. The
+    /// attempt counts from its arrival, so logins sent all at once cannot outrun the limit
+    /// while their slow hash checks are still running (and at most `attemptsPerMinute` checks
+    /// run at once). A successful login gives its token back (`loginSucceeded`).
+    public func takeLoginAttempt() -> Bool {
         state.withLock { s in
             refill(&s)
-            return s.tokens >= 1
+            guard s.tokens >= 1 else { return false }
+            s.tokens -= 1
+            return true
         }
     }
 
-    /// Takes a token for a failed login.
-    public func recordFailedLogin() {
+    /// Returns the token of an attempt that turned out right: only failed logins are limited.
+    public func loginSucceeded() {
         state.withLock { s in
             refill(&s)
-            s.tokens = max(0, s.tokens - 1)
+            s.tokens = min(Double(attemptsPerMinute), s.tokens + 1)
         }
     }
 

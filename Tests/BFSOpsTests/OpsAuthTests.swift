@@ -55,10 +55,11 @@ import Testing
 
     @Test func failedLoginsAreLimited() {
         let sessions = OpsSessions(lifetime: .seconds(60), attemptsPerMinute: 3)
-        for _ in 0..<3 {
-            #expect(sessions.mayAttemptLogin())
-            sessions.recordFailedLogin()
-        }
-        #expect(!sessions.mayAttemptLogin())
+        for _ in 0..<3 { #expect(sessions.takeLoginAttempt()) }
+        #expect(!sessions.takeLoginAttempt())
+        // A right password gives its attempt back.
+        sessions.loginSucceeded()
+        #expect(sessions.takeLoginAttempt())
+        #expect(!sessions.takeLoginAttempt())
     }
 }
