@@ -35,17 +35,20 @@ func makeOpsRouter(context: OpsContext, assets: OpsAssets) -> HTTPRouter {
         .encoded(await context.overview())
     })
     router.add(.post, "/api/stores/free-volumes", guarded(auth) { body, _ throws(OpsRequestError) in
-        let results = try await context.addFreeVolumes(try decode(body))
+        let request: OpsContext.AddFreeVolumesRequest = try decode(body)
+        let results = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.addFreeVolumes(request) }
         return .object(["ok": results.allSatisfy(\.ok), "results": try plain(results)])
     })
     router.add(.post, "/api/groups", guarded(auth) { body, _ throws(OpsRequestError) in
-        let reply = try await context.createGroups(try decode(body))
+        let request: OpsContext.CreateGroupsRequest = try decode(body)
+        let reply = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.createGroups(request) }
         var object = try plain(reply) as? [String: Any] ?? [:]
         object["ok"] = reply.groups.allSatisfy(\.ok)
         return .object(object)
     })
     router.add(.post, "/api/volumes", guarded(auth) { body, _ throws(OpsRequestError) in
-        let groups = try await context.allocate(try decode(body))
+        let request: OpsContext.AllocateRequest = try decode(body)
+        let groups = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.allocate(request) }
         return .object(["ok": groups.allSatisfy(\.ok), "groups": try plain(groups)])
     })
     router.add(.post, "/api/compact", guarded(auth) { body, _ throws(OpsRequestError) in

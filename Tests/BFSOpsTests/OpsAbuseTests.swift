@@ -50,4 +50,24 @@ import Testing
         #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 }, "\(statuses)")
         #expect(statuses.filter { $0 == 401 }.count <= 3, "\(statuses)")
     }
+
+    /// Two operators pressing "create groups" at once must not put a store in two groups.
+    @Test func concurrentGroupCreationsGroupEachStoreOnce() async throws {
+        let tree = EmbeddedTree()
+        let writer = try TreeWriter(tree)
+        for (i, rack) in ["a", "a", "b", "b", "c", "c"].enumerated() {
+            try await writer.register(StoreNode(stat: "127.0.0.1:1", admin: "127.0.0.1:1", api: "127.0.0.1:1",
+                                                id: "s-\(i)", rack: rack, status: .health))
+        }
+        let (service, ops) = try start(tree: tree) { $0.clusterToken = "t" }
+        defer { service.stop() }
+        let statuses = concurrently(4) { _ in
+            (try? ops.request("POST", "/api/groups", headers: Self.token, body: Array(#"{"copies":2}"#.utf8)).status) ?? -1
+        }
+        #expect(statuses == [200, 200, 200, 200])
+        let groups = try await writer.groups()
+        let memberships = groups.values.flatMap { $0 }
+        #expect(memberships.count == Set(memberships).count, "a store is in two groups: \(groups)")
+        #expect(Set(memberships).count == 6 && groups.count == 3, "\(groups)")
+    }
 }
