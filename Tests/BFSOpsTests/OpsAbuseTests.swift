@@ -70,4 +70,29 @@ import Testing
         #expect(memberships.count == Set(memberships).count, "a store is in two groups: \(groups)")
         #expect(Set(memberships).count == 6 && groups.count == 3, "\(groups)")
     }
+
+    /// With neither password nor token the console is open on loopback, but a page from another
+    /// site must not drive it: a cross-site request cannot set custom headers, and a rebound DNS
+    /// name shows in `Host`.
+    @Test func anOpenConsoleRefusesCrossSiteRequests() throws {
+        let (service, ops) = try start { _ in }
+        defer { service.stop() }
+        // What a cross-site `fetch(..., {mode: "no-cors"})` or form can send: a simple content type.
+        let forged = try ops.request("POST", "/api/groups", headers: [("Content-Type", "text/plain")], body: Array(#"{"copies":2}"#.utf8))
+        #expect(forged.status == 403, "\(forged.text)")
+        let logout = try ops.request("POST", "/api/logout")
+        #expect(logout.status == 403, "\(logout.text)")
+        // The console's own page sends X-CSRF-Token (empty when open); `bfs cluster` sends Authorization.
+        let page = try ops.request("POST", "/api/groups", headers: [("X-CSRF-Token", ""), ("Content-Type", "application/json")],
+                                   body: Array(#"{"copies":2}"#.utf8))
+        #expect(page.status == 200, "\(page.text)")
+        let cli = try ops.request("POST", "/api/groups", headers: [("Authorization", "Bearer "), ("Content-Type", "application/json")],
+                                  body: Array(#"{"copies":2}"#.utf8))
+        #expect(cli.status == 200, "\(cli.text)")
+        // DNS rebinding: the page's own origin, but a host name that is not loopback.
+        let client = try TestHTTPClient(port: ops.port)
+        try client.send("GET /api/overview HTTP/1.1\r\nHost: evil.example:\(ops.port)\r\nConnection: close\r\n\r\n")
+        #expect(try client.readResponse().status == 403)
+        #expect(try ops.get("/api/overview", headers: []).status == 200)
+    }
 }
