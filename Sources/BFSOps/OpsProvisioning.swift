@@ -27,12 +27,17 @@ extension OpsContext {
         }
     }
 
+    /// Free volumes one call may add to a store, however it is asked (`count`, `at_least`, `size`).
+    static let maxFreeVolumesPerCall = 1000
+
     /// Adds free volumes on every named store at once; one result per store.
     func addFreeVolumes(_ request: AddFreeVolumesRequest) async throws(OpsRequestError) -> [StoreResult] {
         let sizeBytes: Int64?
         switch (request.count, request.atLeast, request.size) {
         case (let count?, nil, nil), (nil, let count?, nil):
-            guard (1...1000).contains(count) else { throw .bad("\(request.count == nil ? "at_least" : "count") must be 1 ... 1000") }
+            guard (1...Self.maxFreeVolumesPerCall).contains(count) else {
+                throw .bad("\(request.count == nil ? "at_least" : "count") must be 1 ... \(Self.maxFreeVolumesPerCall)")
+            }
             sizeBytes = nil
         case (nil, nil, let size?):
             guard let bytes = ConfigUnits.parseByteSize(size), bytes > 0 else { throw .bad("size '\(size)' is not a byte size") }
@@ -64,6 +69,10 @@ extension OpsContext {
                         count = Int(sizeBytes / each)
                         guard count > 0 else {
                             return StoreResult(store: id, ok: false, detail: "size is less than one volume (\(each) bytes)")
+                        }
+                        guard count <= Self.maxFreeVolumesPerCall else {
+                            return StoreResult(store: id, ok: false, detail: "size makes \(count) volumes of \(each) bytes; "
+                                + "at most \(Self.maxFreeVolumesPerCall) per call")
                         }
                     }
                     guard let dir = request.dir ?? info.dataDirs?.first else {

@@ -95,4 +95,22 @@ import Testing
         #expect(try client.readResponse().status == 403)
         #expect(try ops.get("/api/overview", headers: []).status == 200)
     }
+
+    /// `size` turns into a volume count per store; it is held to the same limit as `count`, so a
+    /// typo ("64TiB" for "64GiB") cannot ask a store for thousands of files.
+    @Test func aSizeAskingForTooManyVolumesIsRefused() async throws {
+        let store = try StubStore()
+        defer { store.stop() }
+        store.state.with { $0.freeVolumeSize = 1 << 20 }
+        let tree = EmbeddedTree()
+        try await TreeWriter(tree).register(store.node(id: "s-1", rack: "a"))
+        let (service, ops) = try start(tree: tree) { $0.clusterToken = "t" }
+        defer { service.stop() }
+        let huge = try ops.request("POST", "/api/stores/free-volumes", headers: Self.token, body: Array(#"{"size":"1TiB"}"#.utf8))
+        #expect(huge.status == 200 && huge.json["ok"] as? Bool == false, "\(huge.text)")
+        #expect(store.state.with { $0.calls.isEmpty }, "the store was asked anyway")
+        let fine = try ops.request("POST", "/api/stores/free-volumes", headers: Self.token, body: Array(#"{"size":"3MiB"}"#.utf8))
+        #expect(fine.status == 200 && fine.json["ok"] as? Bool == true, "\(fine.text)")
+        #expect(store.state.with { $0.calls.map { $0.form["n"] } } == ["3"])
+    }
 }
