@@ -26,12 +26,14 @@ extension OpsContext {
     /// Polls in a row in which a store shows no trace of a job before the job is given up.
     static let pollsWithoutTrace = 20
 
-    /// Starts compacting `vid` on every replica; answers the job id.
+    /// Starts compacting `vid` on every replica; answers the job id (the running one when ops
+    /// already follows a compaction of `vid`).
     func compact(_ request: CompactRequest) async throws(OpsRequestError) -> String {
         let snapshot = try await freshSnapshot()
         let replicas = replicaStores(request.vid, snapshot)
         guard !replicas.isEmpty else { throw .notFound("volume \(request.vid) has no replicas") }
-        let id = jobs.begin(kind: "compact", vid: request.vid, stores: replicas.map(\.id))
+        let (id, isNew) = jobs.beginUnlessRunning(kind: "compact", vid: request.vid, stores: replicas.map(\.id))
+        guard isNew else { return id }
         let vid = request.vid
         Task {
             await withTaskGroup(of: Void.self) { group in

@@ -14,7 +14,7 @@ import Foundation
 /// | `/api/stores/free-volumes` | POST | `{"stores"?,"count"\|"at_least"\|"size","dir"?}` | `{"ok","results":[StoreResult]}` |
 /// | `/api/groups` | POST | `{"stores"?,"copies"}` | `{"ok","groups","skipped","leftover"}` |
 /// | `/api/volumes` | POST | `{"groups"?,"count"?,"keep_free"?}` | `{"ok","groups":[{group,ok,detail,volumes:[{vid,ok,stores}]}]}` |
-/// | `/api/compact` | POST | `{"vid"}` | 202 `{"job"}` |
+/// | `/api/compact` | POST | `{"vid"}` | 202 `{"job"}` (the running job when one already follows `vid`) |
 /// | `/api/repair` | POST | `{"vid","store","from"?}` | 202 `{"job"}`; 409 nothing to copy from or the store has it |
 /// | `/api/jobs` | GET | — | `{"jobs":[Job]}` |
 /// | `/api/jobs/<id>` | GET | — | `Job` (`OpsJobs`) |

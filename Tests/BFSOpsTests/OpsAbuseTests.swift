@@ -113,4 +113,24 @@ import Testing
         #expect(fine.status == 200 && fine.json["ok"] as? Bool == true, "\(fine.text)")
         #expect(store.state.with { $0.calls.map { $0.form["n"] } } == ["3"])
     }
+
+    /// Compacting a volume whose compaction ops already follows answers that job again instead
+    /// of starting a second one polling the same stores.
+    @Test func compactingTwiceFollowsTheRunningJob() async throws {
+        let store = try StubStore()
+        defer { store.stop() }
+        store.state.with { $0.volumes = [7] }
+        let tree = EmbeddedTree()
+        let writer = try TreeWriter(tree)
+        try await writer.register(store.node(id: "s-1", rack: "a"), volumes: [7])
+        try await writer.publish(vid: 7, on: "s-1")
+        let (service, ops) = try start(tree: tree) { $0.clusterToken = "t"; $0.jobPollInterval = .milliseconds(20) }
+        defer { service.stop() }
+        let first = try ops.request("POST", "/api/compact", headers: Self.token, body: Array(#"{"vid":7}"#.utf8))
+        let second = try ops.request("POST", "/api/compact", headers: Self.token, body: Array(#"{"vid":7}"#.utf8))
+        #expect(first.status == 202 && second.status == 202, "\(first.text) \(second.text)")
+        #expect(first.json["job"] as? String == second.json["job"] as? String, "\(first.text) \(second.text)")
+        let jobs = try ops.get("/api/jobs", headers: Self.token).json["jobs"] as? [[String: Any]] ?? []
+        #expect(jobs.count == 1, "\(jobs)")
+    }
 }
