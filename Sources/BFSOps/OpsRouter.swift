@@ -15,7 +15,7 @@ import Foundation
 /// | `/api/groups` | POST | `{"stores"?,"copies"}` | `{"ok","groups","skipped","leftover"}` |
 /// | `/api/volumes` | POST | `{"groups"?,"count"?,"keep_free"?}` | `{"ok","groups":[{group,ok,detail,volumes:[{vid,ok,stores}]}]}` |
 /// | `/api/compact` | POST | `{"vid"}` | 202 `{"job"}` (the running job when one already follows `vid`) |
-/// | `/api/repair` | POST | `{"vid","store","from"?}` | 202 `{"job"}`; 409 nothing to copy from or the store has it |
+/// | `/api/repair` | POST | `{"vid","store","from"?}` | 202 `{"job"}`; 409 nothing to copy from, the store has it, or `store` is neither a replica nor in the volume's group |
 /// | `/api/jobs` | GET | — | `{"jobs":[Job]}` |
 /// | `/api/jobs/<id>` | GET | — | `Job` (`OpsJobs`) |
 /// | `/api/buckets` | GET | — | the directory's list, secrets removed |

@@ -133,4 +133,28 @@ import Testing
         let jobs = try ops.get("/api/jobs", headers: Self.token).json["jobs"] as? [[String: Any]] ?? []
         #expect(jobs.count == 1, "\(jobs)")
     }
+
+    /// Repair rebuilds a replica of the volume's own group; a store outside it is refused, since
+    /// its copy would be published as a replica that the group's writes never reach.
+    @Test func repairOnlyRebuildsAStoreOfTheVolumesGroup() async throws {
+        let peer = try StubStore(), member = try StubStore(), stranger = try StubStore()
+        defer { peer.stop(); member.stop(); stranger.stop() }
+        peer.state.with { $0.volumes = [7] }
+        let tree = EmbeddedTree()
+        let writer = try TreeWriter(tree)
+        try await writer.register(peer.node(id: "s-1", rack: "a"), volumes: [7])
+        try await writer.register(member.node(id: "s-2", rack: "b"))
+        try await writer.register(stranger.node(id: "s-3", rack: "c"))
+        try await writer.group(1, ["s-1", "s-2"])
+        try await writer.publish(vid: 7, on: "s-1")
+        try await writer.publish(vid: 7, on: "s-2")
+        let (service, ops) = try start(tree: tree) { $0.clusterToken = "t"; $0.jobPollInterval = .milliseconds(20) }
+        defer { service.stop() }
+        let refused = try ops.request("POST", "/api/repair", headers: Self.token, body: Array(#"{"vid":7,"store":"s-3"}"#.utf8))
+        #expect(refused.status == 409 && refused.text.contains("group"), "\(refused.text)")
+        #expect(stranger.state.with { $0.calls.isEmpty }, "the store outside the group was asked to pull")
+        let repaired = try ops.request("POST", "/api/repair", headers: Self.token, body: Array(#"{"vid":7,"store":"s-2"}"#.utf8))
+        #expect(repaired.status == 202, "\(repaired.text)")
+        #expect(member.state.with { $0.calls.map(\.path) } == ["/bulk_volume"])
+    }
 }

@@ -6,7 +6,7 @@ import BFSTestSupport
 import Foundation
 
 /// A store's admin and stat listeners reduced to what ops calls (`/info`, `/add_free_volume`,
-/// `/compact_volume`), answering from a scripted state and recording every admin call.
+/// `/compact_volume`, `/bulk_volume`), answering from a scripted state and recording every admin call.
 final class StubStore: Sendable {
     /// What the stub answers.
     struct State: Sendable {
@@ -41,18 +41,19 @@ final class StubStore: Sendable {
             ]
             StubStore.reply(ex, info)
         }
-        for path in ["/add_free_volume", "/compact_volume"] {
+        for path in ["/add_free_volume", "/compact_volume", "/bulk_volume"] {
             router.add(.post, path) { ex in
                 ex.collectBody { body in
                     let bytes = (try? body.get()) ?? []
                     let fields = (try? QueryString.parse(String(decoding: bytes, as: UTF8.self))) ?? FormFields()
                     var form: [String: String] = [:]
-                    for name in ["n", "vid", "bdir", "idir"] { form[name] = fields.first(name) }
+                    for name in ["n", "vid", "bdir", "idir", "from"] { form[name] = fields.first(name) }
                     let ret = state.with { s -> Int in
                         s.calls.append((path, form))
                         if path == "/compact_volume", let vid = form["vid"].flatMap({ Int32($0) }) {
                             return s.compacting.insert(vid).inserted ? 1 : 8003
                         }
+                        if path == "/bulk_volume" { return 1 }
                         s.freeVolumes += Int(form["n"] ?? "") ?? 0
                         return 1
                     }
@@ -108,6 +109,11 @@ struct TreeWriter {
     /// Publishes `store` as a replica of `vid`.
     func publish(vid: Int32, on store: StoreID) async throws {
         try await coordination.ensurePath(ZnodeLayout.volumeReplica(vid: VolumeID(vid), store: store))
+    }
+
+    /// Makes group `gid` of `members`.
+    func group(_ gid: Int, _ members: [StoreID]) async throws {
+        for store in members { try await coordination.ensurePath(ZnodeLayout.groupMember(gid: gid, store: store)) }
     }
 
     /// Every group's members, by group id.
