@@ -11,9 +11,10 @@ import BFSHTTP
 extension OpsContext {
     /// `POST /api/volumes` body.
     struct AllocateRequest: Decodable {
-        /// Group ids; every group when absent.
+        /// Group ids (each taken once); every group when absent.
         var groups: [Int]?
-        /// New volumes per group; as many as the free volumes allow when absent.
+        /// New volumes per group; as many as the free volumes allow when absent. Fewer than asked
+        /// for marks the group failed.
         var count: Int?
         /// Free volumes to leave on each member (compaction needs one); default 1.
         var keepFree: Int?
@@ -45,7 +46,7 @@ extension OpsContext {
         guard keepFree >= 0 else { throw .bad("keep_free must be 0 or more") }
         if let count = request.count, !(1...10_000).contains(count) { throw .bad("count must be 1 ... 10000") }
         let snapshot = try await freshSnapshot()
-        let gids = request.groups ?? snapshot.groups.keys.sorted()
+        let gids = request.groups.map { Array(Set($0)).sorted() } ?? snapshot.groups.keys.sorted()
         if let unknown = gids.first(where: { snapshot.groups[$0] == nil }) { throw .notFound("group \(unknown) does not exist") }
         guard !gids.isEmpty else { throw .bad("there are no groups") }
         var results: [AllocatedGroup] = []
@@ -106,6 +107,8 @@ extension OpsContext {
             out.ok = out.ok && volume.ok
         }
         if !out.ok { out.detail += "; stopped at the first volume a member failed (run allocate again to complete it)" }
+        // A count asked for and not met is a failure; without one, "as many as fit" always is met.
+        if count != nil && n < wanted { out.ok = false }
         return out
     }
 

@@ -157,4 +157,26 @@ import Testing
         #expect(repaired.status == 202, "\(repaired.text)")
         #expect(member.state.with { $0.calls.map(\.path) } == ["/bulk_volume"])
     }
+
+    /// An allocation asked for more volumes than the free ones allow reports the shortfall as a
+    /// failure (so `bfs cluster allocate` exits non-zero), and a group named twice is allocated once.
+    @Test func allocateReportsAShortfallAndTakesEachGroupOnce() async throws {
+        let a = try StubStore(), b = try StubStore()
+        defer { a.stop(); b.stop() }
+        for store in [a, b] { store.state.with { $0.freeVolumes = 3 } }
+        let tree = EmbeddedTree()
+        let writer = try TreeWriter(tree)
+        try await writer.register(a.node(id: "s-1", rack: "a"))
+        try await writer.register(b.node(id: "s-2", rack: "b"))
+        try await writer.group(1, ["s-1", "s-2"])
+        let (service, ops) = try start(tree: tree) { $0.clusterToken = "t" }
+        defer { service.stop() }
+        let twice = try ops.request("POST", "/api/volumes", headers: Self.token, body: Array(#"{"groups":[1,1],"count":1}"#.utf8))
+        #expect(twice.status == 200 && twice.json["ok"] as? Bool == true, "\(twice.text)")
+        #expect(a.state.with { $0.volumes.count } == 1 && b.state.with { $0.volumes.count } == 1)
+        // One free volume left above keep_free on each store; five asked for.
+        let short = try ops.request("POST", "/api/volumes", headers: Self.token, body: Array(#"{"groups":[1],"count":5}"#.utf8))
+        #expect(short.status == 200 && short.json["ok"] as? Bool == false && short.text.contains("1 of 5"), "\(short.text)")
+        #expect(a.state.with { $0.volumes.count } == 2 && b.state.with { $0.volumes.count } == 2)
+    }
 }

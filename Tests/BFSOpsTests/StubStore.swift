@@ -6,7 +6,7 @@ import BFSTestSupport
 import Foundation
 
 /// A store's admin and stat listeners reduced to what ops calls (`/info`, `/add_free_volume`,
-/// `/compact_volume`, `/bulk_volume`), answering from a scripted state and recording every admin call.
+/// `/add_volume`, `/compact_volume`, `/bulk_volume`), answering from a scripted state and recording every admin call.
 final class StubStore: Sendable {
     /// What the stub answers.
     struct State: Sendable {
@@ -41,7 +41,7 @@ final class StubStore: Sendable {
             ]
             StubStore.reply(ex, info)
         }
-        for path in ["/add_free_volume", "/compact_volume", "/bulk_volume"] {
+        for path in ["/add_free_volume", "/add_volume", "/compact_volume", "/bulk_volume"] {
             router.add(.post, path) { ex in
                 ex.collectBody { body in
                     let bytes = (try? body.get()) ?? []
@@ -54,6 +54,13 @@ final class StubStore: Sendable {
                             return s.compacting.insert(vid).inserted ? 1 : 8003
                         }
                         if path == "/bulk_volume" { return 1 }
+                        if path == "/add_volume", let vid = form["vid"].flatMap({ Int32($0) }) {
+                            guard !s.volumes.contains(vid) else { return 8000 }
+                            guard s.freeVolumes > 0 else { return 7001 }
+                            s.freeVolumes -= 1
+                            s.volumes.append(vid)
+                            return 1
+                        }
                         s.freeVolumes += Int(form["n"] ?? "") ?? 0
                         return 1
                     }
