@@ -120,8 +120,11 @@ extension OpsContext {
         }
     }
 
-    /// What `createGroups` did: the new groups, the stores it left alone and why.
+    /// What `createGroups` did: the new groups, the stores it left alone and why. `ok` is false
+    /// when a group failed, or when stores were named and one of them is in no group afterwards
+    /// (down, or left over); stores that are down do not count when none were named.
     struct CreateGroupsReply: Encodable {
+        var ok: Bool
         var groups: [CreatedGroup]
         var skipped: [StoreResult]
         var leftover: [StoreID]
@@ -163,7 +166,8 @@ extension OpsContext {
             }
             created.append(entry)
         }
-        return CreateGroupsReply(groups: created, skipped: skipped, leftover: plan.leftover)
+        let namedLeftOut = request.stores != nil && (!plan.leftover.isEmpty || skipped.contains { !$0.ok })
+        return CreateGroupsReply(ok: created.allSatisfy(\.ok) && !namedLeftOut, groups: created, skipped: skipped, leftover: plan.leftover)
     }
 
     /// The requested store ids, all known; every registered store when nil.

@@ -22,7 +22,8 @@ import Foundation
 /// | `/api/buckets/create`, `/update`, `/rotate` | POST | `{"name","flags"?,"domain"?,"cache_policy"?}` | `{"ret":1,"bucket":{...}}`; secret only from create and rotate |
 /// | `/api/lookup` | GET | `?bucket=&filename=` | the directory's `/get` plus `replicas` with read links |
 ///
-/// `ok` is false when any store's part failed; the per-store entries say which and why.
+/// `ok` is false when any store's part failed (for groups: also when a named store ended in no
+/// group); the per-store entries say which and why.
 /// Other GET paths serve the UI (`OpsAssets`).
 func makeOpsRouter(context: OpsContext, assets: OpsAssets) -> HTTPRouter {
     var router = HTTPRouter()
@@ -42,9 +43,7 @@ func makeOpsRouter(context: OpsContext, assets: OpsAssets) -> HTTPRouter {
     router.add(.post, "/api/groups", guarded(auth) { body, _ throws(OpsRequestError) in
         let request: OpsContext.CreateGroupsRequest = try decode(body)
         let reply = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.createGroups(request) }
-        var object = try plain(reply) as? [String: Any] ?? [:]
-        object["ok"] = reply.groups.allSatisfy(\.ok)
-        return .object(object)
+        return .object(try plain(reply) as? [String: Any] ?? [:])
     })
     router.add(.post, "/api/volumes", guarded(auth) { body, _ throws(OpsRequestError) in
         let request: OpsContext.AllocateRequest = try decode(body)

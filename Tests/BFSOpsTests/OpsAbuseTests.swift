@@ -179,4 +179,27 @@ import Testing
         #expect(short.status == 200 && short.json["ok"] as? Bool == false && short.text.contains("1 of 5"), "\(short.text)")
         #expect(a.state.with { $0.volumes.count } == 2 && b.state.with { $0.volumes.count } == 2)
     }
+
+    /// Naming stores to group and getting no group for some of them (one is down, so its partner
+    /// is left over) is a partial failure, not success; without names, stores that are down are
+    /// simply not candidates.
+    @Test func createGroupsFailsWhenANamedStoreIsLeftOut() async throws {
+        let tree = EmbeddedTree()
+        let writer = try TreeWriter(tree)
+        for (i, rack) in ["a", "b"].enumerated() {
+            try await writer.register(StoreNode(stat: "127.0.0.1:1", admin: "127.0.0.1:1", api: "127.0.0.1:1",
+                                                id: "s-\(i)", rack: rack, status: .health))
+        }
+        let down = StoreNode(stat: "127.0.0.1:1", admin: "127.0.0.1:1", api: "127.0.0.1:1", id: "s-9", rack: "c", status: .health)
+        try await writer.coordination.ensurePath(ZnodeLayout.rack("c"))
+        _ = try await writer.coordination.create(ZnodeLayout.store(rack: "c", id: "s-9"), data: down.jsonBytes())
+        let (service, ops) = try start(tree: tree) { $0.clusterToken = "t" }
+        defer { service.stop() }
+        let named = try ops.request("POST", "/api/groups", headers: Self.token, body: Array(#"{"copies":2,"stores":["s-0","s-9"]}"#.utf8))
+        #expect(named.status == 200 && named.json["ok"] as? Bool == false, "\(named.text)")
+        #expect(try await writer.groups().isEmpty)
+        let all = try ops.request("POST", "/api/groups", headers: Self.token, body: Array(#"{"copies":2}"#.utf8))
+        #expect(all.status == 200 && all.json["ok"] as? Bool == true, "\(all.text)")
+        #expect(try await writer.groups() == [1: ["s-0", "s-1"]])
+    }
 }

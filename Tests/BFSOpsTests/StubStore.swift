@@ -126,6 +126,7 @@ struct TreeWriter {
     /// Every group's members, by group id.
     func groups() async throws -> [Int: [StoreID]] {
         var out: [Int: [StoreID]] = [:]
+        guard try await coordination.exists(ZnodeLayout.groups) != nil else { return out }
         for name in try await coordination.children(ZnodeLayout.groups) {
             guard let gid = Int(name) else { continue }
             out[gid] = try await coordination.children(ZnodeLayout.group(gid)).sorted()
