@@ -34,7 +34,8 @@ struct OpsAssets: Sendable {
     func serve(_ ex: HTTPServerExchange) {
         let path = ex.head.path == "/" ? "/index.html" : ex.head.path == "/login" ? "/login.html" : ex.head.path
         guard let asset = files[path] else {
-            return ex.respond(status: .notFound, headers: ["Content-Type": "text/plain"], body: .bytes(Array("not found\n".utf8)))
+            return ex.respond(status: .notFound, headers: ["Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"],
+                              body: .bytes(Array("not found\n".utf8)))
         }
         ex.respond(status: .ok, headers: [
             "Content-Type": asset.type, "Cache-Control": "no-cache",

@@ -153,7 +153,7 @@ enum OpsReplies {
     }
 
     private static func send(_ ex: HTTPServerExchange, _ status: Int, _ bytes: [UInt8], _ extra: [String: String]) {
-        var headers: HTTPHeaders = ["Content-Type": jsonType, "Cache-Control": "no-store"]
+        var headers: HTTPHeaders = ["Content-Type": jsonType, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"]
         for (name, value) in extra { headers.add(name: name, value: value) }
         ex.respond(status: HTTPStatus(status), headers: headers, body: .bytes(bytes))
     }

@@ -202,4 +202,16 @@ import Testing
         #expect(all.status == 200 && all.json["ok"] as? Bool == true, "\(all.text)")
         #expect(try await writer.groups() == [1: ["s-0", "s-1"]])
     }
+
+    /// API answers echo request text (job ids, store names) in JSON; no browser may read one as
+    /// a page. Assets stay what their type says too.
+    @Test func answersAreNeverSniffed() throws {
+        let (service, ops) = try start { $0.clusterToken = "t" }
+        defer { service.stop() }
+        let answers = [try ops.get("/api/jobs/<script>alert(1)</script>", headers: Self.token), try ops.get("/api/overview"),
+                       try ops.get("/api/overview", headers: Self.token), try ops.get("/app.js"), try ops.get("/missing.html")]
+        for answer in answers {
+            #expect(answer.header("X-Content-Type-Options") == "nosniff", "\(answer.status) \(answer.text.prefix(80))")
+        }
+    }
 }
