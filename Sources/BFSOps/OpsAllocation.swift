@@ -50,7 +50,7 @@ extension OpsContext {
         if let unknown = gids.first(where: { snapshot.groups[$0] == nil }) { throw .notFound("group \(unknown) does not exist") }
         guard !gids.isEmpty else { throw .bad("there are no groups") }
         var results: [AllocatedGroup] = []
-        var nextVid = Int(nextVolumeID(snapshot))
+        var nextVid = nextVolumeID(snapshot)
         for gid in gids {
             let result = await allocate(group: snapshot.groups[gid]!, snapshot: snapshot, count: request.count,
                                         keepFree: keepFree, nextVid: &nextVid)
@@ -95,7 +95,13 @@ extension OpsContext {
         for _ in 0..<n where out.ok {
             let vid: Int
             do {
-                vid = try await claim(parent: ZnodeLayout.volumes, from: nextVid) { ZnodeLayout.volume(VolumeID($0)) }
+                guard let claimed = try await claim(parent: ZnodeLayout.volumes, from: nextVid, limit: Int(Int32.max),
+                                                    { ZnodeLayout.volume(VolumeID($0)) }) else {
+                    out.ok = false
+                    out.detail += "; no volume id is left (ids end at \(Int32.max))"
+                    break
+                }
+                vid = claimed
             } catch {
                 out.ok = false
                 out.detail += "; claiming a volume id failed: \(error)"
@@ -150,9 +156,9 @@ extension OpsContext {
     }
 
     /// One past the highest vid coordination knows of (published or registered by a store).
-    func nextVolumeID(_ snapshot: ClusterSnapshot) -> Int32 {
+    func nextVolumeID(_ snapshot: ClusterSnapshot) -> Int {
         let published = snapshot.volumes.keys.map { Int32($0) }.max() ?? 0
         let registered = snapshot.stores.values.flatMap { $0.volumes }.map { Int32($0) }.max() ?? 0
-        return max(published, registered) + 1
+        return Int(max(published, registered)) + 1
     }
 }

@@ -155,7 +155,11 @@ extension OpsContext {
             let racks = planned.stores.map { candidates[$0] ?? "" }
             var entry = CreatedGroup(id: nil, stores: planned.stores, racks: racks, rackDiverse: planned.rackDiverse, ok: false, detail: "")
             do {
-                let gid = try await claim(parent: ZnodeLayout.groups, from: nextID) { ZnodeLayout.group($0) }
+                guard let gid = try await claim(parent: ZnodeLayout.groups, from: nextID, { ZnodeLayout.group($0) }) else {
+                    entry.detail = "no group id is left"
+                    created.append(entry)
+                    continue
+                }
                 nextID = gid + 1
                 entry.id = gid
                 for store in planned.stores { try await coordination.ensurePath(ZnodeLayout.groupMember(gid: gid, store: store)) }
@@ -178,12 +182,13 @@ extension OpsContext {
         return Array(Set(ids)).sorted()
     }
 
-    /// Creates the first free numbered child `path(n)`, n >= `from`, and answers n. A create
-    /// (not a check) claims the number, so two ops never hand out the same group or volume id.
-    func claim(parent: String, from: Int, _ path: (Int) -> String) async throws(CoordinationError) -> Int {
+    /// Creates the first free numbered child `path(n)`, `from` <= n <= `limit`, and answers n;
+    /// nil when every number up to `limit` is taken. A create (not a check) claims the number,
+    /// so two ops never hand out the same group or volume id.
+    func claim(parent: String, from: Int, limit: Int = Int.max, _ path: (Int) -> String) async throws(CoordinationError) -> Int? {
         try await coordination.ensurePath(parent)
         var n = max(1, from)
-        while true {
+        while n <= limit {
             do {
                 _ = try await coordination.create(path(n))
                 return n
@@ -191,5 +196,6 @@ extension OpsContext {
                 n += 1
             }
         }
+        return nil
     }
 }

@@ -214,4 +214,37 @@ import Testing
             #expect(answer.header("X-Content-Type-Options") == "nosniff", "\(answer.status) \(answer.text.prefix(80))")
         }
     }
+
+    /// The UI is served without a login, so only regular files of the assets directory are: a
+    /// symbolic link there (to a key, a config with the token) is not followed.
+    @Test func assetsAreRegularFilesOnly() throws {
+        let dir = TempDir("ops-assets")
+        defer { dir.remove() }
+        try Data("<title>bfs ops</title>".utf8).write(to: URL(fileURLWithPath: dir.file("index.html")))
+        try Data("cluster_token = \"secret\"".utf8).write(to: URL(fileURLWithPath: dir.file("..conf")))
+        try FileManager.default.createSymbolicLink(atPath: dir.file("conf.txt"), withDestinationPath: dir.file("..conf"))
+        let (service, ops) = try start { $0.clusterToken = "t"; $0.assetsDir = dir.path }
+        defer { service.stop() }
+        #expect(try ops.get("/").status == 200)
+        let linked = try ops.get("/conf.txt")
+        #expect(linked.status == 404 && !linked.text.contains("secret"), "\(linked.text)")
+    }
+
+    /// Volume ids are 32-bit: a store holding the largest one leaves no id to allocate, which is
+    /// a failed group, not a crash of ops.
+    @Test func allocatingPastTheLastVolumeIDFailsCleanly() async throws {
+        let a = try StubStore(), b = try StubStore()
+        defer { a.stop(); b.stop() }
+        for store in [a, b] { store.state.with { $0.freeVolumes = 3 } }
+        let tree = EmbeddedTree()
+        let writer = try TreeWriter(tree)
+        try await writer.register(a.node(id: "s-1", rack: "a"), volumes: [Int32.max])
+        try await writer.register(b.node(id: "s-2", rack: "b"))
+        try await writer.group(1, ["s-1", "s-2"])
+        let (service, ops) = try start(tree: tree) { $0.clusterToken = "t" }
+        defer { service.stop() }
+        let answer = try ops.request("POST", "/api/volumes", headers: Self.token, body: Array(#"{"groups":[1],"count":1}"#.utf8))
+        #expect(answer.status == 200 && answer.json["ok"] as? Bool == false && answer.text.contains("volume id"), "\(answer.text)")
+        #expect(try ops.get("/api/overview", headers: Self.token).status == 200)
+    }
 }
