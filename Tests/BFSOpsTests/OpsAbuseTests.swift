@@ -247,4 +247,21 @@ import Testing
         #expect(answer.status == 200 && answer.json["ok"] as? Bool == false && answer.text.contains("volume id"), "\(answer.text)")
         #expect(try ops.get("/api/overview", headers: Self.token).status == 200)
     }
+
+    /// Sizes in a store's `/info` are the store's word, not a promise: absurd ones show as
+    /// absurd numbers in the overview, never as a crash of ops.
+    @Test func absurdStoreSizesDoNotCrashTheOverview() async throws {
+        let store = try StubStore()
+        defer { store.stop() }
+        store.state.with { $0.freeVolumeSize = Int64.max; $0.freeVolumes = 2; $0.volumes = [3] }
+        let tree = EmbeddedTree()
+        let writer = try TreeWriter(tree)
+        try await writer.register(store.node(id: "s-1", rack: "a"), volumes: [3])
+        try await writer.publish(vid: 3, on: "s-1")
+        let (service, ops) = try start(tree: tree) { $0.clusterToken = "t" }
+        defer { service.stop() }
+        let overview = try ops.get("/api/overview", headers: Self.token)
+        let stores = overview.json["stores"] as? [[String: Any]] ?? []
+        #expect(overview.status == 200 && (stores.first?["free_space"] as? NSNumber)?.int64Value == Int64.max, "\(overview.text)")
+    }
 }
