@@ -112,7 +112,9 @@ extension OpsContext {
             out.volumes.append(volume)
             out.ok = out.ok && volume.ok
         }
-        if !out.ok { out.detail += "; stopped at the first volume a member failed (run allocate again to complete it)" }
+        if out.volumes.contains(where: { !$0.ok }) {
+            out.detail += "; stopped at the first volume a member failed (run allocate again to complete it)"
+        }
         // A count asked for and not met is a failure; without one, "as many as fit" always is met.
         if count != nil && n < wanted { out.ok = false }
         return out
