@@ -104,7 +104,8 @@ let package = Package(
         .testTarget(name: "BFSProxyTests", dependencies: ["BFSProxy", "BFSHTTP", "BFSLoop", "BFSCore", "BFSMetadata", "BFSTestSupport",
                                                      "BFSDirectory", "BFSCluster", "BFSCoordination"]),
         .testTarget(name: "BFSClientTests", dependencies: ["BFSClient", "BFSProxy", "BFSHTTP", "BFSTestSupport"]),
-        .testTarget(name: "BFSOpsTests", dependencies: ["BFSOps", "BFSCluster", "BFSCoordination", "BFSCore", "BFSTestSupport"]),
+        .testTarget(name: "BFSOpsTests", dependencies: ["BFSOps", "BFSCluster", "BFSCoordination", "BFSCore", "BFSHTTP", "BFSLoop",
+                                                   "BFSTestSupport"]),
         .testTarget(name: "BFSUpTests", dependencies: ["BFSUp", "BFSProxy", "BFSOps", "BFSCore", "BFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "BFSTestSupport", "BFSCoordination", "BFSHTTP", "BFSLoop", "BFSProxy", "BFSMetadata",

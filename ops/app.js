@@ -175,7 +175,7 @@ $("allocate-form").addEventListener("submit", async (e) => {
   if ($("allocate-count").value) body.count = Number($("allocate-count").value);
   await act($("allocate-result"), async () => {
     const r = await api("POST", "/api/volumes", body);
-    return [h("p", { class: r.ok ? "ok" : "error" }, r.ok ? "allocated" : "some stores failed"),
+    return [h("p", { class: r.ok ? "ok" : "error" }, r.ok ? "allocated" : "not all allocated (see below)"),
       r.groups.map(g => h("div", { "data-allocated-group": g.group },
         h("p", {}, "group " + g.group + ": " + g.detail),
         g.volumes.map(v => h("div", { "data-allocated-vid": v.vid }, h("strong", {}, "volume " + v.vid + (v.ok ? " ok" : " failed")), resultTable(v.stores)))))];

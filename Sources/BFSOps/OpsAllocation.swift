@@ -11,9 +11,10 @@ import BFSHTTP
 extension OpsContext {
     /// `POST /api/volumes` body.
     struct AllocateRequest: Decodable {
-        /// Group ids; every group when absent.
+        /// Group ids (each taken once); every group when absent.
         var groups: [Int]?
-        /// New volumes per group; as many as the free volumes allow when absent.
+        /// New volumes per group; as many as the free volumes allow when absent. Fewer than asked
+        /// for marks the group failed.
         var count: Int?
         /// Free volumes to leave on each member (compaction needs one); default 1.
         var keepFree: Int?
@@ -45,11 +46,11 @@ extension OpsContext {
         guard keepFree >= 0 else { throw .bad("keep_free must be 0 or more") }
         if let count = request.count, !(1...10_000).contains(count) { throw .bad("count must be 1 ... 10000") }
         let snapshot = try await freshSnapshot()
-        let gids = request.groups ?? snapshot.groups.keys.sorted()
+        let gids = request.groups.map { Array(Set($0)).sorted() } ?? snapshot.groups.keys.sorted()
         if let unknown = gids.first(where: { snapshot.groups[$0] == nil }) { throw .notFound("group \(unknown) does not exist") }
         guard !gids.isEmpty else { throw .bad("there are no groups") }
         var results: [AllocatedGroup] = []
-        var nextVid = Int(nextVolumeID(snapshot))
+        var nextVid = nextVolumeID(snapshot)
         for gid in gids {
             let result = await allocate(group: snapshot.groups[gid]!, snapshot: snapshot, count: request.count,
                                         keepFree: keepFree, nextVid: &nextVid)
@@ -94,7 +95,13 @@ extension OpsContext {
         for _ in 0..<n where out.ok {
             let vid: Int
             do {
-                vid = try await claim(parent: ZnodeLayout.volumes, from: nextVid) { ZnodeLayout.volume(VolumeID($0)) }
+                guard let claimed = try await claim(parent: ZnodeLayout.volumes, from: nextVid, limit: Int(Int32.max),
+                                                    { ZnodeLayout.volume(VolumeID($0)) }) else {
+                    out.ok = false
+                    out.detail += "; no volume id is left (ids end at \(Int32.max))"
+                    break
+                }
+                vid = claimed
             } catch {
                 out.ok = false
                 out.detail += "; claiming a volume id failed: \(error)"
@@ -105,7 +112,11 @@ extension OpsContext {
             out.volumes.append(volume)
             out.ok = out.ok && volume.ok
         }
-        if !out.ok { out.detail += "; stopped at the first volume a member failed (run allocate again to complete it)" }
+        if out.volumes.contains(where: { !$0.ok }) {
+            out.detail += "; stopped at the first volume a member failed (run allocate again to complete it)"
+        }
+        // A count asked for and not met is a failure; without one, "as many as fit" always is met.
+        if count != nil && n < wanted { out.ok = false }
         return out
     }
 
@@ -147,9 +158,9 @@ extension OpsContext {
     }
 
     /// One past the highest vid coordination knows of (published or registered by a store).
-    func nextVolumeID(_ snapshot: ClusterSnapshot) -> Int32 {
+    func nextVolumeID(_ snapshot: ClusterSnapshot) -> Int {
         let published = snapshot.volumes.keys.map { Int32($0) }.max() ?? 0
         let registered = snapshot.stores.values.flatMap { $0.volumes }.map { Int32($0) }.max() ?? 0
-        return max(published, registered) + 1
+        return Int(max(published, registered)) + 1
     }
 }

@@ -13,15 +13,17 @@ struct OpsAssets: Sendable {
 
     let files: [String: Asset]
 
-    /// Reads every regular file directly inside `directory`; throws when it holds no `index.html`.
+    /// Reads every regular file directly inside `directory` (no links, no directories); throws
+    /// when it holds no `index.html`.
     init(directory: String) throws {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var files: [String: Asset] = [:]
         for name in names where !name.hasPrefix(".") {
             let path = "\(directory)/\(name)"
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  let data = FileManager.default.contents(atPath: path) else { continue }
+            // Regular files only: the UI is served without a login, so a symbolic link here must
+            // not publish whatever it points at (attributesOfItem does not follow the last link).
+            guard let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType,
+                  type == .typeRegular, let data = FileManager.default.contents(atPath: path) else { continue }
             files["/" + name] = Asset(bytes: Array(data), type: Self.type(of: name))
         }
         guard files["/index.html"] != nil else {
@@ -34,7 +36,8 @@ struct OpsAssets: Sendable {
     func serve(_ ex: HTTPServerExchange) {
         let path = ex.head.path == "/" ? "/index.html" : ex.head.path == "/login" ? "/login.html" : ex.head.path
         guard let asset = files[path] else {
-            return ex.respond(status: .notFound, headers: ["Content-Type": "text/plain"], body: .bytes(Array("not found\n".utf8)))
+            return ex.respond(status: .notFound, headers: ["Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"],
+                              body: .bytes(Array("not found\n".utf8)))
         }
         ex.respond(status: .ok, headers: [
             "Content-Type": asset.type, "Cache-Control": "no-cache",

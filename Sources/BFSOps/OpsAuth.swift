@@ -8,7 +8,9 @@ import Foundation
 ///   SameSite=Strict, Path=/) and, on every call but GET/HEAD, `X-CSRF-Token` equal to the token
 ///   bound to that session (a cross-site form can send the cookie's request but not the header);
 /// * an API client (`bfs cluster`, scripts): `Authorization: Bearer <cluster token>`;
-/// * anyone, when neither a password nor a token is configured (allowed on loopback only).
+/// * anyone, when neither a password nor a token is configured (allowed on loopback only), as
+///   long as the request names a loopback host and a mutating call carries `X-CSRF-Token` (any
+///   value) or `Authorization`, which no cross-site page can send.
 ///
 /// Logins are checked off the loop (the hash is slow by design) and limited (`OpsSessions`).
 struct OpsAuth: Sendable {
@@ -33,9 +35,39 @@ struct OpsAuth: Sendable {
             }
             return .session(csrf: session.csrf)
         }
-        if settings.clusterToken.isEmpty && settings.adminPasswordHash.isEmpty { return .open }
+        if settings.clusterToken.isEmpty && settings.adminPasswordHash.isEmpty { return authorizeOpen(ex) }
         OpsReplies.error(ex, 401, "log in first")
         return nil
+    }
+
+    /// The open console (loopback, no password, no token) still refuses other sites' pages: a
+    /// name that is not loopback in `Host` is a DNS rebinding, and a mutating call must carry a
+    /// header a cross-site page cannot set without a CORS preflight that ops never grants
+    /// (`X-CSRF-Token`, which the console sends empty, or `Authorization`, which `bfs cluster` sends).
+    private func authorizeOpen(_ ex: HTTPServerExchange) -> Grant? {
+        guard Self.isLoopbackName(ex.head.headers["Host"]) else {
+            OpsReplies.error(ex, 403, "the open console answers loopback host names only")
+            return nil
+        }
+        let safe = ex.head.method == .get || ex.head.method == .head
+        guard safe || ex.head.headers["X-CSRF-Token"] != nil || ex.head.headers["Authorization"] != nil else {
+            OpsReplies.error(ex, 403, "missing X-CSRF-Token")
+            return nil
+        }
+        return .open
+    }
+
+    /// Whether a `Host` header names this machine by a loopback name or address (port ignored).
+    static func isLoopbackName(_ host: String?) -> Bool {
+        guard var name = host?.lowercased() else { return false }
+        if name.hasPrefix("["), let end = name.firstIndex(of: "]") {
+            name = String(name[name.index(after: name.startIndex)..<end])
+        } else if let colon = name.lastIndex(of: ":") {
+            name = String(name[..<colon])
+        }
+        if name == "localhost" || name == "::1" { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     /// `POST /api/login` with `{"password": "..."}`: a session cookie and `{"csrf": "..."}`.
@@ -48,7 +80,6 @@ struct OpsAuth: Sendable {
         }
         let hash = context.password
         let sessions = context.sessions
-        guard sessions.mayAttemptLogin() else { return OpsReplies.error(ex, 429, "too many failed logins; wait a minute") }
         let secure = context.settings.secureCookie
         let lifetime = context.settings.loginLifetime.components.seconds
         ex.collectBody(limit: 4096) { body in
@@ -57,12 +88,11 @@ struct OpsAuth: Sendable {
                   let password = object["password"] as? String else {
                 return OpsReplies.error(ex, 400, "send {\"password\": \"...\"}")
             }
+            guard sessions.takeLoginAttempt() else { return OpsReplies.error(ex, 429, "too many failed logins; wait a minute") }
             DispatchQueue.global().async {
                 let matches = hash.map { $0.matches(password) } ?? constantTimeEqual(Array(password.utf8), Array(token.utf8))
-                guard matches else {
-                    sessions.recordFailedLogin()
-                    return OpsReplies.error(ex, 401, "wrong password")
-                }
+                guard matches else { return OpsReplies.error(ex, 401, "wrong password") }
+                sessions.loginSucceeded()
                 let (id, csrf) = sessions.open()
                 var cookie = "\(Self.cookieName)=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(lifetime)"
                 if secure { cookie += "; Secure" }
@@ -123,7 +153,7 @@ enum OpsReplies {
     }
 
     private static func send(_ ex: HTTPServerExchange, _ status: Int, _ bytes: [UInt8], _ extra: [String: String]) {
-        var headers: HTTPHeaders = ["Content-Type": jsonType, "Cache-Control": "no-store"]
+        var headers: HTTPHeaders = ["Content-Type": jsonType, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"]
         for (name, value) in extra { headers.add(name: name, value: value) }
         ex.respond(status: HTTPStatus(status), headers: headers, body: .bytes(bytes))
     }

@@ -21,6 +21,8 @@ public final class OpsContext: Sendable {
     public let jobs = OpsJobs()
     /// Recent store status changes.
     let history = OpsHistory()
+    /// Adding free volumes, creating groups and allocating run one at a time (`OpsSerial`).
+    let provisioning = OpsSerial()
     /// The admin password, parsed; nil when logins are off.
     let password: PasswordHash?
     let logger: Logger

@@ -53,19 +53,33 @@ public final class OpsJobs: Sendable {
 
     /// Registers a job over `stores` and answers its id.
     func begin(kind: String, vid: Int32, stores: [StoreID]) -> String {
+        state.withLock { s in Self.add(&s, kind: kind, vid: vid, stores: stores) }
+    }
+
+    /// The running job of `kind` on `vid` if there is one (`isNew` false), else a new one over
+    /// `stores`: repeating an action follows the job already under way instead of adding another.
+    func beginUnlessRunning(kind: String, vid: Int32, stores: [StoreID]) -> (id: String, isNew: Bool) {
         state.withLock { s in
-            let id = "\(kind)-\(vid)-\(s.next)"
-            s.next += 1
-            let parts = stores.map { Part(store: $0, state: "starting", done: 0, total: 0, progress: 0, error: nil) }
-            s.jobs[id] = Job(id: id, kind: kind, vid: vid, state: "running",
-                             started: Int64(Date().timeIntervalSince1970 * 1000), stores: parts)
-            s.order.append(id)
-            if s.order.count > Self.kept, let old = s.order.first(where: { s.jobs[$0]?.state != "running" }) {
-                s.order.removeAll { $0 == old }
-                s.jobs[old] = nil
+            let running = s.order.first { id in
+                s.jobs[id].map { $0.kind == kind && $0.vid == vid && $0.state == "running" } ?? false
             }
-            return id
+            if let running { return (running, false) }
+            return (Self.add(&s, kind: kind, vid: vid, stores: stores), true)
         }
+    }
+
+    private static func add(_ s: inout State, kind: String, vid: Int32, stores: [StoreID]) -> String {
+        let id = "\(kind)-\(vid)-\(s.next)"
+        s.next += 1
+        let parts = stores.map { Part(store: $0, state: "starting", done: 0, total: 0, progress: 0, error: nil) }
+        s.jobs[id] = Job(id: id, kind: kind, vid: vid, state: "running",
+                         started: Int64(Date().timeIntervalSince1970 * 1000), stores: parts)
+        s.order.append(id)
+        if s.order.count > kept, let old = s.order.first(where: { s.jobs[$0]?.state != "running" }) {
+            s.order.removeAll { $0 == old }
+            s.jobs[old] = nil
+        }
+        return id
     }
 
     /// Replaces one store's part; the job's state follows its parts.

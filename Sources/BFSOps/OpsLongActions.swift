@@ -26,12 +26,14 @@ extension OpsContext {
     /// Polls in a row in which a store shows no trace of a job before the job is given up.
     static let pollsWithoutTrace = 20
 
-    /// Starts compacting `vid` on every replica; answers the job id.
+    /// Starts compacting `vid` on every replica; answers the job id (the running one when ops
+    /// already follows a compaction of `vid`).
     func compact(_ request: CompactRequest) async throws(OpsRequestError) -> String {
         let snapshot = try await freshSnapshot()
         let replicas = replicaStores(request.vid, snapshot)
         guard !replicas.isEmpty else { throw .notFound("volume \(request.vid) has no replicas") }
-        let id = jobs.begin(kind: "compact", vid: request.vid, stores: replicas.map(\.id))
+        let (id, isNew) = jobs.beginUnlessRunning(kind: "compact", vid: request.vid, stores: replicas.map(\.id))
+        guard isNew else { return id }
         let vid = request.vid
         Task {
             await withTaskGroup(of: Void.self) { group in
@@ -93,13 +95,22 @@ extension OpsContext {
     func repair(_ request: RepairRequest) async throws(OpsRequestError) -> String {
         let snapshot = try await freshSnapshot()
         guard let target = snapshot.stores[request.store] else { throw .notFound("store \(request.store) is not registered") }
+        // Only a store meant to hold the volume is rebuilt: a copy elsewhere would be published
+        // as a replica that the group's writes never reach.
+        let holders = replicaStores(request.vid, snapshot)
+        guard !holders.isEmpty else { throw .notFound("volume \(request.vid) has no replicas") }
+        let owners = Set(holders.map(\.id)).union(holders.compactMap { group(of: $0.id, in: snapshot)?.members }.flatMap { $0 })
+        guard owners.contains(target.id) else {
+            throw OpsRequestError(status: 409, description: "\(target.id) is neither a replica of volume \(request.vid) "
+                + "nor in its group (\(owners.sorted().joined(separator: ", ")))")
+        }
         let candidates: [ClusterStore]
         if let from = request.from {
             guard let peer = snapshot.stores[from] else { throw .notFound("store \(from) is not registered") }
             guard from != request.store else { throw .bad("from must be another store") }
             candidates = [peer]
         } else {
-            candidates = replicaStores(request.vid, snapshot).filter { $0.id != request.store && $0.isReadable }
+            candidates = holders.filter { $0.id != request.store && $0.isReadable }
         }
         // The peer must serve the volume now, not only be listed as a replica.
         let infos = await infos(of: candidates.map(\.id), in: snapshot)

@@ -101,7 +101,11 @@ extension OpsContext {
                     return Overview.Volume(id: v.id, size: v.block.size, capacity: cap, fill: cap > 0 ? Double(v.block.size) / Double(cap) : 0,
                                            needles: v.needles ?? 0, deleted: v.deleted ?? 0, compacting: v.compact ?? false)
                 }
-                entry.freeSpace = entry.volumes.reduce(0) { $0 + max(0, $1.capacity - $1.size) } + Int64(entry.freeVolumes) * capacity
+                // Saturating: the sizes are the store's word, and a wrong one must not trap ops.
+                let inFree = Int64(entry.freeVolumes).multipliedReportingOverflow(by: max(0, capacity))
+                entry.freeSpace = entry.volumes.reduce(inFree.overflow ? .max : inFree.partialValue) {
+                    saturatingSum($0, max(0, roomLeft(capacity: $1.capacity, size: $1.size)))
+                }
                 entry.failedVolumes = (info.failedVolumes ?? []).map { Overview.Failed(id: $0.id, error: $0.error) }
             case .failure(let e)?:
                 entry.error = "\(e)"
@@ -122,7 +126,7 @@ extension OpsContext {
         // the stores' free volume size; the probed `free_space` counts to bfs's 32 GiB limit).
         var room: [Int32: Int64] = [:]
         for store in stores {
-            for v in store.volumes { room[v.id] = min(room[v.id] ?? .max, v.capacity - v.size) }
+            for v in store.volumes { room[v.id] = min(room[v.id] ?? .max, roomLeft(capacity: v.capacity, size: v.size)) }
         }
         let volumes = snapshot.volumes.values.sorted { $0.id < $1.id }.map { v in
             Overview.ClusterVolume(id: v.id, replicas: v.replicas.keys.sorted(), freeSpace: room[v.id])
@@ -131,4 +135,16 @@ extension OpsContext {
         return Overview(racks: racks, stores: stores, groups: groups, volumes: volumes, pitchforks: snapshot.pitchforks,
                         directories: directories.sorted(), history: history.recent, jobs: jobs.all)
     }
+}
+
+/// `capacity - size`, saturating.
+private func roomLeft(capacity: Int64, size: Int64) -> Int64 {
+    let (value, overflow) = capacity.subtractingReportingOverflow(size)
+    return overflow ? (size < 0 ? .max : .min) : value
+}
+
+/// `a + b` for non-negative byte counts, saturating at `Int64.max`.
+private func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+    let (value, overflow) = a.addingReportingOverflow(b)
+    return overflow ? .max : value
 }

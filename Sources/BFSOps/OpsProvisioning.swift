@@ -27,12 +27,17 @@ extension OpsContext {
         }
     }
 
+    /// Free volumes one call may add to a store, however it is asked (`count`, `at_least`, `size`).
+    static let maxFreeVolumesPerCall = 1000
+
     /// Adds free volumes on every named store at once; one result per store.
     func addFreeVolumes(_ request: AddFreeVolumesRequest) async throws(OpsRequestError) -> [StoreResult] {
         let sizeBytes: Int64?
         switch (request.count, request.atLeast, request.size) {
         case (let count?, nil, nil), (nil, let count?, nil):
-            guard (1...1000).contains(count) else { throw .bad("\(request.count == nil ? "at_least" : "count") must be 1 ... 1000") }
+            guard (1...Self.maxFreeVolumesPerCall).contains(count) else {
+                throw .bad("\(request.count == nil ? "at_least" : "count") must be 1 ... \(Self.maxFreeVolumesPerCall)")
+            }
             sizeBytes = nil
         case (nil, nil, let size?):
             guard let bytes = ConfigUnits.parseByteSize(size), bytes > 0 else { throw .bad("size '\(size)' is not a byte size") }
@@ -64,6 +69,10 @@ extension OpsContext {
                         count = Int(sizeBytes / each)
                         guard count > 0 else {
                             return StoreResult(store: id, ok: false, detail: "size is less than one volume (\(each) bytes)")
+                        }
+                        guard count <= Self.maxFreeVolumesPerCall else {
+                            return StoreResult(store: id, ok: false, detail: "size makes \(count) volumes of \(each) bytes; "
+                                + "at most \(Self.maxFreeVolumesPerCall) per call")
                         }
                     }
                     guard let dir = request.dir ?? info.dataDirs?.first else {
@@ -111,8 +120,11 @@ extension OpsContext {
         }
     }
 
-    /// What `createGroups` did: the new groups, the stores it left alone and why.
+    /// What `createGroups` did: the new groups, the stores it left alone and why. `ok` is false
+    /// when a group failed, or when stores were named and one of them is in no group afterwards
+    /// (down, or left over); stores that are down do not count when none were named.
     struct CreateGroupsReply: Encodable {
+        var ok: Bool
         var groups: [CreatedGroup]
         var skipped: [StoreResult]
         var leftover: [StoreID]
@@ -143,7 +155,11 @@ extension OpsContext {
             let racks = planned.stores.map { candidates[$0] ?? "" }
             var entry = CreatedGroup(id: nil, stores: planned.stores, racks: racks, rackDiverse: planned.rackDiverse, ok: false, detail: "")
             do {
-                let gid = try await claim(parent: ZnodeLayout.groups, from: nextID) { ZnodeLayout.group($0) }
+                guard let gid = try await claim(parent: ZnodeLayout.groups, from: nextID, { ZnodeLayout.group($0) }) else {
+                    entry.detail = "no group id is left"
+                    created.append(entry)
+                    continue
+                }
                 nextID = gid + 1
                 entry.id = gid
                 for store in planned.stores { try await coordination.ensurePath(ZnodeLayout.groupMember(gid: gid, store: store)) }
@@ -154,7 +170,8 @@ extension OpsContext {
             }
             created.append(entry)
         }
-        return CreateGroupsReply(groups: created, skipped: skipped, leftover: plan.leftover)
+        let namedLeftOut = request.stores != nil && (!plan.leftover.isEmpty || skipped.contains { !$0.ok })
+        return CreateGroupsReply(ok: created.allSatisfy(\.ok) && !namedLeftOut, groups: created, skipped: skipped, leftover: plan.leftover)
     }
 
     /// The requested store ids, all known; every registered store when nil.
@@ -165,12 +182,13 @@ extension OpsContext {
         return Array(Set(ids)).sorted()
     }
 
-    /// Creates the first free numbered child `path(n)`, n >= `from`, and answers n. A create
-    /// (not a check) claims the number, so two ops never hand out the same group or volume id.
-    func claim(parent: String, from: Int, _ path: (Int) -> String) async throws(CoordinationError) -> Int {
+    /// Creates the first free numbered child `path(n)`, `from` <= n <= `limit`, and answers n;
+    /// nil when every number up to `limit` is taken. A create (not a check) claims the number,
+    /// so two ops never hand out the same group or volume id.
+    func claim(parent: String, from: Int, limit: Int = Int.max, _ path: (Int) -> String) async throws(CoordinationError) -> Int? {
         try await coordination.ensurePath(parent)
         var n = max(1, from)
-        while true {
+        while n <= limit {
             do {
                 _ = try await coordination.create(path(n))
                 return n
@@ -178,5 +196,6 @@ extension OpsContext {
                 n += 1
             }
         }
+        return nil
     }
 }

@@ -14,15 +14,16 @@ import Foundation
 /// | `/api/stores/free-volumes` | POST | `{"stores"?,"count"\|"at_least"\|"size","dir"?}` | `{"ok","results":[StoreResult]}` |
 /// | `/api/groups` | POST | `{"stores"?,"copies"}` | `{"ok","groups","skipped","leftover"}` |
 /// | `/api/volumes` | POST | `{"groups"?,"count"?,"keep_free"?}` | `{"ok","groups":[{group,ok,detail,volumes:[{vid,ok,stores}]}]}` |
-/// | `/api/compact` | POST | `{"vid"}` | 202 `{"job"}` |
-/// | `/api/repair` | POST | `{"vid","store","from"?}` | 202 `{"job"}`; 409 nothing to copy from or the store has it |
+/// | `/api/compact` | POST | `{"vid"}` | 202 `{"job"}` (the running job when one already follows `vid`) |
+/// | `/api/repair` | POST | `{"vid","store","from"?}` | 202 `{"job"}`; 409 nothing to copy from, the store has it, or `store` is neither a replica nor in the volume's group |
 /// | `/api/jobs` | GET | — | `{"jobs":[Job]}` |
 /// | `/api/jobs/<id>` | GET | — | `Job` (`OpsJobs`) |
 /// | `/api/buckets` | GET | — | the directory's list, secrets removed |
 /// | `/api/buckets/create`, `/update`, `/rotate` | POST | `{"name","flags"?,"domain"?,"cache_policy"?}` | `{"ret":1,"bucket":{...}}`; secret only from create and rotate |
 /// | `/api/lookup` | GET | `?bucket=&filename=` | the directory's `/get` plus `replicas` with read links |
 ///
-/// `ok` is false when any store's part failed; the per-store entries say which and why.
+/// `ok` is false when any store's part failed (for groups: also when a named store ended in no
+/// group); the per-store entries say which and why.
 /// Other GET paths serve the UI (`OpsAssets`).
 func makeOpsRouter(context: OpsContext, assets: OpsAssets) -> HTTPRouter {
     var router = HTTPRouter()
@@ -35,17 +36,18 @@ func makeOpsRouter(context: OpsContext, assets: OpsAssets) -> HTTPRouter {
         .encoded(await context.overview())
     })
     router.add(.post, "/api/stores/free-volumes", guarded(auth) { body, _ throws(OpsRequestError) in
-        let results = try await context.addFreeVolumes(try decode(body))
+        let request: OpsContext.AddFreeVolumesRequest = try decode(body)
+        let results = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.addFreeVolumes(request) }
         return .object(["ok": results.allSatisfy(\.ok), "results": try plain(results)])
     })
     router.add(.post, "/api/groups", guarded(auth) { body, _ throws(OpsRequestError) in
-        let reply = try await context.createGroups(try decode(body))
-        var object = try plain(reply) as? [String: Any] ?? [:]
-        object["ok"] = reply.groups.allSatisfy(\.ok)
-        return .object(object)
+        let request: OpsContext.CreateGroupsRequest = try decode(body)
+        let reply = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.createGroups(request) }
+        return .object(try plain(reply) as? [String: Any] ?? [:])
     })
     router.add(.post, "/api/volumes", guarded(auth) { body, _ throws(OpsRequestError) in
-        let groups = try await context.allocate(try decode(body))
+        let request: OpsContext.AllocateRequest = try decode(body)
+        let groups = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.allocate(request) }
         return .object(["ok": groups.allSatisfy(\.ok), "groups": try plain(groups)])
     })
     router.add(.post, "/api/compact", guarded(auth) { body, _ throws(OpsRequestError) in

@@ -6,14 +6,15 @@ import Synchronization
 ///
 /// A session is a random 256-bit id sent as the `bfs_ops_session` cookie (HttpOnly,
 /// SameSite=Strict) plus a random CSRF token bound to it, which the UI sends back in the
-/// `X-CSRF-Token` header of every mutating call. A session expires after `lifetime` without use.
+/// `X-CSRF-Token` header of every mutating call. A session ends `lifetime` after the login, used
+/// or not, like the cookie's `Max-Age` (a stolen cookie kept busy does not live forever).
 /// Failed logins are limited by a token bucket shared by all clients (`attemptsPerMinute`).
 public final class OpsSessions: Sendable {
     /// One live session.
     public struct Session: Sendable {
         /// The CSRF token bound to this session.
         public let csrf: String
-        /// Monotonic nanoseconds after which the session is gone unless used.
+        /// Monotonic nanoseconds after which the session is gone.
         var expires: UInt64
     }
 
@@ -27,7 +28,7 @@ public final class OpsSessions: Sendable {
     private let attemptsPerMinute: Int
     private let state: Mutex<State>
 
-    /// Sessions lasting `lifetime` past their last use; `attemptsPerMinute` failed logins.
+    /// Sessions lasting `lifetime` from the login; `attemptsPerMinute` failed logins.
     public init(lifetime: Duration, attemptsPerMinute: Int) {
         lifetimeNanos = UInt64(max(1, lifetime.wholeMilliseconds)) * 1_000_000
         self.attemptsPerMinute = attemptsPerMinute
@@ -45,7 +46,7 @@ public final class OpsSessions: Sendable {
         return (id, csrf)
     }
 
-    /// The live session with this id, extended by another lifetime; nil if unknown or expired.
+    /// The live session with this id; nil if unknown or expired.
     public func session(_ id: String) -> Session? {
         let now = monotonicNanos()
         return state.withLock { s -> Session? in
@@ -54,7 +55,6 @@ public final class OpsSessions: Sendable {
                 s.sessions[found.key] = nil
                 return nil
             }
-            s.sessions[found.key]?.expires = now + lifetimeNanos
             return found.value
         }
     }
@@ -64,19 +64,24 @@ public final class OpsSessions: Sendable {
         _ = state.withLock { $0.sessions.removeValue(forKey: id) }
     }
 
-    /// Whether a login attempt may be checked now (a token is left in the failure bucket).
-    public func mayAttemptLogin() -> Bool {
+    /// Takes a token for a login attempt about to be checked; false when none is left. The
+    /// attempt counts from its arrival, so logins sent all at once cannot outrun the limit
+    /// while their slow hash checks are still running (and at most `attemptsPerMinute` checks
+    /// run at once). A successful login gives its token back (`loginSucceeded`).
+    public func takeLoginAttempt() -> Bool {
         state.withLock { s in
             refill(&s)
-            return s.tokens >= 1
+            guard s.tokens >= 1 else { return false }
+            s.tokens -= 1
+            return true
         }
     }
 
-    /// Takes a token for a failed login.
-    public func recordFailedLogin() {
+    /// Returns the token of an attempt that turned out right: only failed logins are limited.
+    public func loginSucceeded() {
         state.withLock { s in
             refill(&s)
-            s.tokens = max(0, s.tokens - 1)
+            s.tokens = min(Double(attemptsPerMinute), s.tokens + 1)
         }
     }
 

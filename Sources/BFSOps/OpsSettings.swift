@@ -14,7 +14,7 @@ public struct OpsSettings: Sendable, Equatable {
     public var clusterToken: String = ""
     /// The admin password as a `PasswordHash` string (`bfs ops hash-password`). Empty: no login.
     public var adminPasswordHash: String = ""
-    /// How long a login session lasts without use.
+    /// How long a login session lasts from the login (the cookie's Max-Age too).
     public var loginLifetime: Duration = .seconds(8 * 3600)
     /// Failed logins allowed per minute (all clients together); more are answered 429.
     public var loginAttemptsPerMinute: Int = 10

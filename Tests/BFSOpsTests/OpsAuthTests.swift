@@ -53,12 +53,24 @@ import Testing
         #expect(sessions.session(id) == nil)
     }
 
+    /// A session ends `lifetime` after the login however often it is used, as the cookie's
+    /// Max-Age does in the browser: a stolen cookie kept busy does not live forever.
+    @Test func useDoesNotExtendASessionPastItsLifetime() throws {
+        let sessions = OpsSessions(lifetime: .seconds(1), attemptsPerMinute: 3)
+        let (id, _) = sessions.open()
+        usleep(600_000)
+        _ = sessions.session(id)
+        usleep(600_000)
+        #expect(sessions.session(id) == nil)
+    }
+
     @Test func failedLoginsAreLimited() {
         let sessions = OpsSessions(lifetime: .seconds(60), attemptsPerMinute: 3)
-        for _ in 0..<3 {
-            #expect(sessions.mayAttemptLogin())
-            sessions.recordFailedLogin()
-        }
-        #expect(!sessions.mayAttemptLogin())
+        for _ in 0..<3 { #expect(sessions.takeLoginAttempt()) }
+        #expect(!sessions.takeLoginAttempt())
+        // A right password gives its attempt back.
+        sessions.loginSucceeded()
+        #expect(sessions.takeLoginAttempt())
+        #expect(!sessions.takeLoginAttempt())
     }
 }
