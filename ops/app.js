@@ -63,7 +63,22 @@ function resultTable(rows) {
 
 // ---- overview --------------------------------------------------------------------------
 
+// One overview request at a time: a refresh asked for while one is in flight (the 2 s timer
+// behind a slow store, or an action's follow-up) runs once when it ends, so requests never pile up.
+let overviewInFlight = false, overviewAgain = false;
+
 async function refreshOverview() {
+  if (overviewInFlight) { overviewAgain = true; return; }
+  overviewInFlight = true;
+  try {
+    await loadOverview();
+  } finally {
+    overviewInFlight = false;
+    if (overviewAgain) { overviewAgain = false; refreshOverview(); }
+  }
+}
+
+async function loadOverview() {
   try {
     const o = await api("GET", "/api/overview");
     state.overview = o;
