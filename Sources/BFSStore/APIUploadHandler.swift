@@ -63,8 +63,8 @@ struct APIUploadHandler: Sendable {
             finished = true
             if error != nil { return answer(ex, .paramError, status: .badRequest, start: start) }
             do {
-                let (fields, files) = try body.finish()
-                store(ex, fields: fields, files: files, start: start)
+                var parsed = try body.finish()
+                store(ex, fields: parsed.fields, files: &parsed.files, start: start)
             } catch {
                 refuse(ex, error, start: start)
             }
@@ -87,32 +87,32 @@ struct APIUploadHandler: Sendable {
         }
     }
 
-    /// Checks the parameters against the files and appends them.
-    private func store(_ ex: HTTPServerExchange, fields bodyFields: FormFields, files: [[UInt8]], start: UInt64) {
+    /// Checks the parameters against the files (already encoded as needles) and appends them.
+    /// `needles` is taken in place (inout) so that setting the headers does not copy the bytes.
+    private func store(_ ex: HTTPServerExchange, fields bodyFields: FormFields, files needles: inout NeedleBatch, start: UInt64) {
         guard let query = try? QueryString.parse(ex.head.query) else { return answer(ex, .paramError, start: start) }
         let fields = bodyFields.merging(query)
         guard let vid = APIParameter.int32(fields.first("vid")) else { return answer(ex, .paramError, start: start) }
-        var needles: [NeedleInput] = []
         if batch {
             let keys = fields.all("keys"), cookies = fields.all("cookies")
-            guard !files.isEmpty, keys.count == files.count, cookies.count == files.count else {
+            guard needles.count > 0, keys.count == needles.count, cookies.count == needles.count else {
                 return answer(ex, .paramError, start: start)
             }
-            for (i, data) in files.enumerated() {
+            for i in 0..<needles.count {
                 guard let key = APIParameter.int64(keys[i]), let cookie = APIParameter.int32(cookies[i]) else {
                     return answer(ex, .paramError, start: start)
                 }
-                needles.append(NeedleInput(key: key, cookie: cookie, data: data))
+                needles.setHeader(i, key: key, cookie: cookie)
             }
         } else {
             guard let key = APIParameter.int64(fields.first("key")),
                   let cookie = APIParameter.int32(fields.first("cookie"))
             else { return answer(ex, .paramError, start: start) }
-            guard let data = files.first else { return answer(ex, .internalError, start: start) }
-            needles.append(NeedleInput(key: key, cookie: cookie, data: data))
+            guard needles.count > 0 else { return answer(ex, .internalError, start: start) }
+            needles.setHeader(0, key: key, cookie: cookie)
         }
         guard let volume = context.volumes.volume(vid) else { return answer(ex, .volumeNotExist, start: start) }
-        let bytes = needles.reduce(0) { $0 + $1.data.count }
+        let bytes = needles.dataBytes
         let count = needles.count
         let handler = self
         let input = needles
