@@ -20,8 +20,9 @@ public struct NeedleInput: Sendable {
 
 /// A volume: one block file of needles, its index hint, and its in-memory needle map.
 ///
-/// Appends are serialised by the append lock (one `pwrite` at the tail each) and handed to the
-/// volume's flusher thread, which runs one `fdatasync` for everything that arrived while the
+/// Appends are serialised by the append lock (one `pwrite` at the tail each; from the caller's
+/// thread with `append`, or from the volume's append thread with `submit`, which a loop thread
+/// may call) and handed to the volume's flusher thread, which runs one `fdatasync` for everything that arrived while the
 /// previous one ran (group commit) and then completes them on its own thread. A needle becomes
 /// visible to reads only once it is durable. Reads take the state lock only for the map lookup;
 /// the `pread`/`sendfile` runs without any lock. Deletes write the flag byte in place and complete
@@ -72,6 +73,8 @@ public final class Volume: Sendable {
     //   so a compaction waiting for it leaves appends running, and an admin thread may close the
     //   volume (which takes `appender` briefly) while holding it.
     // - `sealed` and `finished` are condition variables: waited on holding no other lock.
+    // - `inbox` (submitted appends) is taken holding no other lock and takes none: by `submit`
+    //   (a loop thread), by the append thread between appends, and by `close`.
     // - Completions run under `publishLock` (in batch order): they must not call back into the
     //   volume synchronously.
     // - `shared` is the only lock a read takes, once per lookup; whole-map walks take it per
@@ -83,6 +86,8 @@ public final class Volume: Sendable {
     /// would no longer open.
     let sealed = WakeSignal(false)
     let queue = WakeSignal(CommitQueue())
+    /// Appends submitted by loop threads for the append thread (`Volume+Submit.swift`).
+    let inbox = WakeSignal(AppendInbox())
     /// How many flusher lanes have exited.
     let finished = WakeSignal(0)
     /// Orders the publication of synced batches across lanes.
@@ -281,6 +286,7 @@ public final class Volume: Sendable {
             return s.closed
         }
         if wasClosed { return }
+        stopAppendThread()
         // Waits for an append that already passed its closed check. Not `withAppendLock`: a
         // compaction may be sealed inside the store's admin lock, and our caller may be waiting
         // for that compaction to end.

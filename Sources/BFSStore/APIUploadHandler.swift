@@ -21,8 +21,9 @@ import BFSStorage
 ///   panicked on a non-multipart `/uploads`); every other outcome is HTTP 200 with a `ret`.
 ///
 /// Parameters may come from the body or the query string (Go `FormValue`; the body wins).
-/// The append (`pwrite` under the volume's append lock, which another upload may hold for a
-/// 10 MiB write) runs on the libuv pool, never on the loop.
+/// The file is encoded as a needle while it streams in; the append (`pwrite` under the volume's
+/// append lock, which another upload may hold for a 10 MiB write) runs on the volume's append
+/// thread (`Volume.submit`), never on the loop.
 struct APIUploadHandler: Sendable {
     let context: StoreContext
     /// `/uploads` rather than `/upload`.
@@ -116,29 +117,23 @@ struct APIUploadHandler: Sendable {
         let count = needles.count
         let handler = self
         let input = needles
-        ex.loop.run(on: context.executors.writes, {
-            volume.append(input) { result in
-                switch result {
-                case .success:
-                    let nanos = monotonicNanos() - start
-                    handler.context.metrics.bytesWritten.increment(by: Int64(bytes))
-                    handler.context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
-                    handler.context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
-                    handler.answer(ex, .ok, start: start)
-                case .failure(let error):
-                    handler.answer(ex, error.ret, start: start)
-                }
+        // Handed to the volume's append thread without a pool hop; the completion runs on a
+        // flusher lane after the covering fdatasync, and the answer hops back to the loop (the
+        // answers of one synced batch are queued together and mostly share one loop wake-up).
+        let accepted = volume.submit(input) { result in
+            switch result {
+            case .success:
+                let nanos = monotonicNanos() - start
+                handler.context.metrics.bytesWritten.increment(by: Int64(bytes))
+                handler.context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
+                handler.context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
+                handler.answer(ex, .ok, start: start)
+            case .failure(let error):
+                handler.answer(ex, error.ret, start: start)
             }
-        }, then: { queued in
-            // Only a failure to queue the job lands here; the append answers for itself otherwise.
-            if case .failure(let error) = queued { handler.refused(ex, error, start: start) }
-        })
-    }
-
-    /// Answers a job the write executor did not run: 503 when its queue is full.
-    private func refused(_ ex: HTTPServerExchange, _ error: any Error, start: UInt64) {
-        let saturated = (error as? UVError)?.isExecutorSaturated == true
-        answer(ex, saturated ? .serviceUnavailable : .internalError, status: saturated ? .serviceUnavailable : .ok, start: start)
+        }
+        // A full append queue: 503 at once rather than a deeper backlog.
+        if !accepted { answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start) }
     }
 
     /// Sends `{"ret":N}` (from any thread) and counts the request.
