@@ -81,8 +81,91 @@ extension Volume {
                 return false
             }
             if stop { return }
-            for item in taken { append(item.batch, completion: item.completion) }
+            if taken.count == 1 {
+                append(taken[0].batch, completion: taken[0].completion)
+            } else {
+                appendTogether(taken)
+            }
             taken.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Appends several submitted uploads under one append lock with one gathered `pwritev`, and
+    /// queues them for the flusher in one update. Each stays its own job (its own completion);
+    /// a failed write fails all of them, as none was acknowledged. One that would not fit in
+    /// the volume fails `.volumeFull` alone.
+    func appendTogether(_ items: [AppendInbox.Item]) {
+        var failures: [(AppendInbox.Item, StorageError)] = []
+        var valid: [AppendInbox.Item] = []
+        valid.reserveCapacity(items.count)
+        for item in items {
+            if item.batch.count == 0 || !item.batch.isComplete {
+                failures.append((item, .badBatch))
+            } else if let big = item.batch.entries.first(where: { $0.dataSize > settings.needleMaxSize }) {
+                failures.append((item, .needleTooLarge(size: big.dataSize)))
+            } else {
+                valid.append(item)
+            }
+        }
+        withAppendLock { (a: inout Appender) in
+            let (closed, failed, block) = shared.withLock { ($0.closed, $0.failed, $0.block) }
+            if closed || failed {
+                for item in valid { failures.append((item, closed ? .volumeClosed : .volumeFailed)) }
+                return
+            }
+            let start = a.end
+            var end = start
+            var included: [(item: AppendInbox.Item, at: Int64)] = []
+            included.reserveCapacity(valid.count)
+            for item in valid {
+                let size = Int64(item.batch.bytes.count)
+                // The last needle must still start at an addressable unit (u32 offsets).
+                if (end + size) / 8 - 1 <= Int64(SuperBlockFormat.maxOffsetUnits) {
+                    included.append((item, end))
+                    end += size
+                } else {
+                    failures.append((item, .volumeFull))
+                }
+            }
+            guard !included.isEmpty else { return }
+            var buffers: [UnsafeRawBufferPointer] = []
+            buffers.reserveCapacity(included.count)
+            let written: StorageError? = Volume.withBytes(of: included.map(\.item.batch)[...], &buffers) { all in
+                do throws(StorageError) {
+                    try block.file.write(gathering: all, at: start)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            if let written {
+                for (item, _) in included { failures.append((item, written)) }
+                return
+            }
+            var jobs: [CommitJob] = []
+            jobs.reserveCapacity(included.count)
+            for (item, at) in included {
+                var records: [IndexRecord] = []
+                records.reserveCapacity(item.batch.count)
+                for e in item.batch.entries {
+                    records.append(IndexRecord(key: e.key, offsetUnits: UInt32((at + Int64(e.start)) / 8),
+                                               totalSize: UInt32(e.totalSize)))
+                }
+                jobs.append(.append(records: records, end: at + Int64(item.batch.bytes.count), completion: item.completion))
+            }
+            a.end = end
+            queue.update { $0.jobs.append(contentsOf: jobs) }
+        }
+        for (item, error) in failures { item.completion(.failure(error)) }
+    }
+
+    /// Runs `body` with the bytes of every batch in `batches` pinned, in order.
+    private static func withBytes<R>(of batches: ArraySlice<NeedleBatch>, _ buffers: inout [UnsafeRawBufferPointer],
+                                     _ body: ([UnsafeRawBufferPointer]) -> R) -> R {
+        guard let first = batches.first else { return body(buffers) }
+        return first.bytes.withUnsafeBytes { b in
+            buffers.append(b)
+            return withBytes(of: batches.dropFirst(), &buffers, body)
         }
     }
 }
