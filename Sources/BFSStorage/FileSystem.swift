@@ -12,6 +12,9 @@ public protocol StorageFile: AnyObject, Sendable {
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(StorageError) -> Int
     /// Writes all of `bytes` at `offset` (retrying short writes).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(StorageError)
+    /// Writes `buffers` back to back from `offset`, all of them (`pwritev`; by default one
+    /// `write` per buffer, which is what fault-injecting files keep).
+    func write(gathering buffers: [UnsafeRawBufferPointer], at offset: Int64) throws(StorageError)
     /// Makes every completed write durable (`fdatasync`).
     func sync() throws(StorageError)
     /// The current file size in bytes.
@@ -22,6 +25,17 @@ public protocol StorageFile: AnyObject, Sendable {
     func preallocate(_ size: Int64) throws(StorageError)
     /// Closes the descriptor; further calls fail.
     func close()
+}
+
+extension StorageFile {
+    /// One `write` per buffer, in order.
+    public func write(gathering buffers: [UnsafeRawBufferPointer], at offset: Int64) throws(StorageError) {
+        var at = offset
+        for b in buffers {
+            try write(b, at: at)
+            at += Int64(b.count)
+        }
+    }
 }
 
 /// Directory-level operations and the factory of `StorageFile`s.

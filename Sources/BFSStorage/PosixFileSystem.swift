@@ -96,6 +96,34 @@ final class PosixFile: StorageFile, @unchecked Sendable {
         }
     }
 
+    func write(gathering buffers: [UnsafeRawBufferPointer], at offset: Int64) throws(StorageError) {
+        let total = buffers.reduce(0) { $0 + $1.count }
+        var done = 0
+        if buffers.count > 1 && buffers.count <= 1024 {
+            let vectors = buffers.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            while true {
+                let n = vectors.withUnsafeBufferPointer { pwritev(descriptor, $0.baseAddress, Int32($0.count), off_t(offset)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw .io(operation: "pwritev \(path)", errno: errno)
+                }
+                done = n
+                break
+            }
+        }
+        if done == total { return }
+        // A short write (or a single buffer, or more than IOV_MAX, 1024): the rest one buffer at a time.
+        var at = 0
+        for b in buffers {
+            let end = at + b.count
+            if end > done {
+                let skip = max(0, done - at)
+                try write(UnsafeRawBufferPointer(rebasing: b[skip...]), at: offset + Int64(at + skip))
+            }
+            at = end
+        }
+    }
+
     func sync() throws(StorageError) {
         #if os(Linux)
         let rc = fdatasync(descriptor)

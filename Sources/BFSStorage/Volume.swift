@@ -20,8 +20,9 @@ public struct NeedleInput: Sendable {
 
 /// A volume: one block file of needles, its index hint, and its in-memory needle map.
 ///
-/// Appends are serialised by the append lock (one `pwrite` at the tail each) and handed to the
-/// volume's flusher thread, which runs one `fdatasync` for everything that arrived while the
+/// Appends are serialised by the append lock (one `pwrite` at the tail each; from the caller's
+/// thread with `append`, or from the volume's append thread with `submit`, which a loop thread
+/// may call) and handed to the volume's flusher thread, which runs one `fdatasync` for everything that arrived while the
 /// previous one ran (group commit) and then completes them on its own thread. A needle becomes
 /// visible to reads only once it is durable. Reads take the state lock only for the map lookup;
 /// the `pread`/`sendfile` runs without any lock. Deletes write the flag byte in place and complete
@@ -72,6 +73,8 @@ public final class Volume: Sendable {
     //   so a compaction waiting for it leaves appends running, and an admin thread may close the
     //   volume (which takes `appender` briefly) while holding it.
     // - `sealed` and `finished` are condition variables: waited on holding no other lock.
+    // - `inbox` (submitted appends) is taken holding no other lock and takes none: by `submit`
+    //   (a loop thread), by the append thread between appends, and by `close`.
     // - Completions run under `publishLock` (in batch order): they must not call back into the
     //   volume synchronously.
     // - `shared` is the only lock a read takes, once per lookup; whole-map walks take it per
@@ -83,6 +86,8 @@ public final class Volume: Sendable {
     /// would no longer open.
     let sealed = WakeSignal(false)
     let queue = WakeSignal(CommitQueue())
+    /// Appends submitted by loop threads for the append thread (`Volume+Submit.swift`).
+    let inbox = WakeSignal(AppendInbox())
     /// How many flusher lanes have exited.
     let finished = WakeSignal(0)
     /// Orders the publication of synced batches across lanes.
@@ -152,25 +157,22 @@ public final class Volume: Sendable {
     /// back into this volume synchronously: hop them onto a loop.
     public func append(_ needles: [NeedleInput],
                        completion: @escaping @Sendable (Result<[NeedleLocation], StorageError>) -> Void) {
-        guard !needles.isEmpty else { return completion(.failure(.badBatch)) }
-        var total = 0
-        for n in needles {
-            guard n.data.count <= settings.needleMaxSize else { return completion(.failure(.needleTooLarge(size: n.data.count))) }
-            total += NeedleFormat.totalSize(dataSize: n.data.count)
+        for n in needles where n.data.count > settings.needleMaxSize {
+            return completion(.failure(.needleTooLarge(size: n.data.count)))
         }
-        var buffer = [UInt8](repeating: 0, count: total)
-        var sizes: [Int] = []
-        buffer.withUnsafeMutableBytes { b in
-            var at = 0
-            for n in needles {
-                n.data.withUnsafeBytes { d in
-                    NeedleFormat.encode(key: n.key, cookie: n.cookie, data: d, flag: NeedleFormat.flagLive, into: b, at: at)
-                }
-                let size = NeedleFormat.totalSize(dataSize: n.data.count)
-                sizes.append(size)
-                at += size
-            }
+        append(NeedleBatch(needles), completion: completion)
+    }
+
+    /// Appends needles already encoded as they streamed in (`NeedleBatch`), with one `pwrite` and
+    /// one sync; otherwise as `append(_ needles:completion:)`. An empty or incomplete batch (a
+    /// needle not ended or without its header) fails with `.badBatch`.
+    public func append(_ batch: NeedleBatch,
+                       completion: @escaping @Sendable (Result<[NeedleLocation], StorageError>) -> Void) {
+        guard batch.count > 0, batch.isComplete else { return completion(.failure(.badBatch)) }
+        for e in batch.entries where e.dataSize > settings.needleMaxSize {
+            return completion(.failure(.needleTooLarge(size: e.dataSize)))
         }
+        let total = batch.bytes.count
         let error: StorageError? = withAppendLock { (a: inout Appender) -> StorageError? in
             let (closed, failed, block) = shared.withLock { ($0.closed, $0.failed, $0.block) }
             if closed { return .volumeClosed }
@@ -179,18 +181,19 @@ public final class Volume: Sendable {
             guard (a.end + Int64(total)) / 8 - 1 <= Int64(SuperBlockFormat.maxOffsetUnits) else { return .volumeFull }
             let start = a.end
             do throws(StorageError) {
-                try buffer.withUnsafeBytes { b in
+                try batch.bytes.withUnsafeBytes { b in
                     Result { () throws(StorageError) in try block.file.write(b, at: start) }
                 }.get()
             } catch {
                 return error
             }
             var records: [IndexRecord] = []
-            var at = start
-            for (n, size) in zip(needles, sizes) {
-                records.append(IndexRecord(key: n.key, offsetUnits: UInt32(at / 8), totalSize: UInt32(size)))
-                at += Int64(size)
+            records.reserveCapacity(batch.count)
+            for e in batch.entries {
+                records.append(IndexRecord(key: e.key, offsetUnits: UInt32((start + Int64(e.start)) / 8),
+                                           totalSize: UInt32(e.totalSize)))
             }
+            let at = start + Int64(total)
             a.end = at
             queue.update { $0.jobs.append(.append(records: records, end: at, completion: completion)) }
             return nil
@@ -283,6 +286,7 @@ public final class Volume: Sendable {
             return s.closed
         }
         if wasClosed { return }
+        stopAppendThread()
         // Waits for an append that already passed its closed check. Not `withAppendLock`: a
         // compaction may be sealed inside the store's admin lock, and our caller may be waiting
         // for that compaction to end.

@@ -1,4 +1,5 @@
 import BFSHTTP
+import BFSStorage
 
 /// Why an upload body was refused while it streamed in (beyond multipart syntax errors, which
 /// arrive as `FormDataError`).
@@ -9,8 +10,9 @@ enum APIUploadError: Error, Equatable {
     case tooManyFiles
 }
 
-/// Turns a `multipart/form-data` upload body into its fields and `file` parts as the body
-/// arrives, enforcing the size limits on the fly so an oversized file is refused after at most
+/// Turns a `multipart/form-data` upload body into its fields and its `file` parts, encoded as
+/// needles (`NeedleBatch`: header reserved, data copied once into place, CRC updated per chunk,
+/// footer at the part's end) as the body arrives, enforcing the size limits on the fly so an oversized file is refused after at most
 /// `needleMaxSize` bytes, whatever the request announced (chunked bodies included).
 ///
 /// Only parts named `file` that carry a filename are files (Go's `FormFile`); other file parts
@@ -24,24 +26,26 @@ final class APIUploadBody {
     static let framingFields = 64 * 1024
 
     private final class Files {
-        var done: [[UInt8]] = []
-        var current: [UInt8]? = nil
+        var needles: NeedleBatch
         var seen = 0
+
+        init(capacity: Int) { needles = NeedleBatch(capacity: capacity) }
     }
 
     private var parser: MultipartParser
     private var collector: MultipartFormCollector
-    private let files = Files()
+    private let files: Files
 
     /// A body reader for a request whose Content-Type is `contentType`; throws `FormDataError`
     /// when it is not multipart with a valid boundary.
-    /// `sizeHint` (the declared body length of a one-file upload, or 0) sizes the first file's
-    /// buffer up front, so a 10 MiB file is not copied by repeated growth.
+    /// `sizeHint` (the declared body length of a one-file upload, or 0) sizes the needle buffer
+    /// up front, so a 10 MiB file is not copied by repeated growth.
     init(contentType: String, maxFileSize: Int, maxFiles: Int, skipExtraFiles: Bool, sizeHint: Int = 0) throws(FormDataError) {
         // The parser's part cap is the needle maximum, so even a non-`file` part is bounded.
         let limits = MultipartParser.Limits(maxPartHeaderSize: 8 * 1024, maxParts: 1024, maxPartSize: maxFileSize)
         parser = try MultipartParser(contentType: contentType, limits: limits)
-        let files = self.files
+        let files = Files(capacity: sizeHint > 0 ? NeedleFormat.totalSize(dataSize: min(sizeHint, maxFileSize)) : 0)
+        self.files = files
         collector = MultipartFormCollector(onFile: { event in
             switch event {
             case .begin(let part):
@@ -51,16 +55,13 @@ final class APIUploadBody {
                     if skipExtraFiles { return }
                     throw APIUploadError.tooManyFiles
                 }
-                var buffer: [UInt8] = []
-                if files.seen == 1 { buffer.reserveCapacity(min(sizeHint, maxFileSize)) }
-                files.current = buffer
+                files.needles.begin()
             case .data(let bytes):
-                guard files.current != nil else { return }
-                guard files.current!.count + bytes.count <= maxFileSize else { throw APIUploadError.fileTooLarge }
-                files.current!.append(contentsOf: bytes)
+                guard files.needles.isOpen else { return }
+                guard files.needles.openDataSize + bytes.count <= maxFileSize else { throw APIUploadError.fileTooLarge }
+                files.needles.append(bytes)
             case .end:
-                if let data = files.current { files.done.append(data) }
-                files.current = nil
+                if files.needles.isOpen { files.needles.end() }
             }
         })
     }
@@ -70,9 +71,14 @@ final class APIUploadBody {
         try parser.feed(chunk, to: &collector)
     }
 
-    /// Ends the body; throws `.truncatedBody` if the closing delimiter never came.
-    func finish() throws -> (fields: FormFields, files: [[UInt8]]) {
+    /// Ends the body; throws `.truncatedBody` if the closing delimiter never came. The files come
+    /// back as needles without headers (`NeedleBatch.setHeader` once key and cookie are known).
+    func finish() throws -> (fields: FormFields, files: NeedleBatch) {
         try parser.finish()
-        return (collector.fields, files.done)
+        files.needles.discardOpen()
+        // Moved out, so setting the headers does not copy the bytes.
+        var needles = NeedleBatch()
+        swap(&needles, &files.needles)
+        return (collector.fields, needles)
     }
 }

@@ -21,8 +21,9 @@ import BFSStorage
 ///   panicked on a non-multipart `/uploads`); every other outcome is HTTP 200 with a `ret`.
 ///
 /// Parameters may come from the body or the query string (Go `FormValue`; the body wins).
-/// The append (`pwrite` under the volume's append lock, which another upload may hold for a
-/// 10 MiB write) runs on the libuv pool, never on the loop.
+/// The file is encoded as a needle while it streams in; the append (`pwrite` under the volume's
+/// append lock, which another upload may hold for a 10 MiB write) runs on the volume's append
+/// thread (`Volume.submit`), never on the loop.
 struct APIUploadHandler: Sendable {
     let context: StoreContext
     /// `/uploads` rather than `/upload`.
@@ -63,8 +64,8 @@ struct APIUploadHandler: Sendable {
             finished = true
             if error != nil { return answer(ex, .paramError, status: .badRequest, start: start) }
             do {
-                let (fields, files) = try body.finish()
-                store(ex, fields: fields, files: files, start: start)
+                var parsed = try body.finish()
+                store(ex, fields: parsed.fields, files: &parsed.files, start: start)
             } catch {
                 refuse(ex, error, start: start)
             }
@@ -87,58 +88,52 @@ struct APIUploadHandler: Sendable {
         }
     }
 
-    /// Checks the parameters against the files and appends them.
-    private func store(_ ex: HTTPServerExchange, fields bodyFields: FormFields, files: [[UInt8]], start: UInt64) {
+    /// Checks the parameters against the files (already encoded as needles) and appends them.
+    /// `needles` is taken in place (inout) so that setting the headers does not copy the bytes.
+    private func store(_ ex: HTTPServerExchange, fields bodyFields: FormFields, files needles: inout NeedleBatch, start: UInt64) {
         guard let query = try? QueryString.parse(ex.head.query) else { return answer(ex, .paramError, start: start) }
         let fields = bodyFields.merging(query)
         guard let vid = APIParameter.int32(fields.first("vid")) else { return answer(ex, .paramError, start: start) }
-        var needles: [NeedleInput] = []
         if batch {
             let keys = fields.all("keys"), cookies = fields.all("cookies")
-            guard !files.isEmpty, keys.count == files.count, cookies.count == files.count else {
+            guard needles.count > 0, keys.count == needles.count, cookies.count == needles.count else {
                 return answer(ex, .paramError, start: start)
             }
-            for (i, data) in files.enumerated() {
+            for i in 0..<needles.count {
                 guard let key = APIParameter.int64(keys[i]), let cookie = APIParameter.int32(cookies[i]) else {
                     return answer(ex, .paramError, start: start)
                 }
-                needles.append(NeedleInput(key: key, cookie: cookie, data: data))
+                needles.setHeader(i, key: key, cookie: cookie)
             }
         } else {
             guard let key = APIParameter.int64(fields.first("key")),
                   let cookie = APIParameter.int32(fields.first("cookie"))
             else { return answer(ex, .paramError, start: start) }
-            guard let data = files.first else { return answer(ex, .internalError, start: start) }
-            needles.append(NeedleInput(key: key, cookie: cookie, data: data))
+            guard needles.count > 0 else { return answer(ex, .internalError, start: start) }
+            needles.setHeader(0, key: key, cookie: cookie)
         }
         guard let volume = context.volumes.volume(vid) else { return answer(ex, .volumeNotExist, start: start) }
-        let bytes = needles.reduce(0) { $0 + $1.data.count }
+        let bytes = needles.dataBytes
         let count = needles.count
         let handler = self
         let input = needles
-        ex.loop.run(on: context.executors.writes, {
-            volume.append(input) { result in
-                switch result {
-                case .success:
-                    let nanos = monotonicNanos() - start
-                    handler.context.metrics.bytesWritten.increment(by: Int64(bytes))
-                    handler.context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
-                    handler.context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
-                    handler.answer(ex, .ok, start: start)
-                case .failure(let error):
-                    handler.answer(ex, error.ret, start: start)
-                }
+        // Handed to the volume's append thread without a pool hop; the completion runs on a
+        // flusher lane after the covering fdatasync, and the answer hops back to the loop (the
+        // answers of one synced batch are queued together and mostly share one loop wake-up).
+        let accepted = volume.submit(input) { result in
+            switch result {
+            case .success:
+                let nanos = monotonicNanos() - start
+                handler.context.metrics.bytesWritten.increment(by: Int64(bytes))
+                handler.context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
+                handler.context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
+                handler.answer(ex, .ok, start: start)
+            case .failure(let error):
+                handler.answer(ex, error.ret, start: start)
             }
-        }, then: { queued in
-            // Only a failure to queue the job lands here; the append answers for itself otherwise.
-            if case .failure(let error) = queued { handler.refused(ex, error, start: start) }
-        })
-    }
-
-    /// Answers a job the write executor did not run: 503 when its queue is full.
-    private func refused(_ ex: HTTPServerExchange, _ error: any Error, start: UInt64) {
-        let saturated = (error as? UVError)?.isExecutorSaturated == true
-        answer(ex, saturated ? .serviceUnavailable : .internalError, status: saturated ? .serviceUnavailable : .ok, start: start)
+        }
+        // A full append queue: 503 at once rather than a deeper backlog.
+        if !accepted { answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start) }
     }
 
     /// Sends `{"ret":N}` (from any thread) and counts the request.

@@ -4,9 +4,12 @@ import BFSLoop
 ///
 /// | Executor | Threads | Queue | Work |
 /// |---|---|---|---|
-/// | `writes` | 2 | 512 | uploads and deletes (they wait on a volume's append lock) |
+/// | `writes` | 2 | 512 | deletes (they wait on a volume's append lock) |
 /// | `reads` | 2 | 256 | cold reads: verified small reads and page-cache warming; needle probes |
 /// | `stats` | 1 | 8 | `/info` and `/metrics` rendering (locks every volume) |
+///
+/// Uploads do not use an executor: the loop hands the encoded needle to the volume's append
+/// thread (`Volume.submit`, bounded queue, 503 when full).
 ///
 /// Admin work (fallocate, add volume, bulk loads, export reads, pulls) keeps libuv's
 /// shared pool (`EventLoop.runBlocking`), which nothing else uses any more, so a 16 MiB export
@@ -14,7 +17,7 @@ import BFSLoop
 /// once and the handler answers 503: a backlog past these bounds would only add latency. Pools
 /// stay small: the machine has few cores and the work is mostly waiting on the disk.
 public final class StoreExecutors: Sendable {
-    /// Uploads and deletes.
+    /// Deletes.
     public let writes: BlockingExecutor
     /// Cold reads.
     public let reads: BlockingExecutor

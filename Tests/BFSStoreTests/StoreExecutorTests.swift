@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+@testable import BFSStorage
 @testable import BFSStore
 
 /// A gate blocking jobs until the test opens it (bounded: 20 s at most).
@@ -47,7 +48,8 @@ private final class JobGate: Sendable {
         }
     }
 
-    /// A full write queue answers 503 `{"ret":65533}` at once instead of queueing more.
+    /// A full write queue answers deletes 503 `{"ret":65533}` at once instead of queueing more;
+    /// uploads do not use it (they go to the volume's append thread) and are still answered.
     @Test func fullWriteQueueAnswers503() throws {
         try withStoreHarness { h in
             let gate = JobGate()
@@ -57,14 +59,47 @@ private final class JobGate: Sendable {
             #expect(waitUntil { writes.queuedCount == 0 })  // every thread holds a job
             for _ in 0..<writes.queueLimit { #expect(writes.submit { gate.wait() }) }
             let c = try TestHTTPClient(port: h.port, timeoutSeconds: 5)
-            let upload = try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3])
-            #expect(upload.status == 503)
-            #expect(upload.text == "{\"ret\":65533}")
+            #expect(try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3]).text == "{\"ret\":1}")
             let delete = try c.delete(vid: 1, key: 1)
             #expect(delete.status == 503)
             #expect(delete.text == "{\"ret\":65533}")
             gate.open()
             #expect(waitUntil { writes.queuedCount == 0 })
+            #expect(try c.delete(vid: 1, key: 1).text == "{\"ret\":1}")
+        }
+    }
+
+    /// A volume whose append queue is full (its append thread waits for the append lock, held
+    /// here as a long write would) answers uploads 503 `{"ret":65533}` at once; the queued ones
+    /// are answered `{"ret":1}` once the lock is free.
+    @Test func fullAppendQueueAnswers503() throws {
+        try withStoreHarness { h in
+            let volume = try #require(h.context.volumes.volume(1))
+            let held = JobGate(), release = JobGate()
+            let holder = Thread {
+                volume.appender.withLock { _ in
+                    held.open()
+                    release.wait()
+                }
+            }
+            holder.start()
+            defer { release.open() }
+            held.wait()
+            let queued = Locked(0)
+            for i in 0...Volume.submitQueueLimit {
+                let ok = volume.submit(NeedleBatch([NeedleInput(key: Int64(100 + i), cookie: 1, data: [1])])) { r in
+                    if case .success = r { queued.with { $0 += 1 } }
+                }
+                #expect(ok)
+                // The first one is taken by the append thread, which then waits for the lock.
+                if i == 0 { #expect(waitUntil { volume.inbox.update(wake: .none) { $0.items.isEmpty } }) }
+            }
+            let c = try TestHTTPClient(port: h.port, timeoutSeconds: 5)
+            let upload = try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3])
+            #expect(upload.status == 503)
+            #expect(upload.text == "{\"ret\":65533}")
+            release.open()
+            #expect(waitUntil { queued.get == Volume.submitQueueLimit + 1 })
             #expect(try c.upload(vid: 1, key: 1, cookie: 2, data: [1, 2, 3]).text == "{\"ret\":1}")
         }
     }
