@@ -63,6 +63,10 @@ final class HTTPClientConnection {
     /// whose answer came before that is closed, not pooled.
     private var bodySent = true
 
+    /// Largest in-memory body copied behind the head into one write; bigger ones are queued
+    /// chunk by chunk as they are (no copy of a large body).
+    static let gatherLimit = 64 * 1024
+
     init(key: String, tcp: TCPConnection, client: HTTPClient) {
         self.key = key
         self.tcp = tcp
@@ -96,10 +100,24 @@ final class HTTPClientConnection {
             guard let error, let exchange, self.exchange === exchange else { return }
             lost(.transport(error))
         }
-        pendingWrites += 1 + exchange.request.body.count { !$0.isEmpty }
-        tcp.write(head, completion: onWritten)
-        for chunk in exchange.request.body where !chunk.isEmpty {
-            chunk.withUnsafeBytes { tcp.write($0, completion: onWritten) }
+        let bodySize = exchange.request.body.reduce(0) { $0 + $1.count }
+        if bodySize <= Self.gatherLimit {
+            // One buffer, one system call in the common case: a small request goes out whole
+            // from here, and only what the socket did not take is queued (a copy).
+            var bytes = head
+            bytes.reserveCapacity(head.count + bodySize)
+            for chunk in exchange.request.body { bytes.append(contentsOf: chunk) }
+            let written = tcp.writeQueueSize == 0 ? ((try? bytes.withUnsafeBytes { try tcp.tryWrite($0) }) ?? 0) : 0
+            if written < bytes.count {
+                pendingWrites += 1
+                bytes.withUnsafeBytes { tcp.write(UnsafeRawBufferPointer(rebasing: $0[written...]), completion: onWritten) }
+            }
+        } else {
+            pendingWrites += 1 + exchange.request.body.count { !$0.isEmpty }
+            tcp.write(head, completion: onWritten)
+            for chunk in exchange.request.body where !chunk.isEmpty {
+                chunk.withUnsafeBytes { tcp.write($0, completion: onWritten) }
+            }
         }
         bodySent = exchange.request.bodySource == nil
         if let source = exchange.request.bodySource { pump(source, sent: 0, for: exchange) }
