@@ -7,6 +7,7 @@ final class HTTPClientExchange {
     let onBody: (UnsafeRawBufferPointer) throws(HTTPClientError) -> Void
     private var completion: ((Result<HTTPClientResponseHead, HTTPClientError>) -> Void)?
     var head: HTTPClientResponseHead?
+    /// Its connection's timer while it runs the exchange's timeout.
     var timer: LoopTimer?
     /// Whether this exchange was already re-sent once after a stale keep-alive connection.
     var retried = false
@@ -30,7 +31,7 @@ final class HTTPClientExchange {
 
     /// Runs the completion once and drops every callback (breaking cycles through captures).
     func complete(_ result: Result<HTTPClientResponseHead, HTTPClientError>) {
-        timer?.close()
+        timer?.stop()
         timer = nil
         connection = nil
         guard let completion else { return }
@@ -62,6 +63,9 @@ final class HTTPClientConnection {
     /// Whether the current request's streamed body (if any) has been sent whole; a connection
     /// whose answer came before that is closed, not pooled.
     private var bodySent = true
+    /// The timeout of the exchange in flight: one timer per connection, re-armed for each
+    /// exchange (made on first use, closed with the connection).
+    private var timer: LoopTimer?
 
     /// Largest in-memory body copied behind the head into one write; bigger ones are queued
     /// chunk by chunk as they are (no copy of a large body).
@@ -75,6 +79,7 @@ final class HTTPClientConnection {
         parser = HTTPClientResponseParser(maxHeadSize: configuration.maxResponseHeadSize,
                                           isHeadRequest: false)
         tcp.onClose = { [self] in
+            timer?.close()
             self.client?.connectionDidClose(self)
             fail(.connectionClosed)
         }
@@ -156,12 +161,13 @@ final class HTTPClientConnection {
 
     /// (Re)starts the exchange's timeout.
     private func armTimer(_ exchange: HTTPClientExchange, after milliseconds: UInt64) {
-        exchange.timer?.close()
-        exchange.timer = tcp.loop.scheduleTimer(after: milliseconds) {
-            [weak self, weak exchange] in
-            guard let self, let exchange, self.exchange === exchange else { return }
+        let timer = self.timer ?? tcp.loop.makeTimer { [weak self] in
+            guard let self, self.exchange != nil else { return }
             self.fail(.requestTimeout)
         }
+        self.timer = timer
+        exchange.timer = timer
+        timer.start(after: milliseconds)
     }
 
     private func didRead(_ event: TCPReadEvent) {
@@ -230,7 +236,7 @@ final class HTTPClientConnection {
         guard let exchange else { return }
         if wasReused && !receivedBytes && exchange.request.canResend && !exchange.retried {
             self.exchange = nil
-            exchange.timer?.close()
+            exchange.timer?.stop()
             exchange.timer = nil
             exchange.retried = true
             close()
@@ -254,6 +260,7 @@ final class HTTPClientConnection {
 
     /// Closes the socket (idempotent); the client forgets it in the close callback.
     func close() {
+        timer?.close()
         tcp.close()
     }
 }
