@@ -218,7 +218,7 @@ final class HTTPClientConnection {
         if exchange.isPaused { tcp.resumeReading() }
         let head = exchange.head!
         let requestSaidClose = exchange.request.headers.contains {
-            $0.name.lowercased() == "connection" && $0.value.lowercased().contains("close")
+            HTTPHeaders.sameName($0.name, "connection") && $0.value.lowercased().contains("close")
         }
         if !leftover && head.allowsKeepAlive && !requestSaidClose && pendingWrites == 0 && bodySent,
            !tcp.isClosed, let client
