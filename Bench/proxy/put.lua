@@ -1,12 +1,15 @@
 -- wrk script: PUT /bfs/<bucket>/<name> of one payload, end to end through the proxy, a fresh
 -- precomputed (name, token) pair per request: wrk cannot compute HMAC-SHA1, and bfs tokens are
 -- good for 900 s either side of their time, so the pairs are signed just before the run.
--- Env: BFS_BUCKET, BFS_TOKENS (file of "name token" lines), BFS_BODY (payload file).
+-- Env: BFS_BUCKET, BFS_TOKENS (file of "name token" lines), BFS_BODY (payload file), BFS_COUNT
+-- (optional: stop after that many answers).
 local bucket = os.getenv("BFS_BUCKET") or "bench"
 local entries = {}
 local next_entry = 0
 local payload
 local threads = {}
+local limit = tonumber(os.getenv("BFS_COUNT") or "")
+local answered = 0
 -- Globals of each thread's Lua state, read back in done() through thread:get.
 failures = 0
 first_failure = ""
@@ -39,6 +42,8 @@ request = function()
 end
 
 response = function(status, headers, body)
+  answered = answered + 1
+  if limit and answered >= limit then wrk.thread:stop() end
   if status ~= 201 then
     failures = failures + 1
     if failures == 1 then first_failure = status .. " " .. string.sub(body or "", 1, 200) end

@@ -15,10 +15,21 @@
 # Three alternating rounds; medians; ratios proxy/store and store/nginx. Targets: proxy GET
 # >= 0.5x direct store GET; PUT >= 5,000 req/s.
 #
+# Before the rounds, a fixed-count phase (cpu.py): $CPU_GETS proxy GETs and $CPU_PUTS proxy PUTs
+# (wrk -t1 -c32, stopped after that many answers), printing the CPU microseconds each process
+# spent per request (utime+stime from /proc) and the proxy's heap allocations per request
+# (Bench/store/malloc_count.c preloaded into the proxy): what a request costs, independent of
+# how busy the machine was.
+#
 # Usage: Bench/proxy/run.sh [duration, default 10s]
+# Env: BFS_BINARY (a bfs binary to run instead of building this checkout: before/after runs),
+#      ROUNDS (wrk rounds, default 3; 0 runs the fixed-count phase only),
+#      CPU_GETS (default 30000), CPU_PUTS (default 3000).
 set -euo pipefail
 DURATION=${1:-10s}
-ROUNDS=3
+ROUNDS=${ROUNDS:-3}
+CPU_GETS=${CPU_GETS:-30000}
+CPU_PUTS=${CPU_PUTS:-3000}
 PUTS_PER_ROUND=150000   # more names than any round can use (wrk stops if it runs out)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/Bench/proxy"
@@ -39,8 +50,14 @@ wait_http() {  # URL: until it answers 2xx (bounded)
 
 print_environment
 echo "== wrk -t1 -c32 -d$DURATION --latency; $ROUNDS rounds"
-swift build -c release --package-path "$ROOT" --product bfs >"$T/build.log" 2>&1 || { cat "$T/build.log"; exit 1; }
-BFS=$(swift build -c release --package-path "$ROOT" --show-bin-path)/bfs
+if [ -n "${BFS_BINARY:-}" ]; then
+    BFS=$BFS_BINARY
+    echo "== binary: $BFS"
+else
+    swift build -c release --package-path "$ROOT" --product bfs >"$T/build.log" 2>&1 || { cat "$T/build.log"; exit 1; }
+    BFS=$(swift build -c release --package-path "$ROOT" --show-bin-path)/bfs
+fi
+cc -O2 -shared -fPIC -o "$T/malloc_count.so" "$ROOT/Bench/store/malloc_count.c"
 TOKEN=bench-cluster-token
 
 # ZooKeeper (toolchain.md §12), its own data dir and port.
@@ -51,6 +68,7 @@ printf 'tickTime=500\ndataDir=%s/zk/data\nclientPort=%s\nclientPortAddress=127.0
 ZK_CP=/usr/share/java/zookeeper.jar:/etc/zookeeper/conf
 java -Xmx256m -cp "$ZK_CP" org.apache.zookeeper.server.quorum.QuorumPeerMain "$T/zk/zoo.cfg" >"$T/zk/log" 2>&1 &
 PIDS+=($!)
+PID_zk=$!
 zk_ready() {
     python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),1); s.sendall(b"srvr"); print(s.recv(4096).decode())' "$ZK" 2>/dev/null | grep -q standalone
 }
@@ -80,6 +98,7 @@ rate = "0"
 CONF
     "$BFS" store -c "$T/store-$s/store.toml" --log-level warning 2>"$T/store-$s/log" &
     PIDS+=($!)
+    eval "PID_$s=$!"
     wait_http "http://127.0.0.1:$STAT/info"
     curl -sf -d "n=1&bdir=$T/store-$s&idir=$T/store-$s" "http://127.0.0.1:$ADMIN/add_free_volume" | grep -q '"ret":1'
     curl -sf -d "vid=1" "http://127.0.0.1:$ADMIN/add_volume" | grep -q '"ret":1'
@@ -121,6 +140,7 @@ minimum_free_space = "64MiB"
 CONF
 "$BFS" directory -c "$T/directory.toml" --log-level warning 2>"$T/directory.log" &
 PIDS+=($!)
+PID_directory=$!
 wait_http "http://127.0.0.1:$DIRECTORY/ping"
 
 PROXY=$(free_port)
@@ -132,8 +152,10 @@ cluster_token = "$TOKEN"
 listen = "127.0.0.1:$PROXY"
 workers = 1
 CONF
-"$BFS" proxy -c "$T/proxy.toml" --log-level warning 2>"$T/proxy.log" &
+LD_PRELOAD="$T/malloc_count.so" BFS_MALLOC_COUNT_FILE="$T/proxy-mallocs" \
+    "$BFS" proxy -c "$T/proxy.toml" --log-level warning 2>"$T/proxy.log" &
 PIDS+=($!)
+PID_proxy=$!
 wait_http "http://127.0.0.1:$PROXY/ping"
 
 # A public-read bucket (flags bit 0) and its key.
@@ -169,8 +191,18 @@ curl -sf "$STORE_URL" | cmp - "$T/www/4k.bin"
 curl -sf "$PROXY_URL" | cmp - "$T/www/4k.bin"
 curl -sf "http://127.0.0.1:$NGINX/4k.bin" | cmp - "$T/www/4k.bin"
 
-echo "== signing $((ROUNDS * PUTS_PER_ROUND)) PUT tokens"
 head -c 4096 /dev/urandom >"$T/put.bin"
+echo "== per request, fixed count ($CPU_GETS GETs, $CPU_PUTS PUTs, wrk -t1 -c32): CPU of each process, proxy allocations"
+python3 "$HERE/tokens.py" bench "$KEY_ID" "$SECRET" cpu- $((CPU_PUTS + 64)) "$T/tokens-cpu"  # + the requests in flight at the stop
+PROCS=(proxy="$PID_proxy" directory="$PID_directory" store-a="$PID_a" store-b="$PID_b" zookeeper="$PID_zk")
+CPU_RESULTS="$T/cpu" BFS_COUNT=$CPU_GETS python3 "$HERE/cpu.py" proxy-get GET "http://127.0.0.1:$PROXY/metrics" "$T/proxy-mallocs" \
+    "${PROCS[@]}" -- wrk -t1 -c32 -d300s -s "$HERE/get.lua" "$PROXY_URL"
+CPU_RESULTS="$T/cpu" BFS_COUNT=$CPU_PUTS BFS_BUCKET=bench BFS_TOKENS="$T/tokens-cpu" BFS_BODY="$T/put.bin" \
+    python3 "$HERE/cpu.py" proxy-put PUT "http://127.0.0.1:$PROXY/metrics" "$T/proxy-mallocs" \
+    "${PROCS[@]}" -- wrk -t1 -c32 -d300s -s "$HERE/put.lua" "http://127.0.0.1:$PROXY"
+[ "$ROUNDS" -gt 0 ] || exit 0
+
+echo "== signing $((ROUNDS * PUTS_PER_ROUND)) PUT tokens"
 for ROUND in $(seq "$ROUNDS"); do
     python3 "$HERE/tokens.py" bench "$KEY_ID" "$SECRET" "r$ROUND-" "$PUTS_PER_ROUND" "$T/tokens-$ROUND"
 done

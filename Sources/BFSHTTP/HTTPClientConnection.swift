@@ -7,6 +7,7 @@ final class HTTPClientExchange {
     let onBody: (UnsafeRawBufferPointer) throws(HTTPClientError) -> Void
     private var completion: ((Result<HTTPClientResponseHead, HTTPClientError>) -> Void)?
     var head: HTTPClientResponseHead?
+    /// Its connection's timer while it runs the exchange's timeout.
     var timer: LoopTimer?
     /// Whether this exchange was already re-sent once after a stale keep-alive connection.
     var retried = false
@@ -30,7 +31,7 @@ final class HTTPClientExchange {
 
     /// Runs the completion once and drops every callback (breaking cycles through captures).
     func complete(_ result: Result<HTTPClientResponseHead, HTTPClientError>) {
-        timer?.close()
+        timer?.stop()
         timer = nil
         connection = nil
         guard let completion else { return }
@@ -62,6 +63,13 @@ final class HTTPClientConnection {
     /// Whether the current request's streamed body (if any) has been sent whole; a connection
     /// whose answer came before that is closed, not pooled.
     private var bodySent = true
+    /// The timeout of the exchange in flight: one timer per connection, re-armed for each
+    /// exchange (made on first use, closed with the connection).
+    private var timer: LoopTimer?
+
+    /// Largest in-memory body copied behind the head into one write; bigger ones are queued
+    /// chunk by chunk as they are (no copy of a large body).
+    static let gatherLimit = 64 * 1024
 
     init(key: String, tcp: TCPConnection, client: HTTPClient) {
         self.key = key
@@ -71,6 +79,7 @@ final class HTTPClientConnection {
         parser = HTTPClientResponseParser(maxHeadSize: configuration.maxResponseHeadSize,
                                           isHeadRequest: false)
         tcp.onClose = { [self] in
+            timer?.close()
             self.client?.connectionDidClose(self)
             fail(.connectionClosed)
         }
@@ -96,10 +105,24 @@ final class HTTPClientConnection {
             guard let error, let exchange, self.exchange === exchange else { return }
             lost(.transport(error))
         }
-        pendingWrites += 1 + exchange.request.body.count { !$0.isEmpty }
-        tcp.write(head, completion: onWritten)
-        for chunk in exchange.request.body where !chunk.isEmpty {
-            chunk.withUnsafeBytes { tcp.write($0, completion: onWritten) }
+        let bodySize = exchange.request.body.reduce(0) { $0 + $1.count }
+        if bodySize <= Self.gatherLimit {
+            // One buffer, one system call in the common case: a small request goes out whole
+            // from here, and only what the socket did not take is queued (a copy).
+            var bytes = head
+            bytes.reserveCapacity(head.count + bodySize)
+            for chunk in exchange.request.body { bytes.append(contentsOf: chunk) }
+            let written = tcp.writeQueueSize == 0 ? ((try? bytes.withUnsafeBytes { try tcp.tryWrite($0) }) ?? 0) : 0
+            if written < bytes.count {
+                pendingWrites += 1
+                bytes.withUnsafeBytes { tcp.write(UnsafeRawBufferPointer(rebasing: $0[written...]), completion: onWritten) }
+            }
+        } else {
+            pendingWrites += 1 + exchange.request.body.count { !$0.isEmpty }
+            tcp.write(head, completion: onWritten)
+            for chunk in exchange.request.body where !chunk.isEmpty {
+                chunk.withUnsafeBytes { tcp.write($0, completion: onWritten) }
+            }
         }
         bodySent = exchange.request.bodySource == nil
         if let source = exchange.request.bodySource { pump(source, sent: 0, for: exchange) }
@@ -138,12 +161,13 @@ final class HTTPClientConnection {
 
     /// (Re)starts the exchange's timeout.
     private func armTimer(_ exchange: HTTPClientExchange, after milliseconds: UInt64) {
-        exchange.timer?.close()
-        exchange.timer = tcp.loop.scheduleTimer(after: milliseconds) {
-            [weak self, weak exchange] in
-            guard let self, let exchange, self.exchange === exchange else { return }
+        let timer = self.timer ?? tcp.loop.makeTimer { [weak self] in
+            guard let self, self.exchange != nil else { return }
             self.fail(.requestTimeout)
         }
+        self.timer = timer
+        exchange.timer = timer
+        timer.start(after: milliseconds)
     }
 
     private func didRead(_ event: TCPReadEvent) {
@@ -194,7 +218,7 @@ final class HTTPClientConnection {
         if exchange.isPaused { tcp.resumeReading() }
         let head = exchange.head!
         let requestSaidClose = exchange.request.headers.contains {
-            $0.name.lowercased() == "connection" && $0.value.lowercased().contains("close")
+            HTTPHeaders.sameName($0.name, "connection") && $0.value.lowercased().contains("close")
         }
         if !leftover && head.allowsKeepAlive && !requestSaidClose && pendingWrites == 0 && bodySent,
            !tcp.isClosed, let client
@@ -212,7 +236,7 @@ final class HTTPClientConnection {
         guard let exchange else { return }
         if wasReused && !receivedBytes && exchange.request.canResend && !exchange.retried {
             self.exchange = nil
-            exchange.timer?.close()
+            exchange.timer?.stop()
             exchange.timer = nil
             exchange.retried = true
             close()
@@ -236,6 +260,7 @@ final class HTTPClientConnection {
 
     /// Closes the socket (idempotent); the client forgets it in the close callback.
     func close() {
+        timer?.close()
         tcp.close()
     }
 }

@@ -16,7 +16,7 @@ public struct HTTPClientResponseHead: Equatable, Sendable {
 
     /// The first value of header `name`, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { HTTPHeaders.sameName($0.name, name) }?.value
     }
 
     /// Whether the server lets the connection carry another request (RFC 9112 §9.3).

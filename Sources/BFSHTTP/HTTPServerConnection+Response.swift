@@ -50,7 +50,9 @@ extension HTTPServerConnection {
 
     /// Writes the head of a streamed answer and returns the stream for its body: chunked (or
     /// ended by the close for HTTP/1.0) when `length` is nil, else `Content-Length: length`.
-    func startStream(_ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders, length: Int?) -> HTTPResponseStream {
+    /// `holdingHead`: a head announcing body bytes goes out with the first piece instead.
+    func startStream(_ ex: HTTPServerExchange, status: HTTPStatus, headers: HTTPHeaders, length: Int?,
+                     holdingHead: Bool = false) -> HTTPResponseStream {
         closeIfBodyUnread(ex)
         let bodyless = ex.head.method == .head || HTTPResponseHeadWriter.forbidsBody(status)
         let chunked = length == nil && ex.head.versionMinor >= 1
@@ -64,7 +66,11 @@ extension HTTPServerConnection {
         } else {
             framing = chunked ? .chunked : .none
         }
-        writeBody(makeHead(ex, status: status, headers: headers, framing: framing), completion: nil)
+        let head = makeHead(ex, status: status, headers: headers, framing: framing)
+        if holdingHead, !bodyless, !chunked, let length, length > 0 {
+            return HTTPResponseStream(connection: self, exchange: ex, chunked: false, bodyless: false, heldHead: head)
+        }
+        writeBody(head, completion: nil)
         return HTTPResponseStream(connection: self, exchange: ex, chunked: chunked, bodyless: bodyless)
     }
 

@@ -124,12 +124,17 @@ public final class HTTPServerExchange: @unchecked Sendable {
     /// A body that cannot be completed must end with `HTTPResponseStream.abort()`, which closes
     /// the connection so the client sees a short body rather than a wrong one. Nil if already
     /// answered or the connection is gone. Loop thread only.
+    ///
+    /// With `holdingHead`, a head announcing a body waits for the first piece and goes out with
+    /// it in one write (a relay whose bytes follow at once saves a system call per answer);
+    /// `end()` or `abort()` before any piece sends it alone (an abort then closes the
+    /// connection, so the client still sees the answer cut short of its `Content-Length`).
     public func respondStreaming(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(),
-                                 length: Int) -> HTTPResponseStream? {
+                                 length: Int, holdingHead: Bool = false) -> HTTPResponseStream? {
         precondition(loop.inEventLoop, "respondStreaming off the loop thread")
         guard !responseStarted, let connection else { return nil }
         responseStarted = true
-        return connection.startStream(self, status: status, headers: headers, length: length)
+        return connection.startStream(self, status: status, headers: headers, length: length, holdingHead: holdingHead)
     }
 
     /// Runs `handler` if the connection closes before this exchange is over. Loop thread only.
@@ -187,12 +192,16 @@ public final class HTTPResponseStream {
     private let chunked: Bool
     private let bodyless: Bool
     private var ended = false
+    /// The response head, while it waits for the first piece (`holdingHead`).
+    private var heldHead: [UInt8]?
 
-    init(connection: HTTPServerConnection, exchange: HTTPServerExchange, chunked: Bool, bodyless: Bool) {
+    init(connection: HTTPServerConnection, exchange: HTTPServerExchange, chunked: Bool, bodyless: Bool,
+         heldHead: [UInt8]? = nil) {
         self.connection = connection
         self.exchange = exchange
         self.chunked = chunked
         self.bodyless = bodyless
+        self.heldHead = heldHead
     }
 
     /// Queues one piece; `completion` runs once it reached the kernel (use it to pace big bodies).
@@ -207,6 +216,10 @@ public final class HTTPResponseStream {
             framed.append(contentsOf: "\(String(bytes.count, radix: 16))\r\n".utf8)
             framed.append(contentsOf: bytes)
             framed.append(contentsOf: "\r\n".utf8)
+        } else if var head = heldHead {
+            heldHead = nil
+            head.append(contentsOf: bytes)
+            framed = head
         } else {
             framed = bytes
         }
@@ -218,6 +231,10 @@ public final class HTTPResponseStream {
     public func abort() {
         guard !ended else { return }
         ended = true
+        if let heldHead, let connection {
+            self.heldHead = nil
+            connection.writeBody(heldHead, completion: nil)
+        }
         connection?.tcp.close()
     }
 
@@ -226,6 +243,10 @@ public final class HTTPResponseStream {
         guard !ended else { return }
         ended = true
         guard let connection else { return }
+        if let heldHead {
+            self.heldHead = nil
+            connection.writeBody(heldHead, completion: nil)
+        }
         if chunked && !bodyless { connection.writeBody(Array("0\r\n\r\n".utf8), completion: nil) }
         connection.responseDidEnd(exchange)
     }

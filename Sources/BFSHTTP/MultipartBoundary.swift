@@ -46,7 +46,13 @@ public enum MultipartBoundary {
         var generator = SystemRandomNumberGenerator()
         let hex = Array("0123456789abcdef".utf8)
         var bytes = Array("bfs-boundary-".utf8)
-        for _ in 0..<32 { bytes.append(hex[Int(generator.next() & 0x0F)]) }
+        // 128 random bits, 4 per digit: two draws (each draw may be a system call).
+        for var word in [generator.next() as UInt64, generator.next() as UInt64] {
+            for _ in 0..<16 {
+                bytes.append(hex[Int(word & 0x0F)])
+                word >>= 4
+            }
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -80,7 +80,7 @@ final class BodyRelay {
         self.onStale = onStale
         client = exchange.context.storeHTTPClient(on: exchange.loop)
         headTimeout = UInt64(exchange.context.settings.storeHeadTimeout.wholeMilliseconds)
-        replica = Int.random(in: 0..<max(1, record.stores.count))
+        replica = exchange.context.replicaStart(max(1, record.stores.count))
     }
 
     /// Starts relaying.

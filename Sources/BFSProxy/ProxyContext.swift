@@ -25,6 +25,8 @@ public final class ProxyContext: Sendable {
     let now: @Sendable () -> Int64
     private let clients: [ObjectIdentifier: LoopClients]
     private let drainWatch: DrainFileWatch?
+    /// SplitMix64 state of `replicaStart` (seeded once; a draw is one atomic add, no system call).
+    private let spread = Atomic<UInt64>(UInt64.random(in: .min ... .max))
 
     /// One loop's clients: the directory's and the stores' (different timeouts).
     struct LoopClients: @unchecked Sendable {
@@ -46,12 +48,27 @@ public final class ProxyContext: Sendable {
         var clients: [ObjectIdentifier: LoopClients] = [:]
         for loop in loops {
             let directory = HTTPClient(loop: loop, configuration: .init(connectTimeout: connect,
-                                                                        requestTimeout: UInt64(settings.directoryTimeout.wholeMilliseconds)))
+                                                                        requestTimeout: UInt64(settings.directoryTimeout.wholeMilliseconds),
+                                                                        maxIdlePerHost: Self.idlePerBackend))
             let store = HTTPClient(loop: loop, configuration: .init(connectTimeout: connect,
-                                                                    requestTimeout: UInt64(settings.storeTimeout.wholeMilliseconds)))
+                                                                    requestTimeout: UInt64(settings.storeTimeout.wholeMilliseconds),
+                                                                    maxIdlePerHost: Self.idlePerBackend))
             clients[ObjectIdentifier(loop)] = LoopClients(directory: directory, store: store)
         }
         self.clients = clients
+    }
+
+    /// Idle keep-alive connections each loop keeps per backend: above the requests a loop has in
+    /// flight to one backend under load, so connections are reused rather than reopened.
+    static let idlePerBackend = 128
+
+    /// A pseudo-random replica index below `count` (> 0) where reads start: spreads reads over
+    /// the replicas. Not for secrets.
+    func replicaStart(_ count: Int) -> Int {
+        var z = spread.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(count))
     }
 
     /// The directory client of `loop` (the exchange's loop).

@@ -45,9 +45,10 @@ final class ProxyExchange: @unchecked Sendable {
         raw.respond(status: status, headers: headers, body: body)
     }
 
-    /// Starts an answer of exactly `length` body bytes pushed by the caller.
+    /// Starts an answer of exactly `length` body bytes pushed by the caller; the head goes out
+    /// with the first body piece (one write for a small file).
     func respondStreaming(status: HTTPStatus, headers: HTTPHeaders, length: Int) -> HTTPResponseStream? {
         record(status)
-        return raw.respondStreaming(status: status, headers: headers, length: length)
+        return raw.respondStreaming(status: status, headers: headers, length: length, holdingHead: true)
     }
 }

@@ -140,7 +140,7 @@ struct StoreLengthProbe {
     let record: FileRecord
 
     func run(_ done: @escaping (Result<Int64, ProxyFailure>) -> Void) {
-        attempt(0, start: Int.random(in: 0..<max(1, record.stores.count)), notFound: true, done)
+        attempt(0, start: exchange.context.replicaStart(max(1, record.stores.count)), notFound: true, done)
     }
 
     private func attempt(_ tried: Int, start: Int, notFound: Bool, _ done: @escaping (Result<Int64, ProxyFailure>) -> Void) {

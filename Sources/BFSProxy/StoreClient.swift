@@ -32,8 +32,7 @@ struct StoreClient {
                 metrics.storeErrors.increment()
                 done(.failure(.backend("store \(store) upload", error)))
             case .success(let response):
-                let ret = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
-                    .flatMap { ($0["ret"] as? NSNumber)?.intValue }
+                let ret = Self.ret(response.body)
                 guard response.status == .ok, ret == 1 else {
                     metrics.storeErrors.increment()
                     return done(.failure(ProxyFailure(.badGateway, "store \(store) upload answered HTTP \(response.status.code) ret \(ret.map(String.init) ?? "none")",
@@ -42,6 +41,17 @@ struct StoreClient {
                 done(.success(()))
             }
         }
+    }
+
+    /// The exact answer bfs stores send for success.
+    private static let retOK = Array("{\"ret\":1}".utf8)
+
+    /// The `ret` of a store's JSON answer: the usual `{"ret":1}` compared as bytes, anything
+    /// else parsed.
+    static func ret(_ body: [UInt8]) -> Int? {
+        if body == retOK { return 1 }
+        return (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+            .flatMap { ($0["ret"] as? NSNumber)?.intValue }
     }
 
     /// `POST /del` (`key`, `vid`), best effort: the directory's reaper deletes whatever this misses.

@@ -184,4 +184,41 @@ import Testing
             #expect(try cut.readToEOF() == Array("01234".utf8))
         }
     }
+
+    @Test func aHeldHeadGoesOutWithTheFirstPieceOrAloneOnAbort() throws {
+        let router = testRouter { r in
+            r.add(.get, "/held") { ex in
+                guard let stream = ex.respondStreaming(headers: ["Content-Type": "text/plain"], length: 10,
+                                                       holdingHead: true) else { return }
+                stream.write(Array("01234".utf8))
+                stream.write(Array("56789".utf8))
+                stream.end()
+            }
+            r.add(.get, "/held-cut") { ex in
+                guard let stream = ex.respondStreaming(length: 10, holdingHead: true) else { return }
+                stream.abort()
+            }
+        }
+        try withServer(router: router) { _, port in
+            let client = try TestHTTPClient(port: port)
+            try client.send(get("/held") + get("/hello"))
+            let r = try client.readResponse()
+            #expect(r.header("Content-Length") == "10" && r.header("Content-Type") == "text/plain")
+            #expect(r.text == "0123456789")
+            #expect(try client.readResponse().text == "hello")
+
+            // HEAD: nothing is held (no body), the head goes out as usual.
+            let head = try TestHTTPClient(port: port)
+            try head.send("HEAD /held HTTP/1.1\r\nHost: x\r\n\r\n")
+            let h = try head.readResponse(isHead: true)
+            #expect(h.status == 200 && h.header("Content-Length") == "10" && h.body.isEmpty)
+
+            // Aborted before any piece: the held head still goes out, then the connection closes
+            // short of its length.
+            let cut = try TestHTTPClient(port: port)
+            try cut.send(get("/held-cut"))
+            #expect(try cut.readHead().contains("Content-Length: 10"))
+            #expect(try cut.readToEOF().isEmpty)
+        }
+    }
 }
