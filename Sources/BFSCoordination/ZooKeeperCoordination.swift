@@ -30,6 +30,8 @@ public final class ZooKeeperCoordination: Coordination {
     let executor: CoordinationExecutor
     let control = DispatchQueue(label: "bfs.coordination.zookeeper")
     let state = Mutex(State())
+    /// Calls issued and not answered yet, failed with `.closed` if the C client drops them at close.
+    let outstanding: OutstandingCalls
 
     struct PendingWatch {
         var path: String
@@ -77,6 +79,7 @@ public final class ZooKeeperCoordination: Coordination {
         let (seconds, attoseconds) = sessionTimeout.components
         self.sessionTimeout = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
         self.executor = executor
+        outstanding = OutstandingCalls(executor: executor)
         zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR)
         let opened = state.withLock { state in openHandle(&state) }
         guard opened else { throw .other(code: ZSYSTEMERROR.rawValue, message: "zookeeper_init failed for \(hosts)") }
@@ -89,6 +92,7 @@ public final class ZooKeeperCoordination: Coordination {
 
     /// Creates a node (see `Coordination.create`).
     public func create(_ path: String, data: [UInt8], mode: CreateMode, completion: @escaping CoordinationCompletion<String>) {
+        let completion = outstanding.track(completion)
         submit(path, sequential: mode.contains(.sequential), completion) { state, zh, full in
             let reply = ZooKeeperReply<String?> { rc, created in
                 let result = self.result(rc, path) { self.root.relative(created ?? full) }
@@ -108,6 +112,7 @@ public final class ZooKeeperCoordination: Coordination {
 
     /// Reads a node, optionally arming a data watch (see `Coordination.get`).
     public func get(_ path: String, watch: WatchHandler?, completion: @escaping CoordinationCompletion<NodeData>) {
+        let completion = outstanding.track(completion)
         submit(path, completion) { state, zh, full in
             let id = state.arm(watch, path: path, full: full, child: false)
             let reply = ZooKeeperReply<([UInt8], NodeStat?)> { rc, payload in
@@ -128,6 +133,7 @@ public final class ZooKeeperCoordination: Coordination {
 
     /// Writes a node's data with a version check (see `Coordination.set`).
     public func set(_ path: String, data: [UInt8], version: Int32, completion: @escaping CoordinationCompletion<NodeStat>) {
+        let completion = outstanding.track(completion)
         submit(path, completion) { state, zh, full in
             let reply = ZooKeeperReply<NodeStat?> { rc, stat in
                 let result = self.result(rc, path) { stat! }
@@ -145,6 +151,7 @@ public final class ZooKeeperCoordination: Coordination {
 
     /// Deletes a childless node with a version check (see `Coordination.delete`).
     public func delete(_ path: String, version: Int32, completion: @escaping CoordinationCompletion<Void>) {
+        let completion = outstanding.track(completion)
         submit(path, completion) { state, zh, full in
             let reply = ZooKeeperReply<Void> { rc, _ in
                 let result = self.result(rc, path) { () }
@@ -160,6 +167,7 @@ public final class ZooKeeperCoordination: Coordination {
 
     /// Answers a node's stat or nil, optionally arming a watch (see `Coordination.exists`).
     public func exists(_ path: String, watch: WatchHandler?, completion: @escaping CoordinationCompletion<NodeStat?>) {
+        let completion = outstanding.track(completion)
         submit(path, completion) { state, zh, full in
             let id = state.arm(watch, path: path, full: full, child: false)
             let reply = ZooKeeperReply<NodeStat?> { rc, stat in
@@ -181,6 +189,7 @@ public final class ZooKeeperCoordination: Coordination {
 
     /// Lists child names, optionally arming a child watch (see `Coordination.children`).
     public func children(_ path: String, watch: WatchHandler?, completion: @escaping CoordinationCompletion<[String]>) {
+        let completion = outstanding.track(completion)
         submit(path, completion) { state, zh, full in
             let id = state.arm(watch, path: path, full: full, child: true)
             let reply = ZooKeeperReply<[String]> { rc, names in
@@ -200,6 +209,7 @@ public final class ZooKeeperCoordination: Coordination {
 
     /// Creates the node and its missing ancestors (see `Coordination.ensurePath`).
     public func ensurePath(_ path: String, completion: @escaping CoordinationCompletion<Void>) {
+        let completion = outstanding.track(completion)
         let full: String
         do { full = try root.full(path) } catch { return executor { completion(.failure(error)) } }
         createEach(CoordinationRoot.prefixes(of: full)[...], create: { prefix, done in

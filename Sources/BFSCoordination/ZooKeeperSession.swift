@@ -178,6 +178,8 @@ extension ZooKeeperCoordination {
         control.async {
             if let handle { zookeeper_close(handle.zh) }
             context?.release()
+            // The C client answers nothing after its close returned; what it dropped ends here.
+            self.outstanding.failAll()
             if let completion { self.executor(completion) }
         }
     }
