@@ -99,29 +99,34 @@ final class HTTPClientConnection {
                                           isHeadRequest: exchange.request.method == "HEAD")
         receivedBytes = false
         armTimer(exchange, after: exchange.request.headTimeout ?? configuration.requestTimeout)
-        let onWritten: (UVError?) -> Void = { [weak self, weak exchange] error in
-            guard let self else { return }
-            pendingWrites -= 1
-            guard let error, let exchange, self.exchange === exchange else { return }
-            lost(.transport(error))
+        // Made only for writes that are queued (the common small request needs none).
+        func onWritten() -> (UVError?) -> Void {
+            { [weak self, weak exchange] error in
+                guard let self else { return }
+                pendingWrites -= 1
+                guard let error, let exchange, self.exchange === exchange else { return }
+                lost(.transport(error))
+            }
         }
         let bodySize = exchange.request.body.reduce(0) { $0 + $1.count }
         if bodySize <= Self.gatherLimit {
             // One buffer, one system call in the common case: a small request goes out whole
             // from here, and only what the socket did not take is queued (a copy).
             var bytes = head
-            bytes.reserveCapacity(head.count + bodySize)
-            for chunk in exchange.request.body { bytes.append(contentsOf: chunk) }
+            if bodySize > 0 {
+                bytes.reserveCapacity(head.count + bodySize)
+                for chunk in exchange.request.body { bytes.append(contentsOf: chunk) }
+            }
             let written = tcp.writeQueueSize == 0 ? ((try? bytes.withUnsafeBytes { try tcp.tryWrite($0) }) ?? 0) : 0
             if written < bytes.count {
                 pendingWrites += 1
-                bytes.withUnsafeBytes { tcp.write(UnsafeRawBufferPointer(rebasing: $0[written...]), completion: onWritten) }
+                bytes.withUnsafeBytes { tcp.write(UnsafeRawBufferPointer(rebasing: $0[written...]), completion: onWritten()) }
             }
         } else {
             pendingWrites += 1 + exchange.request.body.count { !$0.isEmpty }
-            tcp.write(head, completion: onWritten)
+            tcp.write(head, completion: onWritten())
             for chunk in exchange.request.body where !chunk.isEmpty {
-                chunk.withUnsafeBytes { tcp.write($0, completion: onWritten) }
+                chunk.withUnsafeBytes { tcp.write($0, completion: onWritten()) }
             }
         }
         bodySent = exchange.request.bodySource == nil

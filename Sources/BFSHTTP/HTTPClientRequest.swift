@@ -66,7 +66,10 @@ public struct HTTPClientRequest: Sendable {
     /// Whether repeating the request is harmless (RFC 9110 §9.2.2), so a request lost to a
     /// keep-alive connection the server had just closed may be sent again.
     var isIdempotent: Bool {
-        ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method)
+        switch method {
+        case "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE": true
+        default: false
+        }
     }
 
     /// Whether the request can be sent again as it was: idempotent, and its body is not a
@@ -81,30 +84,50 @@ public struct HTTPClientRequest: Sendable {
         guard target.hasPrefix("/") || target == "*",
               !target.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F })
         else { throw .invalidRequest("target \"\(target)\"") }
-        var text = "\(method) \(target) HTTP/1.1\r\n"
+        var head: [UInt8] = []
+        head.reserveCapacity(headers.reduce(96 + target.utf8.count + host.utf8.count) {
+            $0 + $1.name.utf8.count + $1.value.utf8.count + 4
+        })
+        head.append(contentsOf: method.utf8)
+        head.append(UInt8(ascii: " "))
+        head.append(contentsOf: target.utf8)
+        head.append(contentsOf: " HTTP/1.1\r\n".utf8)
         var hasHost = false
         var hasLength = false
         for pair in headers {
             guard !pair.name.isEmpty, pair.name.utf8.allSatisfy(Self.isTokenByte),
                   !pair.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
             else { throw .invalidRequest("header \"\(pair.name)\"") }
-            let name = pair.name.lowercased()
-            hasHost = hasHost || name == "host"
-            hasLength = hasLength || name == "content-length" || name == "transfer-encoding"
-            text += "\(pair.name): \(pair.value)\r\n"
+            hasHost = hasHost || HTTPHeaders.sameName(pair.name, "host")
+            hasLength = hasLength || HTTPHeaders.sameName(pair.name, "content-length")
+                || HTTPHeaders.sameName(pair.name, "transfer-encoding")
+            head.append(contentsOf: pair.name.utf8)
+            head.append(contentsOf: ": ".utf8)
+            head.append(contentsOf: pair.value.utf8)
+            head.append(contentsOf: "\r\n".utf8)
         }
         if !hasHost {
-            let bracketed = host.contains(":") ? "[\(host)]" : host
-            text += "Host: \(bracketed):\(port)\r\n"
+            head.append(contentsOf: "Host: ".utf8)
+            if host.contains(":") {
+                head.append(UInt8(ascii: "["))
+                head.append(contentsOf: host.utf8)
+                head.append(UInt8(ascii: "]"))
+            } else {
+                head.append(contentsOf: host.utf8)
+            }
+            head.append(UInt8(ascii: ":"))
+            head.append(contentsOf: String(port).utf8)
+            head.append(contentsOf: "\r\n".utf8)
         }
         if !hasLength && (!body.isEmpty || bodySource != nil || method == "POST" || method == "PUT") {
-            text += "Content-Length: \(bodySize)\r\n"
+            head.append(contentsOf: "Content-Length: ".utf8)
+            head.append(contentsOf: String(bodySize).utf8)
+            head.append(contentsOf: "\r\n".utf8)
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        head.append(contentsOf: "\r\n".utf8)
+        return head
     }
 
-    /// RFC 9110 `tchar`.
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

@@ -21,7 +21,8 @@ public struct HTTPClientResponseHead: Equatable, Sendable {
 
     /// Whether the server lets the connection carry another request (RFC 9112 §9.3).
     public var allowsKeepAlive: Bool {
-        let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map {
+        guard let connection = header("connection") else { return minorVersion != 0 }
+        let tokens = connection.lowercased().split(separator: ",").map {
             MultipartHeaderValue.trimmed(Array($0.utf8)[...])
         }
         if minorVersion == 0 { return tokens.contains("keep-alive") }

@@ -216,18 +216,37 @@ struct HTTPClientResponseParser {
     }
 
     /// The Content-Length of `head`, nil if absent; throws on garbage or conflicting values.
+    /// Each comma-separated value, spaces and tabs around it ignored, is 1 to 18 digits (below
+    /// Int.max, and no body is anywhere near that size); scanned in place, nothing allocated.
     static func contentLength(_ head: HTTPClientResponseHead) throws -> Int? {
         var length: Int?
-        for pair in head.headers where pair.name.lowercased() == "content-length" {
-            for piece in pair.value.split(separator: ",", omittingEmptySubsequences: false) {
-                let text = MultipartHeaderValue.trimmed(Array(piece.utf8)[...])
-                // 18 digits stay below Int.max, and no body is anywhere near that size.
-                guard !text.isEmpty, text.utf8.count <= 18,
-                      text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(text),
-                      length == nil || length == value
-                else { throw HTTPClientError.malformedResponse("content-length \(pair.value)") }
+        for pair in head.headers where HTTPHeaders.sameName(pair.name, "content-length") {
+            func malformed() -> HTTPClientError { .malformedResponse("content-length \(pair.value)") }
+            var value = 0
+            var digits = 0
+            var spaceAfterDigits = false
+            func endPiece() throws(HTTPClientError) {
+                guard digits > 0, length == nil || length == value else { throw malformed() }
                 length = value
             }
+            for byte in pair.value.utf8 {
+                switch byte {
+                case UInt8(ascii: ","):
+                    try endPiece()
+                    value = 0
+                    digits = 0
+                    spaceAfterDigits = false
+                case UInt8(ascii: " "), UInt8(ascii: "\t"):
+                    spaceAfterDigits = digits > 0
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    guard !spaceAfterDigits, digits < 18 else { throw malformed() }
+                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                    digits += 1
+                default:
+                    throw malformed()
+                }
+            }
+            try endPiece()
         }
         return length
     }
@@ -239,7 +258,7 @@ struct HTTPClientResponseParser {
         }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let statusLine = lines.first, statusLine.count >= 12,
-              statusLine.starts(with: Array("HTTP/1.".utf8)),
+              statusLine.starts(with: "HTTP/1.".utf8),
               let minor = QueryString.hexValue(statusLine[statusLine.startIndex + 7]), minor <= 1,
               statusLine[statusLine.startIndex + 8] == 0x20,
               let code = Int(String(decoding: statusLine.dropFirst(9).prefix(3), as: UTF8.self)),

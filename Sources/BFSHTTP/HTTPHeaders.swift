@@ -14,6 +14,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// Headers from a literal such as `["Content-Type": "text/plain"]`.
     public init(dictionaryLiteral elements: (String, String)...) { self.init(elements) }
 
+    /// Makes room for `count` fields in all, so adding that many allocates once.
+    public mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
+
     /// Appends a field (duplicates allowed).
     public mutating func add(name: String, value: String) { fields.append((name: name, value: value)) }
 

@@ -66,13 +66,19 @@ extension HTTPServerConnection {
         } else {
             framing = chunked ? .chunked : .none
         }
-        let head = makeHead(ex, status: status, headers: headers, framing: framing)
-        if holdingHead, !bodyless, !chunked, let length, length > 0 {
+        let holds = holdingHead && !bodyless && !chunked && (length ?? 0) > 0
+        // A held head has room for a small body behind it, so the first piece joins it in place.
+        let head = makeHead(ex, status: status, headers: headers, framing: framing,
+                            bodyReserve: holds ? Swift.min(length ?? 0, Self.heldBodyReserve) : 0)
+        if holds {
             return HTTPResponseStream(connection: self, exchange: ex, chunked: false, bodyless: false, heldHead: head)
         }
         writeBody(head, completion: nil)
         return HTTPResponseStream(connection: self, exchange: ex, chunked: chunked, bodyless: bodyless)
     }
+
+    /// Most body bytes a held head reserves room for (a larger first piece reallocates once).
+    static var heldBodyReserve: Int { 64 * 1024 }
 
     /// Marks the answer complete; the connection then reads the next request (or closes).
     func responseDidEnd(_ ex: HTTPServerExchange) {

@@ -226,6 +226,31 @@ public final class HTTPResponseStream {
         connection.writeBody(framed, completion: completion)
     }
 
+    /// Queues a copy of `bytes` (valid only during the call), copying them once: straight after
+    /// a held head, or into the chunk's framing. For relaying bytes out of another connection's
+    /// read buffer.
+    public func write(copying bytes: UnsafeRawBufferPointer, completion: ((HTTPError?) -> Void)? = nil) {
+        guard !ended, let connection, !bytes.isEmpty, !bodyless else {
+            completion?(ended || connection == nil ? .connectionClosed : nil)
+            return
+        }
+        var framed: [UInt8]
+        if chunked {
+            framed = []
+            framed.reserveCapacity(bytes.count + 16)
+            framed.append(contentsOf: "\(String(bytes.count, radix: 16))\r\n".utf8)
+            framed.append(contentsOf: bytes)
+            framed.append(contentsOf: "\r\n".utf8)
+        } else if var head = heldHead {
+            heldHead = nil
+            head.append(contentsOf: bytes)
+            framed = head
+        } else {
+            framed = Array(bytes)
+        }
+        connection.writeBody(framed, completion: completion)
+    }
+
     /// Gives up on the body: the connection closes at once (queued bytes are dropped), so the
     /// client cannot mistake a truncated body for a complete one.
     public func abort() {

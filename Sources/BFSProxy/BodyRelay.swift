@@ -164,7 +164,7 @@ final class BodyRelay {
                 throw .malformedResponse("longer than the range asked for")
             }
             deliveredThisPiece += Int64(piece.count)
-            write(Array(piece))
+            write(copying: UnsafeRawBufferPointer(rebasing: piece))
             // The rest of the file is not wanted: end this read (the piece is complete).
             if trimming && deliveredThisPiece == rangeCount && range.upperBound < length - 1 { throw .cancelled }
         }, completion: { [self] result in
@@ -214,8 +214,22 @@ final class BodyRelay {
     private func write(_ bytes: [UInt8]) {
         guard let stream, !bytes.isEmpty else { return }
         queued += bytes.count
-        stream.write(bytes) { [self] error in
-            queued -= bytes.count
+        stream.write(bytes, completion: written(bytes.count))
+        pauseIfBehind()
+    }
+
+    /// Queues a copy of bytes from the store's read buffer (one copy, straight into the answer).
+    private func write(copying bytes: UnsafeRawBufferPointer) {
+        guard let stream, !bytes.isEmpty else { return }
+        queued += bytes.count
+        stream.write(copying: bytes, completion: written(bytes.count))
+        pauseIfBehind()
+    }
+
+    /// What runs once `count` queued bytes reached the kernel (or failed to).
+    private func written(_ count: Int) -> (HTTPError?) -> Void {
+        { [self] error in
+            queued -= count
             if error != nil {
                 finish()
                 return
@@ -225,6 +239,9 @@ final class BodyRelay {
                 task?.resumeReading()
             }
         }
+    }
+
+    private func pauseIfBehind() {
         if !paused && queued > Self.highWater {
             paused = true
             task?.pauseReading()

@@ -29,7 +29,11 @@ public struct CachePolicy: Equatable, Sendable {
     /// The `Cache-Control` value for a file of a bucket that is (or is not) read-private.
     public func cacheControl(readPrivate: Bool) -> String {
         guard maxAge > 0 else { return readPrivate ? "private, no-cache" : "no-cache" }
-        var value = (readPrivate ? "private" : "public") + ", max-age=\(maxAge)"
+        var value = ""
+        value.reserveCapacity(48)
+        value += readPrivate ? "private" : "public"
+        value += ", max-age="
+        value += String(maxAge)
         if immutable { value += ", immutable" }
         return value
     }

@@ -18,7 +18,14 @@ public struct EntityTag: Hashable, Sendable, CustomStringConvertible {
     public init(sha1: String) { self.init(opaque: sha1) }
 
     /// The field value form: `"opaque"` or `W/"opaque"`.
-    public var description: String { (isWeak ? "W/\"" : "\"") + opaque + "\"" }
+    public var description: String {
+        var text = ""
+        text.reserveCapacity(opaque.utf8.count + 4)
+        text += isWeak ? "W/\"" : "\""
+        text += opaque
+        text += "\""
+        return text
+    }
 
     /// Strong comparison (§8.8.3.2): both strong and the same opaque string.
     public func matchesStrongly(_ other: EntityTag) -> Bool {

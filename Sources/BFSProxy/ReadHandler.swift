@@ -86,11 +86,12 @@ struct ReadHandler {
                                              contentType: Self.contentType(record.mime))
         let answer = ConditionalAnswer.evaluate(method: ex.head.method, headers: ex.head.headers,
                                                 representation: representation, now: now)
-        let head = ResponseHead(answer: answer, representation: representation, cachePolicy: CachePolicy(bucketValue: bucket.cachePolicy),
+        var head = ResponseHead(answer: answer, representation: representation, cachePolicy: CachePolicy(bucketValue: bucket.cachePolicy),
                                 readPrivate: !bucket.flags.contains(.publicRead), now: now)
-        var headers = head.headers
-        // The server writes Content-Length from the framing it is given.
-        headers.remove(name: "Content-Length")
+        // The server writes Content-Length from the framing it is given (removed in place: the
+        // head's own copy is the only one).
+        head.headers.remove(name: "Content-Length")
+        let headers = head.headers
         let pieces: [BodyRelay.Piece]
         let bodyLength: Int64
         switch answer {

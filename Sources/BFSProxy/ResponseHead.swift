@@ -32,14 +32,17 @@ public struct ResponseHead: Sendable {
                 readPrivate: Bool, now: Int64, boundary: @autoclosure () -> String = MultipartBoundary.makeRandom())
     {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(8)
         byteRanges = nil
-        let caching = [("Cache-Control", cachePolicy.cacheControl(readPrivate: readPrivate)),
-                       ("Expires", HTTPDate.format(cachePolicy.expires(now: now)))]
+        func addCaching() {
+            headers.add(name: "Cache-Control", value: cachePolicy.cacheControl(readPrivate: readPrivate))
+            headers.add(name: "Expires", value: HTTPDate.format(cachePolicy.expires(now: now)))
+        }
         switch answer {
         case .notModified:
             status = .notModified
             headers.add(name: "ETag", value: representation.entityTag.description)
-            for (name, value) in caching { headers.add(name: name, value: value) }
+            addCaching()
             self.headers = headers
             return
         case .preconditionFailed:
@@ -59,7 +62,7 @@ public struct ResponseHead: Sendable {
         }
         headers.add(name: "ETag", value: representation.entityTag.description)
         headers.add(name: "Last-Modified", value: HTTPDate.format(representation.lastModified))
-        for (name, value) in caching { headers.add(name: name, value: value) }
+        addCaching()
         headers.add(name: "Accept-Ranges", value: "bytes")
         switch answer {
         case .partial(let range):
