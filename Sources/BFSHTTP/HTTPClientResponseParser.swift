@@ -253,9 +253,8 @@ struct HTTPClientResponseParser {
 
     /// Parses `HTTP/1.x code reason` and the header lines of a complete head.
     static func parseHead(_ bytes: [UInt8]) throws -> HTTPClientResponseHead {
-        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
-            line.last == 0x0D ? line.dropLast() : line
-        }
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        for i in lines.indices where lines[i].last == 0x0D { lines[i] = lines[i].dropLast() }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let statusLine = lines.first, statusLine.count >= 12,
               statusLine.starts(with: "HTTP/1.".utf8),
@@ -269,6 +268,7 @@ struct HTTPClientResponseParser {
             throw HTTPClientError.malformedResponse("status line \"\(text)\"")
         }
         var headers: [FormFields.Pair] = []
+        headers.reserveCapacity(lines.count - 1)
         for line in lines.dropFirst() {
             if let first = line.first, first == 0x20 || first == 0x09, !headers.isEmpty {
                 headers[headers.count - 1].value += " " + MultipartHeaderValue.trimmed(line)
