@@ -1,8 +1,5 @@
 import BFSCore
 import BFSHTTP
-import BFSLoop
-import Dispatch
-import Synchronization
 
 /// A blocking client of the directory's bucket endpoints, for `bfs bucket` and ops tools.
 ///
@@ -17,18 +14,14 @@ public final class BucketAdminClient: Sendable {
 
     private let directory: HostPort
     private let token: String
-    private let group: EventLoopGroup
-    private let client: HTTPClient
+    private let client: BlockingHTTPClient
 
     /// A client of the directory at `directory`, sending `token` as the cluster token when non-empty.
     public init(directory: HostPort, token: String) throws {
         self.directory = directory
         self.token = token
-        group = try EventLoopGroup(loopCount: 1, name: "bfs-bucket")
-        client = HTTPClient(loop: group.loops[0])
+        client = try BlockingHTTPClient(name: "bfs-bucket")
     }
-
-    deinit { group.shutdown() }
 
     /// `GET /buckets`: the JSON answer (a `ret` other than 1 throws).
     public func list() throws -> String { try call("GET", "/buckets", [:]) }
@@ -43,16 +36,7 @@ public final class BucketAdminClient: Sendable {
         let request = method == "GET"
             ? HTTPClientRequest(host: directory.host, port: directory.port, target: target, headers: headers)
             : HTTPClientRequest(host: directory.host, port: directory.port, target: target, form: fields, headers: headers)
-        let client = self.client
-        let outcome = Mutex<Result<HTTPClientResponse, HTTPClientError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let queued = group.loops[0].execute {
-            client.execute(request) { result in
-                outcome.withLock { $0 = result }
-                done.signal()
-            }
-        }
-        guard queued, done.wait(timeout: .now() + 30) == .success, let result = outcome.withLock({ $0 }) else {
+        guard let result = client.send(request, timeout: .seconds(30)) else {
             throw Failure(description: "directory \(directory) did not answer in 30 s")
         }
         switch result {

@@ -1,9 +1,7 @@
 import BFSCore
 import BFSHTTP
-import BFSLoop
 import Dispatch
 import Foundation
-import Synchronization
 
 /// A blocking client of the ops API for `bfs cluster`: each call runs one request on a private
 /// loop with the cluster token and waits for the answer. Call it from a plain thread (a command
@@ -17,18 +15,14 @@ public final class OpsAPIClient: Sendable {
 
     private let ops: HostPort
     private let token: String
-    private let group: EventLoopGroup
-    private let client: HTTPClient
+    private let client: BlockingHTTPClient
 
     /// A client of ops at `ops`, sending `token` as the cluster token.
     public init(ops: HostPort, token: String) throws {
         self.ops = ops
         self.token = token
-        group = try EventLoopGroup(loopCount: 1, name: "bfs-cluster")
-        client = HTTPClient(loop: group.loops[0], configuration: .init(requestTimeout: 600_000))
+        client = try BlockingHTTPClient(name: "bfs-cluster", configuration: .init(requestTimeout: 600_000))
     }
-
-    deinit { group.shutdown() }
 
     /// `GET path`: the JSON object answered.
     public func get(_ path: String) throws -> [String: Any] { try call("GET", path, nil) }
@@ -56,16 +50,7 @@ public final class OpsAPIClient: Sendable {
             bytes = Array(try JSONSerialization.data(withJSONObject: body))
         }
         let request = HTTPClientRequest(method: method, host: ops.host, port: ops.port, target: path, headers: headers, body: bytes)
-        let client = self.client
-        let outcome = Mutex<Result<HTTPClientResponse, HTTPClientError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let queued = group.loops[0].execute {
-            client.execute(request) { result in
-                outcome.withLock { $0 = result }
-                done.signal()
-            }
-        }
-        guard queued, done.wait(timeout: .now() + 610) == .success, let result = outcome.withLock({ $0 }) else {
+        guard let result = client.send(request, timeout: .seconds(610)) else {
             throw Failure(description: "ops \(ops) did not answer")
         }
         switch result {

@@ -48,10 +48,7 @@ final class DirectoryProcess: @unchecked Sendable {
 
     /// The sum of the Prometheus series of `/metrics` whose line starts with `prefix`.
     func metric(_ prefix: String) throws -> Double {
-        try endpoint.get("/metrics").text.split(separator: "\n")
-            .filter { $0.hasPrefix(prefix) }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-            .reduce(0, +)
+        try endpoint.metric(prefix)
     }
 
     /// The process's output so far, for failure messages.

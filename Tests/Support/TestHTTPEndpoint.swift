@@ -22,6 +22,15 @@ public struct TestHTTPEndpoint: Sendable {
         try request("GET", target, headers: headers)
     }
 
+    /// The sum of the Prometheus series at `target` whose line starts with `prefix` (0 when
+    /// none does), e.g. `bfs_proxy_responses_total{method="GET",` for every class of GET answers.
+    public func metric(_ prefix: String, target: String = "/metrics") throws -> Double {
+        try get(target).text.split(separator: "\n")
+            .filter { $0.hasPrefix(prefix) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
+    }
+
     /// `HEAD target` (no body is read).
     public func head(_ target: String) throws -> TestHTTPResponse { try request("HEAD", target) }
 

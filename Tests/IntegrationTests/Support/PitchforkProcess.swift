@@ -61,10 +61,7 @@ final class PitchforkProcess: @unchecked Sendable {
 
     /// The sum of a Prometheus counter's series whose line starts with `prefix`.
     func metric(_ prefix: String) throws -> Double {
-        try statClient.get("/metrics").text.split(separator: "\n")
-            .filter { $0.hasPrefix(prefix) }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-            .reduce(0, +)
+        try statClient.metric(prefix)
     }
 
     var log: String { process?.log ?? "" }

@@ -56,10 +56,7 @@ final class ProxyProcess: @unchecked Sendable {
     /// The sum of the Prometheus series of `/metrics` whose line starts with `prefix` (0 when
     /// none does).
     func metric(_ prefix: String) throws -> Double {
-        try endpoint.get("/metrics").text.split(separator: "\n")
-            .filter { $0.hasPrefix(prefix) }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-            .reduce(0, +)
+        try endpoint.metric(prefix)
     }
 
     var log: String { process?.log ?? "" }
