@@ -42,7 +42,7 @@ public final class DirectoryContext: Sendable {
     func newNeedle(excludingGroups: Set<Int> = [], excludingVolumes: Set<VolumeID> = []) throws(DirectoryError)
         -> (NeedleLocation, Placement)
     {
-        var random = SystemRandomNumberGenerator()
+        var random = PooledSystemRandom()
         let snapshot = snapshot()
         var excluded = excludingGroups
         if !excludingVolumes.isEmpty {
