@@ -108,7 +108,7 @@ public struct HTTPClientRequest: Sendable {
         }
         if !hasHost {
             head.append(contentsOf: "Host: ".utf8)
-            if host.contains(":") {
+            if host.utf8.contains(UInt8(ascii: ":")) {
                 head.append(UInt8(ascii: "["))
                 head.append(contentsOf: host.utf8)
                 head.append(UInt8(ascii: "]"))
