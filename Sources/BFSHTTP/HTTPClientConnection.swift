@@ -42,8 +42,14 @@ final class HTTPClientExchange {
 
 /// A keep-alive TCP connection of ``HTTPClient`` to one `host:port`.
 ///
-/// Busy with one exchange at a time (no pipelining), or idle in the client's pool. While idle
-/// it keeps reading, so a server closing it is noticed and the pool drops it at once.
+/// Busy with one exchange, or idle in the client's pool. While idle it keeps reading, so a
+/// server closing it is noticed and the pool drops it at once.
+///
+/// Pipelining (`Configuration.maxPipelineDepth` > 1): GETs and HEADs made in the same loop
+/// iteration to the same server may queue behind the exchange in flight (`followers`), so
+/// their requests leave in one write and their answers, in order, often arrive in one read.
+/// Only requests that can be sent again join; if the connection breaks, or the server closes
+/// it after an answer, the ones still waiting are sent again once on a fresh connection.
 final class HTTPClientConnection {
     let key: String
     let tcp: TCPConnection
@@ -51,6 +57,8 @@ final class HTTPClientConnection {
     private weak var client: HTTPClient?
     private let configuration: HTTPClient.Configuration
     private(set) var exchange: HTTPClientExchange?
+    /// Requests written behind `exchange` (pipelined), answered in this order.
+    private var followers: [HTTPClientExchange] = []
     private var parser: HTTPClientResponseParser
     /// Whether the connection already completed an exchange (so it may be stale).
     private(set) var wasReused = false
@@ -76,6 +84,7 @@ final class HTTPClientConnection {
         self.tcp = tcp
         self.client = client
         configuration = client.configuration
+        tcp.coalescesWrites = configuration.coalescesWrites
         parser = HTTPClientResponseParser(maxHeadSize: configuration.maxResponseHeadSize,
                                           isHeadRequest: false)
         tcp.onClose = { [self] in
@@ -90,8 +99,8 @@ final class HTTPClientConnection {
         try tcp.startReading { [self] event in didRead(event) }
     }
 
-    /// Sends `exchange`'s request and arms its timeout.
-    func send(_ exchange: HTTPClientExchange, head: [UInt8]) {
+    /// Makes `exchange` the one whose answer is read next, and arms its timeout.
+    private func begin(_ exchange: HTTPClientExchange) {
         self.exchange = exchange
         exchange.connection = self
         if exchange.isPaused { tcp.stopReading() }
@@ -99,6 +108,41 @@ final class HTTPClientConnection {
                                           isHeadRequest: exchange.request.method == "HEAD")
         receivedBytes = false
         armTimer(exchange, after: exchange.request.headTimeout ?? configuration.requestTimeout)
+    }
+
+    /// Whether `request` may be written now behind the exchange in flight: pipelining is on,
+    /// both can be sent again, the queue is short enough, and this connection's last request
+    /// is still held for this loop iteration's write (so they leave together).
+    func canTakeFollower(_ request: HTTPClientRequest) -> Bool {
+        guard let exchange, followers.count + 1 < configuration.maxPipelineDepth, request.canPipeline,
+              exchange.request.canPipeline, pendingWrites == 0, tcp.hasHeldWrites, !tcp.isClosed else { return false }
+        return true
+    }
+
+    /// Writes `exchange`'s request behind the ones in flight; its answer comes after theirs.
+    func sendFollower(_ exchange: HTTPClientExchange, head: [UInt8]) {
+        followers.append(exchange)
+        exchange.connection = self
+        let written = (try? head.withUnsafeBytes { try tcp.tryWrite($0) }) ?? 0
+        guard written < head.count else { return }
+        pendingWrites += 1
+        head.withUnsafeBytes {
+            tcp.write(UnsafeRawBufferPointer(rebasing: $0[written...])) { [weak self] error in
+                guard let self else { return }
+                pendingWrites -= 1
+                if let error { lost(.transport(error)) }
+            }
+        }
+    }
+
+    /// Whether `exchange` waits behind the one in flight.
+    func isFollower(_ exchange: HTTPClientExchange) -> Bool {
+        followers.contains { $0 === exchange }
+    }
+
+    /// Sends `exchange`'s request and arms its timeout.
+    func send(_ exchange: HTTPClientExchange, head: [UInt8]) {
+        begin(exchange)
         // Made only for writes that are queued (the common small request needs none).
         func onWritten() -> (UVError?) -> Void {
             { [weak self, weak exchange] error in
@@ -184,9 +228,20 @@ final class HTTPClientConnection {
         switch event {
         case .data(let bytes):
             receivedBytes = true
+            var rest = bytes
+            var current = exchange
             do {
-                let used = try parser.feed(bytes) { try deliver($0, to: exchange) }
-                if parser.isComplete { finish(exchange, leftover: used < bytes.count) }
+                while true {
+                    let used = try parser.feed(rest) { try deliver($0, to: current) }
+                    rest = UnsafeRawBufferPointer(rebasing: rest[used...])
+                    guard parser.isComplete else { return }
+                    guard !followers.isEmpty else { return finish(current, leftover: !rest.isEmpty) }
+                    // The next answer may follow in the same bytes.
+                    guard advance(past: current), let next = self.exchange else { return }
+                    current = next
+                    receivedBytes = !rest.isEmpty
+                    if rest.isEmpty { return }
+                }
             } catch {
                 fail(error as? HTTPClientError ?? .malformedResponse("\(error)"))
             }
@@ -203,15 +258,72 @@ final class HTTPClientConnection {
     }
 
     private func deliver(_ event: HTTPClientResponseParser.Event, to exchange: HTTPClientExchange) throws {
+        if case .head(let head) = event { exchange.head = head }
+        // A follower cancelled while it waited: its answer is read and dropped.
+        guard exchange.isPending else { return }
         switch event {
         case .head(let head):
-            exchange.head = head
             if exchange.request.headTimeout != nil { armTimer(exchange, after: configuration.requestTimeout) }
             exchange.onHead(head)
         case .body(let bytes):
             try exchange.onBody(bytes)
         case .end:
             break
+        }
+    }
+
+    /// `done`'s answer is complete and others wait behind it: report `done` and make the next
+    /// one current. False when the connection cannot go on: the server closes it after this
+    /// answer (the waiting requests are sent again elsewhere), or `done`'s completion failed it.
+    private func advance(past done: HTTPClientExchange) -> Bool {
+        let head = done.head!
+        guard head.allowsKeepAlive && !Self.saysClose(done.request) && !tcp.isClosed else {
+            exchange = nil
+            let behind = followers
+            followers = []
+            close()
+            done.complete(.success(head))
+            resend(behind, after: .connectionClosed)
+            return false
+        }
+        wasReused = true
+        let next = followers.removeFirst()
+        done.timer = nil  // the connection's one timer now runs for `next`
+        begin(next)
+        if done.isPaused && !next.isPaused { tcp.resumeReading() }
+        done.complete(.success(head))
+        return exchange === next && !tcp.isClosed
+    }
+
+    /// Whether the request asked the server to close after answering.
+    private static func saysClose(_ request: HTTPClientRequest) -> Bool {
+        request.headers.contains {
+            HTTPHeaders.sameName($0.name, "connection") && $0.value.lowercased().contains("close")
+        }
+    }
+
+    /// Sends waiting requests again on other connections (once each), or fails them with
+    /// `error` when they were already sent again or the client is gone.
+    private func resend(_ waiting: [HTTPClientExchange], after error: HTTPClientError) {
+        for exchange in waiting where exchange.isPending {
+            exchange.timer = nil
+            exchange.connection = nil
+            if !exchange.retried, let client {
+                exchange.retried = true
+                client.retry(exchange)
+            } else {
+                exchange.complete(.failure(error))
+            }
+        }
+    }
+
+    /// Ends a request its caller gave up on: one waiting behind others completes now and its
+    /// answer is dropped when it comes; the one in flight closes the connection.
+    func cancel(_ exchange: HTTPClientExchange) {
+        if isFollower(exchange) {
+            exchange.complete(.failure(.cancelled))
+        } else if exchange === self.exchange {
+            fail(.cancelled)
         }
     }
 
@@ -222,9 +334,7 @@ final class HTTPClientConnection {
         // An idle connection must read, to notice the server closing it.
         if exchange.isPaused { tcp.resumeReading() }
         let head = exchange.head!
-        let requestSaidClose = exchange.request.headers.contains {
-            HTTPHeaders.sameName($0.name, "connection") && $0.value.lowercased().contains("close")
-        }
+        let requestSaidClose = Self.saysClose(exchange.request)
         if !leftover && head.allowsKeepAlive && !requestSaidClose && pendingWrites == 0 && bodySent,
            !tcp.isClosed, let client
         {
@@ -244,23 +354,31 @@ final class HTTPClientConnection {
             exchange.timer?.stop()
             exchange.timer = nil
             exchange.retried = true
+            let behind = followers
+            followers = []
             close()
             if let client {
                 client.retry(exchange)
             } else {
                 exchange.complete(.failure(.clientClosed))
             }
+            resend(behind, after: error)
             return
         }
         fail(error)
     }
 
-    /// Ends the current exchange with `error` and closes the connection.
+    /// Ends the current exchange with `error` and closes the connection; requests waiting
+    /// behind it are sent again once elsewhere.
     func fail(_ error: HTTPClientError) {
-        guard let exchange else { return }
-        self.exchange = nil
+        let current = exchange
+        exchange = nil
+        let behind = followers
+        followers = []
+        guard current != nil || !behind.isEmpty else { return }
         close()
-        exchange.complete(.failure(error))
+        current?.complete(.failure(error))
+        resend(behind, after: error == .clientClosed ? .clientClosed : .connectionClosed)
     }
 
     /// Closes the socket (idempotent); the client forgets it in the close callback.

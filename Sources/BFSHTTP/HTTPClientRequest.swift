@@ -20,6 +20,10 @@ public struct HTTPClientRequest: Sendable {
     /// for the body: a reader fails over from a silent server quickly and still gives a long
     /// body the time it needs.
     public var headTimeout: UInt64? = nil
+    /// Whether this GET or HEAD may be written behind others on a busy connection when the
+    /// client pipelines (`HTTPClient.Configuration.maxPipelineDepth`). For requests whose
+    /// answers are small and read at once: anything queued behind a long or paused answer waits.
+    public var allowsPipelining = false
 
     /// A request with an optional in-memory body.
     public init(method: String = "GET", host: String, port: Int, target: String = "/",
@@ -75,6 +79,13 @@ public struct HTTPClientRequest: Sendable {
     /// Whether the request can be sent again as it was: idempotent, and its body is not a
     /// source already read from.
     var canResend: Bool { isIdempotent && bodySource == nil }
+
+    /// Whether the request may share a connection with others in flight (HTTP/1.1 pipelining):
+    /// allowed by the caller, and a GET or HEAD without a body, which can be sent again if the
+    /// connection breaks.
+    var canPipeline: Bool {
+        allowsPipelining && (method == "GET" || method == "HEAD") && bodySource == nil && body.allSatisfy(\.isEmpty)
+    }
 
     /// The request line and headers, or `.invalidRequest` if a piece could break the framing.
     func makeHead() throws(HTTPClientError) -> [UInt8] {

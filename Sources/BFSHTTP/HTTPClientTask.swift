@@ -17,7 +17,7 @@ public final class HTTPClientTask {
     public func cancel() {
         guard let exchange, exchange.isPending else { return }
         if let connection = exchange.connection {
-            connection.fail(.cancelled)
+            connection.cancel(exchange)
         } else {
             exchange.complete(.failure(.cancelled))
         }
@@ -27,13 +27,14 @@ public final class HTTPClientTask {
     public func pauseReading() {
         guard let exchange, exchange.isPending else { return }
         exchange.isPaused = true
-        exchange.connection?.tcp.stopReading()
+        // One waiting behind another pauses when its turn comes.
+        if let connection = exchange.connection, connection.exchange === exchange { connection.tcp.stopReading() }
     }
 
     /// Reads the response again after `pauseReading()`.
     public func resumeReading() {
         guard let exchange, exchange.isPending, exchange.isPaused else { return }
         exchange.isPaused = false
-        exchange.connection?.tcp.resumeReading()
+        if let connection = exchange.connection, connection.exchange === exchange { connection.tcp.resumeReading() }
     }
 }

@@ -31,6 +31,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// Open connections per loop; a connection beyond it is closed at once, so a flood of idle
     /// or slow clients cannot exhaust file descriptors.
     public var maxConnectionsPerLoop = 16_384
+    /// Whether answers written while the loop handles a batch of ready connections are held
+    /// and written together at the end of the batch (`TCPConnection.coalescesWrites`): one
+    /// system call per connection per loop iteration and fewer wake-ups of the peers.
+    public var coalescesWrites = true
     /// The listen backlog.
     public var backlog: Int32 = 1024
 

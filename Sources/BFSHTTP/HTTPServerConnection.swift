@@ -45,6 +45,7 @@ final class HTTPServerConnection: HTTPRequestParserDelegate {
     init(tcp: TCPConnection, context: HTTPServerLoopContext) {
         self.tcp = tcp
         self.context = context
+        tcp.coalescesWrites = context.configuration.coalescesWrites
         parser = HTTPRequestParser(maxHeaderBytes: context.configuration.maxHeaderBytes)
         parser.delegate = self
         timer = context.loop.makeTimer { [weak self] in self?.didTimeOut() }

@@ -21,6 +21,10 @@ public final class EventLoop: @unchecked Sendable {
     private var thread: pthread_t = 0
     /// Open handle owners; holding them here keeps them alive while libuv holds their pointers.
     private var resources: [ObjectIdentifier: any LoopResource] = [:]
+    /// Made by the first connection that holds writes back; closed at shutdown (not a registered
+    /// resource: it is the loop's own, like the wake-up handle).
+    private var coalescer: WriteCoalescer?
+    private var closingEverything = false
 
     /// A name for logs.
     public let name: String
@@ -139,10 +143,21 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func closeEverything() {
+        closingEverything = true
         inbox.withLock { $0.closed = true }
         didWake()  // jobs accepted before the flag was set still run
         for resource in Array(resources.values) { resource.closeForShutdown() }
+        coalescer?.close()
         uv_close(asHandle(wakeup), nil)
+    }
+
+    /// Has `connection`'s held bytes written at the end of this iteration; false once the loop
+    /// is shutting down (the caller then writes at once).
+    func enlistForFlush(_ connection: TCPConnection) -> Bool {
+        guard !closingEverything else { return false }
+        if coalescer == nil { coalescer = WriteCoalescer(loop: self) }
+        coalescer!.enlist(connection)
+        return true
     }
 
     /// Keeps `resource` alive and lets shutdown close it; call when it opens its handle.

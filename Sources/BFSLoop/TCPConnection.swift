@@ -31,6 +31,18 @@ public final class TCPConnection: LoopResource {
     public private(set) var isClosed = false
     /// Made on the first `whenWritable`, closed with the connection.
     private var writableWatcher: SocketWritableWatcher?
+    /// Whether `tryWrite` holds small writes back until the end of the loop iteration
+    /// (`WriteCoalescer`) instead of writing them at once; set by the owner after accept or connect.
+    public var coalescesWrites = false
+    /// Bytes `tryWrite` accepted but has not written yet (at most `heldLimit`), and the buffer,
+    /// kept for the connection's life once made.
+    private var held: UnsafeMutableRawPointer?
+    private var heldCount = 0
+    private var heldCapacity = 0
+    private var heldEnlisted = false
+    /// Larger writes go out at once (after the held bytes): copying them would cost more than
+    /// the wake-up saved.
+    static let heldLimit = 16 * 1024
 
     /// Wraps a fresh, unconnected `uv_tcp_t` (used by accept and connect).
     init(loop: EventLoop, readBufferSize: Int) {
@@ -81,16 +93,32 @@ public final class TCPConnection: LoopResource {
         }
     }
 
-    /// Bytes libuv has queued but not yet handed to the kernel.
-    public var writeQueueSize: Int { isClosed ? 0 : Int(uv_stream_get_write_queue_size(stream)) }
+    /// Bytes accepted but not yet handed to the kernel: libuv's queue plus the bytes held for
+    /// the end of the iteration.
+    public var writeQueueSize: Int { isClosed ? 0 : Int(uv_stream_get_write_queue_size(stream)) + heldCount }
+
+    /// Whether bytes taken by `tryWrite` are waiting for the end of this loop iteration: a
+    /// request written now would leave in the same system call.
+    public var hasHeldWrites: Bool { heldCount > 0 }
 
     /// Writes as much of `bytes` as the socket takes right now, without queueing.
     ///
     /// Returns the count written: 0 when the socket is full or libuv still has queued writes
-    /// (writing then would reorder bytes).
+    /// (writing then would reorder bytes). With `coalescesWrites`, a small write is taken whole
+    /// and held until the end of the loop iteration, when the held bytes go out in one call; a
+    /// peer that is gone by then closes the connection (its read side reports it as well).
     public func tryWrite(_ bytes: UnsafeRawBufferPointer) throws(UVError) -> Int {
         guard !isClosed else { throw UVError(code: -EPIPE, operation: "uv_try_write") }
         guard bytes.count > 0 else { return 0 }
+        if coalescesWrites && heldCount + bytes.count <= Self.heldLimit && uv_stream_get_write_queue_size(stream) == 0 {
+            hold(bytes)
+            return bytes.count
+        }
+        if heldCount > 0 {
+            flushHeldBytes()
+            guard !isClosed else { throw UVError(code: -EPIPE, operation: "uv_try_write") }
+            if uv_stream_get_write_queue_size(stream) > 0 { return 0 }
+        }
         var buf = uv_buf_init(UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(bytes.count))
         let n = uv_try_write(stream, &buf, 1)
         if n == UV_EAGAIN.rawValue { return 0 }
@@ -112,6 +140,7 @@ public final class TCPConnection: LoopResource {
     /// Queues a `malloc`ed buffer and takes ownership: it is `free`d after the write completes.
     public func write(taking buffer: UnsafeMutableRawPointer, count: Int, completion: ((UVError?) -> Void)? = nil) {
         let request = WriteRequest(buffer: buffer, completion: completion)
+        if heldCount > 0 { flushHeldBytes() }  // held bytes were accepted first: they go first
         guard !isClosed else {
             request.finish(UVError(code: -ECANCELED, operation: "uv_write"))
             return
@@ -131,8 +160,48 @@ public final class TCPConnection: LoopResource {
         }
     }
 
+    /// Copies `bytes` behind the held ones and makes sure they are flushed this iteration.
+    private func hold(_ bytes: UnsafeRawBufferPointer) {
+        let needed = heldCount + bytes.count
+        if needed > heldCapacity {
+            var capacity = max(heldCapacity, 4096)
+            while capacity < needed { capacity *= 2 }
+            held = realloc(held, capacity)!
+            heldCapacity = capacity
+        }
+        (held! + heldCount).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        heldCount = needed
+        if !heldEnlisted {
+            heldEnlisted = loop.enlistForFlush(self)
+            if !heldEnlisted { flushHeldBytes() }  // the loop is shutting down: write now
+        }
+    }
+
+    /// Writes the held bytes: straight to the socket when libuv has nothing queued, what the
+    /// socket does not take through libuv's queue. Called by the loop's `WriteCoalescer`, and
+    /// before any write or shutdown that must come after them.
+    func flushHeldBytes() {
+        heldEnlisted = false
+        guard heldCount > 0 else { return }
+        let count = heldCount
+        heldCount = 0
+        guard !isClosed else { return }
+        var written = 0
+        if uv_stream_get_write_queue_size(stream) == 0 {
+            var buf = uv_buf_init(held!.assumingMemoryBound(to: CChar.self), UInt32(count))
+            let n = uv_try_write(stream, &buf, 1)
+            if n >= 0 {
+                written = Int(n)
+            } else if n != UV_EAGAIN.rawValue {
+                return close()  // the peer is gone; the owner hears it from the close
+            }
+        }
+        if written < count { write(UnsafeRawBufferPointer(start: held! + written, count: count - written)) }
+    }
+
     /// Sends FIN once queued writes are flushed; reading may continue (half close).
     public func shutdown(_ completion: ((UVError?) -> Void)? = nil) {
+        if heldCount > 0 { flushHeldBytes() }
         guard !isClosed else {
             completion?(UVError(code: -EPIPE, operation: "uv_shutdown"))
             return
@@ -173,6 +242,12 @@ public final class TCPConnection: LoopResource {
     /// Closes now; queued writes complete with `ECANCELED` (idempotent).
     public func close() {
         guard !isClosed else { return }
+        if heldCount > 0 {
+            // As when they were written at once: whatever the socket takes now, nothing waits.
+            var buf = uv_buf_init(held!.assumingMemoryBound(to: CChar.self), UInt32(heldCount))
+            _ = uv_try_write(stream, &buf, 1)
+            heldCount = 0
+        }
         isClosed = true
         writableWatcher?.close()
         uv_close(asHandle(handle)) { h in
@@ -184,6 +259,9 @@ public final class TCPConnection: LoopResource {
     private func didClose() {
         readBuffer?.deallocate()
         readBuffer = nil
+        free(held)
+        held = nil
+        heldCapacity = 0
         let callback = onClose
         onClose = nil
         onRead = nil

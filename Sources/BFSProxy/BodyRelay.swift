@@ -41,6 +41,9 @@ final class BodyRelay {
     static let highWater = 256 * 1024
     /// Queued bytes below which it resumes.
     static let lowWater = 64 * 1024
+    /// Files up to this size are read from a store with a pipelinable request: below
+    /// `highWater`, so the read is never paused while other reads wait behind it.
+    static let pipelinedMaxLength: Int64 = 64 * 1024
 
     private let exchange: ProxyExchange
     private let record: FileRecord
@@ -127,6 +130,9 @@ final class BodyRelay {
         var request = HTTPClientRequest(method: "GET", host: address.host, port: address.port,
                                         target: "/get?key=\(record.key)&cookie=\(record.cookie)&vid=\(record.vid)", headers: headers)
         request.headTimeout = headTimeout
+        // A small file's answer is read at once, never paused for a slow client: it may share a
+        // store connection with other reads (a large one could hold up the reads behind it).
+        request.allowsPipelining = length <= Self.pipelinedMaxLength
         let expected = range.upperBound - first + 1
         let rangeCount = range.upperBound - range.lowerBound + 1
         var good = false
