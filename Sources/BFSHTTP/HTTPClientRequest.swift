@@ -60,7 +60,7 @@ public struct HTTPClientRequest: Sendable {
                 headers: [FormFields.Pair] = [])
     {
         self.init(method: "POST", host: host, port: port, target: target, headers: headers,
-                  body: Array(QueryString.encode(form).utf8))
+                  body: QueryString.encodedBytes(form))
         self.headers.append(.init(name: "Content-Type", value: "application/x-www-form-urlencoded"))
     }
 

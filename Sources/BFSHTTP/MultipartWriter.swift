@@ -101,8 +101,9 @@ public struct MultipartWriter {
     /// Appends the delimiter and header block that open a part (the opening, then
     /// `Content-Disposition` and the optional `Content-Type`).
     private mutating func appendHead(name: String, filename: String?, contentType: String?) {
-        pending.reserveCapacity(pending.count + 96 + boundary.utf8.count + name.utf8.count + (filename?.utf8.count ?? 0)
-            + (contentType?.utf8.count ?? 0))
+        let headSize = 96 + boundary.utf8.count + name.utf8.count + (filename?.utf8.count ?? 0) + (contentType?.utf8.count ?? 0)
+        // Room for a few more small parts, so a form's heads and fields grow the buffer once or twice.
+        if pending.capacity - pending.count < headSize { pending.reserveCapacity(pending.count + 2 * headSize + 256) }
         MultipartFormat.appendOpening(boundary, isFirst: partCount == 0, to: &pending)
         pending.append(contentsOf: "Content-Disposition: form-data; name=".utf8)
         Self.appendQuoted(name, to: &pending)
