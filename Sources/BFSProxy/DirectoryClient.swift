@@ -45,7 +45,8 @@ struct ListPage: Sendable {
 struct DirectoryClient {
     let client: HTTPClient
     let address: HostPort
-    let token: String
+    /// `authorization(token:)` of the cluster token, made once per process.
+    let authorization: [FormFields.Pair]
     let metrics: ProxyMetrics
 
     /// `GET /bucket?name=`: the bucket, or nil when there is none.
@@ -150,7 +151,8 @@ struct DirectoryClient {
 
     // MARK: transport
 
-    private var authorization: [FormFields.Pair] {
+    /// The header carrying the cluster token (none without a token).
+    static func authorization(token: String) -> [FormFields.Pair] {
         token.isEmpty ? [] : [FormFields.Pair(name: "Authorization", value: "Bearer \(token)")]
     }
 
