@@ -88,19 +88,67 @@ public struct BucketToken: Equatable, Sendable {
         guard !overflow, skew.magnitude <= window.magnitude else {
             throw .tokenExpired(signedAt: signedAt, now: now)
         }
-        let expected = Self.signature(method: method, bucket: bucket, filename: filename, time: signedAt,
-                                      secret: key.secret)
-        guard constantTimeEqual(Array(expected.utf8), Array(signature.utf8)) else {
-            throw .tokenSignatureMismatch
-        }
+        let expected = Self.mac(method: method, bucket: bucket, filename: filename, time: signedAt, secret: key.secret)
+        guard Self.base64Equals(expected, signature) else { throw .tokenSignatureMismatch }
     }
 
     /// The Base64 HMAC-SHA1 of the signed string.
     static func signature(method: String, bucket: String, filename: String, time: Int64, secret: String) -> String {
-        let message = "\(method)\n\(bucket)\n\(filename)\n\(time)\n"
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Array(message.utf8),
-                                                         using: SymmetricKey(data: Array(secret.utf8)))
-        return Data(mac).base64EncodedString()
+        Data(mac(method: method, bucket: bucket, filename: filename, time: time, secret: secret)).base64EncodedString()
+    }
+
+    /// HMAC-SHA1(secret, `METHOD\nbucket\nfilename\nunixSeconds\n`).
+    static func mac(method: String, bucket: String, filename: String, time: Int64,
+                    secret: String) -> HMAC<Insecure.SHA1>.MAC {
+        let seconds = String(time)
+        var message: [UInt8] = []
+        message.reserveCapacity(method.utf8.count + bucket.utf8.count + filename.utf8.count + seconds.utf8.count + 4)
+        for part in [method, bucket, filename, seconds] {
+            message.append(contentsOf: part.utf8)
+            message.append(UInt8(ascii: "\n"))
+        }
+        return HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
+    }
+
+    /// Whether `text` is the standard padded Base64 of `mac`, compared in constant time (only
+    /// the length, which is public, can end it early). The Base64 is written on the stack.
+    static func base64Equals(_ mac: HMAC<Insecure.SHA1>.MAC, _ text: String) -> Bool {
+        mac.withUnsafeBytes { raw in
+            let encodedCount = (raw.count + 2) / 3 * 4
+            guard text.utf8.count == encodedCount else { return false }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: encodedCount) { encoded in
+                var at = 0
+                var index = 0
+                while index < raw.count {
+                    let remaining = raw.count - index
+                    let b0 = UInt32(raw[index])
+                    let b1 = remaining > 1 ? UInt32(raw[index + 1]) : 0
+                    let b2 = remaining > 2 ? UInt32(raw[index + 2]) : 0
+                    let group = b0 << 16 | b1 << 8 | b2
+                    encoded[at] = base64Digit(group >> 18)
+                    encoded[at + 1] = base64Digit(group >> 12)
+                    encoded[at + 2] = remaining > 1 ? base64Digit(group >> 6) : UInt8(ascii: "=")
+                    encoded[at + 3] = remaining > 2 ? base64Digit(group) : UInt8(ascii: "=")
+                    at += 4
+                    index += 3
+                }
+                var difference: UInt8 = 0
+                for (offset, byte) in text.utf8.enumerated() { difference |= encoded[offset] ^ byte }
+                return difference == 0
+            }
+        }
+    }
+
+    /// The standard Base64 digit of the low six bits of `bits`.
+    private static func base64Digit(_ bits: UInt32) -> UInt8 {
+        let value = UInt8(bits & 0x3F)
+        switch value {
+        case 0..<26: return UInt8(ascii: "A") + value
+        case 26..<52: return UInt8(ascii: "a") + value - 26
+        case 52..<62: return UInt8(ascii: "0") + value - 52
+        case 62: return UInt8(ascii: "+")
+        default: return UInt8(ascii: "/")
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import BFSHTTP
+import Foundation
 import BFSMetadata
 import Testing
 @testable import BFSProxy
@@ -80,6 +81,21 @@ import Testing
         #expect(BucketToken.select(queryToken: "", authorization: "h") == "h")
         #expect(BucketToken.select(queryToken: nil, authorization: "h") == "h")
         #expect(BucketToken.select(queryToken: nil, authorization: nil) == nil)
+    }
+
+    /// The in-place Base64 comparison agrees with Foundation's encoder, and any changed
+    /// character, dropped padding or extra byte fails it.
+    @Test func base64ComparisonMatchesFoundation() {
+        for time in Int64(0)..<64 {
+            let mac = BucketToken.mac(method: "PUT", bucket: "b", filename: "f\(time)", time: time, secret: "s")
+            let encoded = Data(mac).base64EncodedString()
+            #expect(BucketToken.base64Equals(mac, encoded))
+            var bytes = Array(encoded.utf8)
+            bytes[Int(time) % bytes.count] ^= 0x01
+            #expect(!BucketToken.base64Equals(mac, String(decoding: bytes, as: UTF8.self)))
+            #expect(!BucketToken.base64Equals(mac, String(encoded.dropLast())))
+            #expect(!BucketToken.base64Equals(mac, encoded + "="))
+        }
     }
 
     @Test func constantTimeEqualCompares() {
