@@ -25,8 +25,7 @@ public struct MultipartPart: Equatable, Sendable {
 
     /// The value of the first header named `name`, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        headers.first { MultipartHeaderValue.equalIgnoringCase($0.name, name) }?.value
     }
 
     /// Parses a header block in which every line, including the last, ends with CRLF.
@@ -36,6 +35,8 @@ public struct MultipartPart: Equatable, Sendable {
     /// smuggled line break cannot forge a header.
     init(parsingHeaderBlock block: ArraySlice<UInt8>) throws(FormDataError) {
         headers = []
+        // A form part has one or two headers (Content-Disposition, Content-Type): one allocation.
+        headers.reserveCapacity(2)
         var lineStart = block.startIndex
         while lineStart < block.endIndex {
             var lineEnd = lineStart
