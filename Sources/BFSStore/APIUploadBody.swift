@@ -32,6 +32,8 @@ final class APIUploadBody {
         init(capacity: Int) { needles = NeedleBatch(capacity: capacity) }
     }
 
+    /// Set once the handler has answered or handed the upload on: later body events are ignored.
+    var isFinished = false
     private var parser: MultipartParser
     private var collector: MultipartFormCollector
     private let files: Files

@@ -50,18 +50,17 @@ struct APIUploadHandler: Sendable {
         } catch {
             return APIReplies.afterDrainingBody(ex) { answer(ex, .paramError, status: .badRequest, start: start) }
         }
-        var finished = false
         ex.readBody(onChunk: { chunk in
-            guard !finished else { return }
+            guard !body.isFinished else { return }
             do {
                 try body.feed(chunk)
             } catch {
-                finished = true
+                body.isFinished = true
                 refuse(ex, error, start: start)
             }
         }, onEnd: { error in
-            guard !finished else { return }
-            finished = true
+            guard !body.isFinished else { return }
+            body.isFinished = true
             if error != nil { return answer(ex, .paramError, status: .badRequest, start: start) }
             do {
                 var parsed = try body.finish()
@@ -91,8 +90,13 @@ struct APIUploadHandler: Sendable {
     /// Checks the parameters against the files (already encoded as needles) and appends them.
     /// `needles` is taken in place (inout) so that setting the headers does not copy the bytes.
     private func store(_ ex: HTTPServerExchange, fields bodyFields: FormFields, files needles: inout NeedleBatch, start: UInt64) {
-        guard let query = try? QueryString.parse(ex.head.query) else { return answer(ex, .paramError, start: start) }
-        let fields = bodyFields.merging(query)
+        let fields: FormFields
+        if ex.head.query.isEmpty {
+            fields = bodyFields
+        } else {
+            guard let query = try? QueryString.parse(ex.head.query) else { return answer(ex, .paramError, start: start) }
+            fields = bodyFields.merging(query)
+        }
         guard let vid = APIParameter.int32(fields.first("vid")) else { return answer(ex, .paramError, start: start) }
         if batch {
             let keys = fields.all("keys"), cookies = fields.all("cookies")
@@ -115,34 +119,36 @@ struct APIUploadHandler: Sendable {
         guard let volume = context.volumes.volume(vid) else { return answer(ex, .volumeNotExist, start: start) }
         let bytes = needles.dataBytes
         let count = needles.count
-        let handler = self
-        let input = needles
-        // Handed to the volume's append thread without a pool hop; the completion runs on a
-        // flusher lane after the covering fdatasync, and the answer hops back to the loop (the
-        // answers of one synced batch are queued together and mostly share one loop wake-up).
-        let accepted = volume.submit(input) { result in
+        let context = self.context
+        let endpoint = self.endpoint
+        let uploads = context.loopUploads.of(ex.loop, metrics: context.metrics)
+        let answers = uploads.answers
+        // Handed to the volume's append thread without a pool hop, and without waking it: the
+        // loop wakes it once after this iteration's reads (`AppendWakeups`). The completion runs
+        // on a flusher lane after the covering fdatasync and queues the answer for the loop
+        // (`UploadAnswers`: one loop wake-up for the answers of a synced batch).
+        let accepted = volume.submit(needles, wakeLater: true) { result in
             switch result {
             case .success:
                 let nanos = monotonicNanos() - start
-                handler.context.metrics.bytesWritten.increment(by: Int64(bytes))
-                handler.context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
-                handler.context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
-                handler.answer(ex, .ok, start: start)
+                context.metrics.bytesWritten.increment(by: Int64(bytes))
+                context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
+                context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
+                answers.add(.init(exchange: ex, ret: .ok, endpoint: endpoint, start: start))
             case .failure(let error):
-                handler.answer(ex, error.ret, start: start)
+                answers.add(.init(exchange: ex, ret: error.ret, endpoint: endpoint, start: start))
             }
         }
         // A full append queue: 503 at once rather than a deeper backlog.
-        if !accepted { answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start) }
+        guard accepted else { return answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start) }
+        uploads.wakeups.add(volume)
     }
 
-    /// Sends `{"ret":N}` (from any thread) and counts the request.
+    /// Sends `{"ret":N}` and counts the request (loop thread: the answer is queued to the socket
+    /// at once, so it is counted right after).
     private func answer(_ ex: HTTPServerExchange, _ ret: Ret, status: HTTPStatus = .ok, start: UInt64, limited: Bool = false) {
         let metricStatus = status == .ok ? APIReplies.statusClass(ret) : status.code
-        let metrics = context.metrics
-        let endpoint = self.endpoint
-        APIReplies.json(ex, ret: ret, status: status) { _ in
-            metrics.record(endpoint, status: metricStatus, limited: limited, elapsedNanos: monotonicNanos() - start)
-        }
+        APIReplies.json(ex, ret: ret, status: status)
+        context.metrics.record(endpoint, status: metricStatus, limited: limited, elapsedNanos: monotonicNanos() - start)
     }
 }
