@@ -18,29 +18,41 @@ struct MultipartHeaderValue: Equatable {
         (value, parameters) = parsed
     }
 
-    /// The leading token and the parameters of `bytes`, or nil if malformed. Reads the bytes in
-    /// place: only the strings it returns (and the parameter list) are allocated, and strings of
-    /// up to 15 bytes (`name`, `file`, most field names) are not even those. Plain index loops,
-    /// no generic slices or closures, so unoptimised builds do not allocate for them either.
+    /// The leading token and the parameters of `bytes`, or nil if malformed.
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (String, [FormFields.Pair])? {
-        let n = bytes.count
-        var p = 0
-        while p < n && bytes[p] != UInt8(ascii: ";") { p += 1 }
-        let value = trimmed(bytes, 0, p)
         var parameters: [FormFields.Pair] = []
+        let value = scan(bytes, 0, bytes.count) { name, value in
+            if parameters.isEmpty { parameters.reserveCapacity(4) }
+            parameters.append(.init(name: name, value: value))
+        }
+        guard let value else { return nil }
+        return (value, parameters)
+    }
+
+    /// Reads the header value `bytes[from..<to]` in place: returns its leading token and hands
+    /// each parameter (name lower-cased, value unquoted) to `parameter`, in order; nil if
+    /// malformed. Only the strings it hands out are allocated, and strings of up to 15 bytes
+    /// (`name`, `file`, most field names) are not even those. Plain index loops, no generic
+    /// slices or escaping closures, so unoptimised builds do not allocate for them either.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int,
+                     parameter: (String, String) -> Void) -> String? {
+        let n = to
+        var p = from
+        while p < n && bytes[p] != UInt8(ascii: ";") { p += 1 }
+        let value = trimmed(bytes, from, p)
         while p < n {
             // Here bytes[p] is ';' (or whitespace before one).
-            p = skipSpace(bytes, p)
+            p = skipSpace(bytes, p, n)
             guard p < n else { break }
             guard bytes[p] == UInt8(ascii: ";") else { return nil }
-            p = skipSpace(bytes, p + 1)
+            p = skipSpace(bytes, p + 1, n)
             guard p < n else { break }
             let nameStart = p
             while p < n, !isSeparator(bytes[p]) { p += 1 }
             let name = lowercased(bytes, nameStart, p)
-            p = skipSpace(bytes, p)
+            p = skipSpace(bytes, p, n)
             guard !name.isEmpty, p < n, bytes[p] == UInt8(ascii: "=") else { return nil }
-            p = skipSpace(bytes, p + 1)
+            p = skipSpace(bytes, p + 1, n)
             let raw: String
             if p < n && bytes[p] == UInt8(ascii: "\"") {
                 p += 1
@@ -64,14 +76,13 @@ struct MultipartHeaderValue: Equatable {
                 while p < n, !isSeparator(bytes[p]) { p += 1 }
                 raw = string(bytes, valueStart, p)
             }
-            if parameters.isEmpty { parameters.reserveCapacity(4) }
-            parameters.append(.init(name: name, value: raw))
+            parameter(name, raw)
         }
-        return (value, parameters)
+        return value
     }
 
     /// `bytes[from..<to]` as a string.
-    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> String {
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
     }
 
@@ -169,9 +180,9 @@ struct MultipartHeaderValue: Equatable {
     }
 
     /// The first index at or after `p` that is not whitespace.
-    private static func skipSpace(_ bytes: UnsafeBufferPointer<UInt8>, _ p: Int) -> Int {
+    private static func skipSpace(_ bytes: UnsafeBufferPointer<UInt8>, _ p: Int, _ end: Int) -> Int {
         var p = p
-        while p < bytes.count && isSpace(bytes[p]) { p += 1 }
+        while p < end && isSpace(bytes[p]) { p += 1 }
         return p
     }
 
