@@ -18,6 +18,9 @@
 # commit) loaded with the same needles and run in the same rounds as "<workload>-before" (the
 # two stores swap order every round), so a before/after comparison shares one machine state.
 #
+# BFS_FREE_VOLUME_SIZE (optional, default 8GiB): the size each of a store's four volumes
+# reserves with fallocate (two stores reserve 8 times this; a smaller size fits a fuller disk).
+#
 # BFS_ONLY_UPLOADS=1 (optional): the upload workload alone (no GET rounds, no nginx; the
 # needles are still loaded, so pass a small N), for quick before/after runs of the write path.
 #
@@ -57,7 +60,7 @@ start_store() {
 [store]
 id = "bench-$name"
 data_dir = "$dir/data"
-free_volume_size = "8GiB"
+free_volume_size = "${BFS_FREE_VOLUME_SIZE:-8GiB}"
 durable_writes = true
 [http]
 api_listen = "127.0.0.1:$api"
