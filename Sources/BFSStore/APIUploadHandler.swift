@@ -46,29 +46,39 @@ struct APIUploadHandler: Sendable {
         do {
             body = try APIUploadBody(contentType: ex.head.headers["Content-Type"] ?? "", maxFileSize: maxFileSize,
                                      maxFiles: maxFiles, skipExtraFiles: !batch,
-                                     sizeHint: batch ? 0 : ex.head.contentLength ?? 0)
+                                     sizeHint: batch ? 0 : ex.head.contentLength ?? 0,
+                                     exchange: ex, start: start, handler: self)
         } catch {
             return APIReplies.afterDrainingBody(ex) { answer(ex, .paramError, status: .badRequest, start: start) }
         }
-        ex.readBody(onChunk: { chunk in
-            guard !body.isFinished else { return }
-            do {
-                try body.feed(chunk)
-            } catch {
-                body.isFinished = true
-                refuse(ex, error, start: start)
-            }
-        }, onEnd: { error in
-            guard !body.isFinished else { return }
+        // Each callback captures only `body`, which carries the exchange, the start and the handler.
+        ex.readBody(onChunk: { [body] chunk in body.handler.didReceive(chunk, of: body) },
+                    onEnd: { [body] error in body.handler.didEnd(body, error: error) })
+    }
+
+    /// The next piece of the body.
+    private func didReceive(_ chunk: UnsafeRawBufferPointer, of body: APIUploadBody) {
+        guard !body.isFinished else { return }
+        do {
+            try body.feed(chunk)
+        } catch {
             body.isFinished = true
-            if error != nil { return answer(ex, .paramError, status: .badRequest, start: start) }
-            do {
-                var parsed = try body.finish()
-                store(ex, fields: parsed.fields, files: &parsed.files, start: start)
-            } catch {
-                refuse(ex, error, start: start)
-            }
-        })
+            refuse(body.exchange, error, start: body.start)
+        }
+    }
+
+    /// The body ended (or broke off with `error`): check the fields and append the files.
+    private func didEnd(_ body: APIUploadBody, error: HTTPError?) {
+        guard !body.isFinished else { return }
+        body.isFinished = true
+        let (ex, start) = (body.exchange, body.start)
+        if error != nil { return answer(ex, .paramError, status: .badRequest, start: start) }
+        do {
+            var parsed = try body.finish()
+            store(body, fields: parsed.fields, files: &parsed.files)
+        } catch {
+            refuse(ex, error, start: start)
+        }
     }
 
     /// Answers a body the parser or the size limits refused.
@@ -89,7 +99,8 @@ struct APIUploadHandler: Sendable {
 
     /// Checks the parameters against the files (already encoded as needles) and appends them.
     /// `needles` is taken in place (inout) so that setting the headers does not copy the bytes.
-    private func store(_ ex: HTTPServerExchange, fields bodyFields: FormFields, files needles: inout NeedleBatch, start: UInt64) {
+    private func store(_ body: APIUploadBody, fields bodyFields: FormFields, files needles: inout NeedleBatch) {
+        let (ex, start) = (body.exchange, body.start)
         let fields: FormFields
         if ex.head.query.isEmpty {
             fields = bodyFields
@@ -117,31 +128,34 @@ struct APIUploadHandler: Sendable {
             needles.setHeader(0, key: key, cookie: cookie)
         }
         guard let volume = context.volumes.volume(vid) else { return answer(ex, .volumeNotExist, start: start) }
-        let bytes = needles.dataBytes
-        let count = needles.count
-        let context = self.context
-        let endpoint = self.endpoint
+        body.appended = (vid, needles.dataBytes, needles.count)
         let uploads = context.loopUploads.of(ex.loop, metrics: context.metrics)
-        let answers = uploads.answers
+        body.answers = uploads.answers
         // Handed to the volume's append thread without a pool hop, and without waking it: the
         // loop wakes it once after this iteration's reads (`AppendWakeups`). The completion runs
         // on a flusher lane after the covering fdatasync and queues the answer for the loop
         // (`UploadAnswers`: one loop wake-up for the answers of a synced batch).
-        let accepted = volume.submit(needles, wakeLater: true) { result in
-            switch result {
-            case .success:
-                let nanos = monotonicNanos() - start
-                context.metrics.bytesWritten.increment(by: Int64(bytes))
-                context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
-                context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
-                answers.add(.init(exchange: ex, ret: .ok, endpoint: endpoint, start: start))
-            case .failure(let error):
-                answers.add(.init(exchange: ex, ret: error.ret, endpoint: endpoint, start: start))
-            }
-        }
+        let accepted = volume.submit(needles, wakeLater: true) { [body] result in body.handler.didAppend(body, result) }
         // A full append queue: 503 at once rather than a deeper backlog.
         guard accepted else { return answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start) }
         uploads.wakeups.add(volume)
+    }
+
+    /// The append is durable or failed (on a flusher lane): counts it and queues the answer.
+    private func didAppend(_ body: APIUploadBody, _ result: Result<[NeedleLocation], StorageError>) {
+        let (vid, bytes, count) = body.appended
+        let ret: Ret
+        switch result {
+        case .success:
+            let nanos = monotonicNanos() - body.start
+            context.metrics.bytesWritten.increment(by: Int64(bytes))
+            context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
+            context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
+            ret = .ok
+        case .failure(let error):
+            ret = error.ret
+        }
+        body.answers?.add(.init(exchange: body.exchange, ret: ret, endpoint: endpoint, start: body.start))
     }
 
     /// Sends `{"ret":N}` and counts the request (loop thread: the answer is queued to the socket
