@@ -72,8 +72,8 @@ final class APIUploadBody: @unchecked Sendable {
     let exchange: HTTPServerExchange
     let start: UInt64
     let handler: APIUploadHandler
-    /// What the append's completion counts: the volume and the data bytes and needles appended.
-    var appended = (vid: VolumeID(0), bytes: 0, count: 0)
+    /// What the append's completion counts: the volume's counters, the data bytes and needles.
+    var appended: (volumeStats: RequestStats?, bytes: Int, count: Int) = (nil, 0, 0)
     /// Where the completion queues the answer (the loop's `UploadAnswers`).
     var answers: UploadAnswers?
     private var parser: MultipartParser

@@ -127,8 +127,9 @@ struct APIUploadHandler: Sendable {
             guard needles.count > 0 else { return answer(ex, .internalError, start: start) }
             needles.setHeader(0, key: key, cookie: cookie)
         }
-        guard let volume = context.volumes.volume(vid) else { return answer(ex, .volumeNotExist, start: start) }
-        body.appended = (vid, needles.dataBytes, needles.count)
+        guard let entry = LoopVolumeCache.entry(vid, in: context) else { return answer(ex, .volumeNotExist, start: start) }
+        let volume = entry.volume
+        body.appended = (entry.stats, needles.dataBytes, needles.count)
         let uploads = context.loopUploads.of(ex.loop, metrics: context.metrics)
         body.answers = uploads.answers
         // Handed to the volume's append thread without a pool hop, and without waking it: the
@@ -143,14 +144,14 @@ struct APIUploadHandler: Sendable {
 
     /// The append is durable or failed (on a flusher lane): counts it and queues the answer.
     private func didAppend(_ body: APIUploadBody, _ result: Result<[NeedleLocation], StorageError>) {
-        let (vid, bytes, count) = body.appended
+        let (volumeStats, bytes, count) = body.appended
         let ret: Ret
         switch result {
         case .success:
             let nanos = monotonicNanos() - body.start
             context.metrics.bytesWritten.increment(by: Int64(bytes))
             context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
-            context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
+            volumeStats?.didWrite(count: count, bytes: bytes, nanos: nanos)
             ret = .ok
         case .failure(let error):
             ret = error.ret
