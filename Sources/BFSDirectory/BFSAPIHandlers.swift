@@ -92,6 +92,6 @@ struct BFSAPIHandlers: Sendable {
     }
 
     private func answer(_ ex: HTTPServerExchange, _ endpoint: DirectoryMetrics.Endpoint, _ reply: BFSReply, _ start: UInt64) {
-        context.answer(ex, endpoint, reply.json, ok: reply.ret == .ok, since: start)
+        context.answer(ex, endpoint, bytes: reply.bytes, ok: reply.ret == .ok, since: start)
     }
 }

@@ -12,7 +12,7 @@ public struct CookieSource: Sendable {
 
     /// A fresh cookie, never zero.
     public func next() -> Cookie {
-        var generator = SystemRandomNumberGenerator()
+        var generator = PooledSystemRandom()
         return Self.cookie(using: &generator)
     }
 

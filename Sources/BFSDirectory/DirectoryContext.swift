@@ -42,7 +42,7 @@ public final class DirectoryContext: Sendable {
     func newNeedle(excludingGroups: Set<Int> = [], excludingVolumes: Set<VolumeID> = []) throws(DirectoryError)
         -> (NeedleLocation, Placement)
     {
-        var random = SystemRandomNumberGenerator()
+        var random = PooledSystemRandom()
         let snapshot = snapshot()
         var excluded = excludingGroups
         if !excludingVolumes.isEmpty {
@@ -80,7 +80,12 @@ public final class DirectoryContext: Sendable {
 extension DirectoryContext {
     /// Sends a JSON answer (from any thread) and counts it for `endpoint`.
     func answer(_ ex: HTTPServerExchange, _ endpoint: DirectoryMetrics.Endpoint, _ json: String, ok: Bool, since start: UInt64) {
-        DirectoryReplies.json(ex, json)
+        answer(ex, endpoint, bytes: Array(json.utf8), ok: ok, since: start)
+    }
+
+    /// Sends a JSON answer already in bytes (from any thread) and counts it for `endpoint`.
+    func answer(_ ex: HTTPServerExchange, _ endpoint: DirectoryMetrics.Endpoint, bytes: [UInt8], ok: Bool, since start: UInt64) {
+        DirectoryReplies.json(ex, bytes: bytes)
         metrics.record(endpoint, ok: ok, elapsedNanos: monotonicNanos() &- start)
     }
 }

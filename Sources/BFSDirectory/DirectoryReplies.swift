@@ -45,11 +45,43 @@ struct BFSReply: Equatable {
     }
 
     /// The JSON text, fields in bfs's order.
-    var json: String {
-        let list = stores.map { "[" + $0.map(JSONText.quoted).joined(separator: ",") + "]" } ?? "null"
-        return "{\"ret\":\(ret.rawValue),\"key\":\(key),\"cookie\":\(cookie),\"vid\":\(vid),\"stores\":\(list),"
-            + "\"update_time\":\(updateTime),\"sha1\":\(JSONText.quoted(sha1)),\"mine\":\(JSONText.quoted(mime))"
-            + (size.map { ",\"size\":\($0)" } ?? "") + "}"
+    var json: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// `json` as UTF-8, written into one buffer (the answer's body, no intermediate strings).
+    var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(144 + sha1.utf8.count + mime.utf8.count + (stores?.reduce(0) { $0 + $1.utf8.count + 3 } ?? 0))
+        out.append(contentsOf: "{\"ret\":".utf8)
+        JSONText.appendInteger(Int64(ret.rawValue), to: &out)
+        out.append(contentsOf: ",\"key\":".utf8)
+        JSONText.appendInteger(key, to: &out)
+        out.append(contentsOf: ",\"cookie\":".utf8)
+        JSONText.appendInteger(Int64(cookie), to: &out)
+        out.append(contentsOf: ",\"vid\":".utf8)
+        JSONText.appendInteger(Int64(vid), to: &out)
+        out.append(contentsOf: ",\"stores\":".utf8)
+        if let stores {
+            out.append(UInt8(ascii: "["))
+            for (index, store) in stores.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.appendQuoted(store, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
+        out.append(contentsOf: ",\"update_time\":".utf8)
+        JSONText.appendInteger(updateTime, to: &out)
+        out.append(contentsOf: ",\"sha1\":".utf8)
+        JSONText.appendQuoted(sha1, to: &out)
+        out.append(contentsOf: ",\"mine\":".utf8)
+        JSONText.appendQuoted(mime, to: &out)
+        if let size {
+            out.append(contentsOf: ",\"size\":".utf8)
+            JSONText.appendInteger(size, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 }
 
@@ -59,8 +91,15 @@ enum DirectoryReplies {
 
     /// Sends `json` with HTTP 200 (from any thread); bfs clients read `ret`, not the status.
     static func json(_ ex: HTTPServerExchange, _ json: String) {
-        ex.respond(status: .ok, headers: ["Content-Type": jsonContentType], body: .bytes(Array(json.utf8)))
+        Self.json(ex, bytes: Array(json.utf8))
     }
+
+    /// Sends JSON already in bytes with HTTP 200 (from any thread).
+    static func json(_ ex: HTTPServerExchange, bytes: [UInt8]) {
+        ex.respond(status: .ok, headers: jsonHeaders, body: .bytes(bytes))
+    }
+
+    private static let jsonHeaders: HTTPHeaders = ["Content-Type": jsonContentType]
 
     /// bfs's answer to a missing or malformed parameter: HTTP 400 `bad request`.
     static func badRequest(_ ex: HTTPServerExchange) {
@@ -80,6 +119,27 @@ enum DirectoryReplies {
         case .overloaded: .serviceUnavailable
         case .conflict, .closed, .schemaTooNew, .backend: .hbase
         }
+    }
+
+    /// The `/commit` answer: `{"ret":1,"outcome":"created"|"replaced","key":K,"vid":V,"cookie":C}`.
+    static func committed(_ outcome: CommitOutcome) -> [UInt8] {
+        let needle = outcome.entry.needle
+        var out: [UInt8] = []
+        out.reserveCapacity(96)
+        out.append(contentsOf: "{\"ret\":".utf8)
+        JSONText.appendInteger(Int64(Ret.ok.rawValue), to: &out)
+        if case .created = outcome {
+            out.append(contentsOf: ",\"outcome\":\"created\",\"key\":".utf8)
+        } else {
+            out.append(contentsOf: ",\"outcome\":\"replaced\",\"key\":".utf8)
+        }
+        JSONText.appendInteger(needle.key, to: &out)
+        out.append(contentsOf: ",\"vid\":".utf8)
+        JSONText.appendInteger(Int64(needle.vid), to: &out)
+        out.append(contentsOf: ",\"cookie\":".utf8)
+        JSONText.appendInteger(Int64(needle.cookie), to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// `{"ret":N}` plus optional extra members (`extra` starts with a comma).

@@ -58,6 +58,7 @@ public final class DirectoryService: Sendable {
     @discardableResult
     public func start() throws -> Int {
         ignoreSIGPIPE()
+        HeapRetention.keepFreedMemory()
         if let problem = settings.securityProblem { throw StartupError(description: problem) }
         let metadata = try openMetadata()
         state.withLock { $0.metadata = metadata }

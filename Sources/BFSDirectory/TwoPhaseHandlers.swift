@@ -34,7 +34,7 @@ struct TwoPhaseHandlers: Sendable {
                 case .success:
                     let reply = BFSReply(ret: .ok, key: needle.key, cookie: needle.cookie, vid: needle.vid,
                                          stores: placement.stores.map(\.api))
-                    context.answer(ex, .allocate, reply.json, ok: true, since: start)
+                    context.answer(ex, .allocate, bytes: reply.bytes, ok: true, since: start)
                 case .failure(let error):
                     context.answer(ex, .allocate, DirectoryReplies.ret(DirectoryReplies.ret(of: error)), ok: false, since: start)
                 }
@@ -54,11 +54,7 @@ struct TwoPhaseHandlers: Sendable {
             context.metadata.commit(commit) { result in
                 switch result {
                 case .success(let outcome):
-                    let name = if case .created = outcome { "created" } else { "replaced" }
-                    let entry = outcome.entry
-                    let reply = DirectoryReplies.ret(.ok, extra: ",\"outcome\":\"\(name)\",\"key\":\(entry.needle.key),"
-                        + "\"vid\":\(entry.needle.vid),\"cookie\":\(entry.needle.cookie)")
-                    context.answer(ex, .commit, reply, ok: true, since: start)
+                    context.answer(ex, .commit, bytes: DirectoryReplies.committed(outcome), ok: true, since: start)
                 case .failure(let error):
                     context.answer(ex, .commit, DirectoryReplies.ret(DirectoryReplies.ret(of: error)), ok: false, since: start)
                 }

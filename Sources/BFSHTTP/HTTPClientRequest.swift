@@ -60,7 +60,7 @@ public struct HTTPClientRequest: Sendable {
                 headers: [FormFields.Pair] = [])
     {
         self.init(method: "POST", host: host, port: port, target: target, headers: headers,
-                  body: Array(QueryString.encode(form).utf8))
+                  body: QueryString.encodedBytes(form))
         self.headers.append(.init(name: "Content-Type", value: "application/x-www-form-urlencoded"))
     }
 
@@ -119,7 +119,7 @@ public struct HTTPClientRequest: Sendable {
         }
         if !hasHost {
             head.append(contentsOf: "Host: ".utf8)
-            if host.contains(":") {
+            if host.utf8.contains(UInt8(ascii: ":")) {
                 head.append(UInt8(ascii: "["))
                 head.append(contentsOf: host.utf8)
                 head.append(UInt8(ascii: "]"))

@@ -1,3 +1,5 @@
+import BFSCore
+
 /// Extracts, checks and makes multipart boundaries (RFC 2046 §5.1.1).
 ///
 /// A boundary is 1 to 70 characters from `bchars` (digits, letters, `'()+_,-./:=?` and space),
@@ -43,16 +45,26 @@ public enum MultipartBoundary {
     /// A fresh random boundary: a fixed prefix and 32 hex digits (128 random bits), so the
     /// chance that it occurs inside any file is negligible without scanning the data for it.
     public static func makeRandom() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let hex = Array("0123456789abcdef".utf8)
-        var bytes = Array("bfs-boundary-".utf8)
-        // 128 random bits, 4 per digit: two draws (each draw may be a system call).
-        for var word in [generator.next() as UInt64, generator.next() as UInt64] {
-            for _ in 0..<16 {
-                bytes.append(hex[Int(word & 0x0F)])
-                word >>= 4
+        var generator = PooledSystemRandom()
+        let prefix = "bfs-boundary-".utf8
+        // 128 random bits, 4 per digit: two draws from the pooled kernel CSPRNG.
+        let words = (generator.next() as UInt64, generator.next() as UInt64)
+        return String(unsafeUninitializedCapacity: prefix.count + 32) { buffer in
+            var at = 0
+            for byte in prefix {
+                buffer[at] = byte
+                at += 1
             }
+            for half in 0..<2 {
+                var word = half == 0 ? words.0 : words.1
+                for _ in 0..<16 {
+                    let nibble = UInt8(word & 0x0F)
+                    buffer[at] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                    at += 1
+                    word >>= 4
+                }
+            }
+            return at
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

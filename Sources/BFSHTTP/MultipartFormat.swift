@@ -32,11 +32,36 @@ enum MultipartFormat {
 
     /// The bytes that open a part: the delimiter (without its CRLF for the first part), CRLF.
     static func opening(_ boundary: String, isFirst: Bool) -> String {
-        "\(isFirst ? "" : "\r\n")--\(boundary)\r\n"
+        var bytes: [UInt8] = []
+        appendOpening(boundary, isFirst: isFirst, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The close delimiter and its CRLF (without the leading CRLF when there are no parts).
     static func closing(_ boundary: String, hasParts: Bool) -> String {
-        "\(hasParts ? "\r\n" : "")--\(boundary)--\r\n"
+        var bytes: [UInt8] = []
+        appendClosing(boundary, hasParts: hasParts, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `opening(boundary, isFirst:)` to `out`.
+    static func appendOpening(_ boundary: String, isFirst: Bool, to out: inout [UInt8]) {
+        if !isFirst { out.append(contentsOf: "\r\n".utf8) }
+        out.append(contentsOf: "--".utf8)
+        out.append(contentsOf: boundary.utf8)
+        out.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends `closing(boundary, hasParts:)` to `out`.
+    static func appendClosing(_ boundary: String, hasParts: Bool, to out: inout [UInt8]) {
+        if hasParts { out.append(contentsOf: "\r\n".utf8) }
+        out.append(contentsOf: "--".utf8)
+        out.append(contentsOf: boundary.utf8)
+        out.append(contentsOf: "--\r\n".utf8)
+    }
+
+    /// Bytes of `closing(boundary, hasParts:)`.
+    static func closingSize(_ boundary: String, hasParts: Bool) -> Int {
+        (hasParts ? 2 : 0) + 2 + boundary.utf8.count + 4
     }
 }

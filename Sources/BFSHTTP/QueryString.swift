@@ -109,14 +109,21 @@ public enum QueryString {
     /// Letters, digits and `-._~` pass through, space becomes `+`, every other byte `%XX`
     /// (upper-case hex), matching Go's `url.QueryEscape` so bfs peers decode it identically.
     public static func encode(_ fields: FormFields) -> String {
+        String(decoding: encodedBytes(fields), as: UTF8.self)
+    }
+
+    /// `encode(fields)` as bytes (a request body), built in one buffer sized for the common
+    /// case of few escapes.
+    public static func encodedBytes(_ fields: FormFields) -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(fields.pairs.reduce(16) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 } * 5 / 4)
         for (index, pair) in fields.pairs.enumerated() {
             if index > 0 { out.append(UInt8(ascii: "&")) }
             escape(pair.name, into: &out)
             out.append(UInt8(ascii: "="))
             escape(pair.value, into: &out)
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Appends the form-encoding of one name or value.

@@ -36,7 +36,9 @@ enum FileOperations {
         let entry = FileEntry(bucket: allocation[0].text ?? "", filename: allocation[1].text ?? "", needle: needle,
                               sha1: commit.sha1, mime: commit.mime ?? allocation[2].text ?? "",
                               size: commit.size, mtime: commit.mtime)
+        // Most uploads are new names: the insert comes first, so those take one statement.
         for _ in 0..<casRounds {
+            if try insertIfAbsent(entry, on: connection) { return .created(entry) }
             if let old = try currentKey(entry.bucket, entry.filename, on: connection) {
                 let changed = try sql { () throws(SQLFailure) in
                     try connection.change("""
@@ -48,8 +50,6 @@ enum FileOperations {
                     let previous = try NeedleOperations.bury(old, from: .live, now: now, on: connection)
                     return .replaced(entry, previous: previous)
                 }
-            } else if try insertIfAbsent(entry, on: connection) {
-                return .created(entry)
             }
         }
         throw .backend("commit of \(entry.bucket)/\(entry.filename) lost \(casRounds) races")

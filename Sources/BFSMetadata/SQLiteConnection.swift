@@ -11,6 +11,7 @@ final class SQLiteConnection: SQLConnection {
     let dialect = SQLDialect.sqlite
     private var db: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    private var scripts: [String: [OpaquePointer]] = [:]
 
     // Extended result codes (sqlite3.h builds them with macros Swift does not import).
     private static let constraintCheck: Int32 = 275
@@ -68,8 +69,45 @@ final class SQLiteConnection: SQLConnection {
         return SQLResult(rows: rows, changes: sqlite3_stmt_readonly(statement) != 0 ? 0 : Int(sqlite3_changes64(db)))
     }
 
+    /// Runs each statement of `sql` in turn. The executor's control scripts (`SAVEPOINT`,
+    /// `RELEASE`, `COMMIT`) run several times per batch, so each script's statements are
+    /// prepared once, on first use and one at a time (a statement may name a table an earlier
+    /// one creates), and kept like `run`'s.
     func script(_ sql: String) throws(SQLFailure) {
-        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw failure() }
+        if let cached = scripts[sql] {
+            for statement in cached { try step(statement) }
+            return
+        }
+        var prepared: [OpaquePointer] = []
+        let problem: SQLFailure? = sql.withCString { start in
+            var rest: UnsafePointer<CChar>? = start
+            while let text = rest, text.pointee != 0 {
+                var statement: OpaquePointer?
+                guard sqlite3_prepare_v3(db, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &rest) == SQLITE_OK else {
+                    return failure()
+                }
+                // Only whitespace or a comment was left.
+                guard let statement else { continue }
+                prepared.append(statement)
+                do throws(SQLFailure) { try step(statement) } catch { return error }
+            }
+            return nil
+        }
+        if let problem {
+            prepared.forEach { sqlite3_finalize($0) }
+            throw problem
+        }
+        scripts[sql] = prepared
+    }
+
+    /// Steps a parameterless statement to its end and resets it.
+    private func step(_ statement: OpaquePointer) throws(SQLFailure) {
+        defer { sqlite3_reset(statement) }
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw failure() }
+        }
     }
 
     func recoverIfBroken() {}
@@ -77,6 +115,8 @@ final class SQLiteConnection: SQLConnection {
     func close() {
         for statement in statements.values { sqlite3_finalize(statement) }
         statements.removeAll()
+        for statement in scripts.values.joined() { sqlite3_finalize(statement) }
+        scripts.removeAll()
         if db != nil { sqlite3_close_v2(db) }
         db = nil
     }

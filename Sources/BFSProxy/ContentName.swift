@@ -43,10 +43,19 @@ public enum ContentName {
 
     /// Lower-case hex of a digest.
     public static func hex(_ digest: Insecure.SHA1Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        for byte in digest { bytes += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
-        return String(decoding: bytes, as: UTF8.self)
+        String(unsafeUninitializedCapacity: Insecure.SHA1Digest.byteCount * 2) { out in
+            var at = 0
+            for byte in digest {
+                out[at] = hexDigit(byte >> 4)
+                out[at + 1] = hexDigit(byte & 0x0F)
+                at += 2
+            }
+            return at
+        }
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     /// The extension a MIME type gives, or nil.

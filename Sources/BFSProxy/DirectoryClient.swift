@@ -45,7 +45,8 @@ struct ListPage: Sendable {
 struct DirectoryClient {
     let client: HTTPClient
     let address: HostPort
-    let token: String
+    /// `authorization(token:)` of the cluster token, made once per process.
+    let authorization: [FormFields.Pair]
     let metrics: ProxyMetrics
 
     /// `GET /bucket?name=`: the bucket, or nil when there is none.
@@ -85,13 +86,13 @@ struct DirectoryClient {
                   _ done: @escaping (Result<AllocationRecord, ProxyFailure>) -> Void) {
         var fields: FormFields = ["bucket": bucket, "filename": filename, "mime": mime]
         for vid in excludedVolumes { fields.append(name: "exclude_vid", value: String(vid)) }
-        post("/allocate", fields, doing: "allocation") { result in
-            done(result.flatMap { json in
-                let ret = Self.int(json["ret"]) ?? 0
+        postForAnswer("/allocate", fields, doing: "allocation") { result in
+            done(result.flatMap { answer in
+                let ret = answer.ret ?? 0
                 guard ret == 1 else { return .failure(.directoryRet(ret, doing: "allocation")) }
-                guard let key = Self.int64(json["key"]), let cookie = Self.int(json["cookie"]), let vid = Self.int(json["vid"]),
-                      let stores = json["stores"] as? [String], !stores.isEmpty
-                else { return .failure(Self.badAnswer(json, doing: "allocation")) }
+                guard let key = answer.key, let cookie = answer.cookie, let vid = answer.vid,
+                      let stores = answer.stores, !stores.isEmpty
+                else { return .failure(ProxyFailure(.badGateway, "directory allocation: unexpected answer")) }
                 return .success(AllocationRecord(key: key, cookie: Int32(truncatingIfNeeded: cookie),
                                                  vid: Int32(truncatingIfNeeded: vid), stores: stores))
             })
@@ -102,11 +103,11 @@ struct DirectoryClient {
     func commit(key: Int64, sha1: String, size: Int64, mtime: Int64, mime: String,
                 _ done: @escaping (Result<Bool, ProxyFailure>) -> Void) {
         let fields: FormFields = ["key": String(key), "sha1": sha1, "size": String(size), "mtime": String(mtime), "mime": mime]
-        post("/commit", fields, doing: "commit") { result in
-            done(result.flatMap { json in
-                let ret = Self.int(json["ret"]) ?? 0
+        postForAnswer("/commit", fields, doing: "commit") { result in
+            done(result.flatMap { answer in
+                let ret = answer.ret ?? 0
                 guard ret == 1 else { return .failure(.directoryRet(ret, doing: "commit")) }
-                return .success(json["outcome"] as? String != "replaced")
+                return .success(answer.outcome != "replaced")
             })
         }
     }
@@ -150,7 +151,8 @@ struct DirectoryClient {
 
     // MARK: transport
 
-    private var authorization: [FormFields.Pair] {
+    /// The header carrying the cluster token (none without a token).
+    static func authorization(token: String) -> [FormFields.Pair] {
         token.isEmpty ? [] : [FormFields.Pair(name: "Authorization", value: "Bearer \(token)")]
     }
 
@@ -169,6 +171,20 @@ struct DirectoryClient {
     }
 
     private func send(_ request: HTTPClientRequest, doing what: String, _ done: @escaping (Result<[String: Any], ProxyFailure>) -> Void) {
+        exchange(request, doing: what, read: { (try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any] }, done)
+    }
+
+    /// A POST whose answer the upload path reads (`DirectoryAnswer`, no Foundation JSON for the
+    /// directory's own answers).
+    private func postForAnswer(_ path: String, _ fields: FormFields, doing what: String,
+                               _ done: @escaping (Result<DirectoryAnswer, ProxyFailure>) -> Void) {
+        let request = HTTPClientRequest(host: address.host, port: address.port, target: path, form: fields, headers: authorization)
+        exchange(request, doing: what, read: DirectoryAnswer.parse, done)
+    }
+
+    /// Sends `request`; a 200 whose body `read` makes sense of succeeds, anything else fails 502.
+    private func exchange<Answer>(_ request: HTTPClientRequest, doing what: String, read: @escaping ([UInt8]) -> Answer?,
+                                  _ done: @escaping (Result<Answer, ProxyFailure>) -> Void) {
         let metrics = self.metrics
         client.execute(request, maxBodySize: 16 << 20) { result in
             switch result {
@@ -176,15 +192,13 @@ struct DirectoryClient {
                 metrics.directoryErrors.increment()
                 done(.failure(.backend("directory \(what)", error)))
             case .success(let response):
-                guard response.status == .ok,
-                      let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-                else {
+                guard response.status == .ok, let answer = read(response.body) else {
                     metrics.directoryErrors.increment()
                     let why = response.status == .unauthorized ? "directory refused the cluster token"
                         : "directory \(what) answered HTTP \(response.status.code)"
                     return done(.failure(ProxyFailure(.badGateway, why)))
                 }
-                done(.success(json))
+                done(.success(answer))
             }
         }
     }

@@ -28,6 +28,8 @@ public final class ProxyContext: Sendable {
     /// Wall clock, Unix seconds (tokens, `Expires`).
     let now: @Sendable () -> Int64
     private let clients: [ObjectIdentifier: LoopClients]
+    /// The cluster token header every directory call carries.
+    private let directoryAuthorization: [FormFields.Pair]
     private let drainWatch: DrainFileWatch?
     /// SplitMix64 state of `replicaStart` (seeded once; a draw is one atomic add, no system call).
     private let spread = Atomic<UInt64>(UInt64.random(in: .min ... .max))
@@ -44,6 +46,7 @@ public final class ProxyContext: Sendable {
          drainProbe: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) {
         self.settings = settings
         self.now = now
+        directoryAuthorization = DirectoryClient.authorization(token: settings.clusterToken)
         drainWatch = settings.drainFile.isEmpty ? nil : DrainFileWatch(path: settings.drainFile, probe: drainProbe)
         files = MetadataCache(capacity: settings.metadataCacheCapacity, timeToLive: Self.nanoseconds(settings.metadataCacheTTL))
         missingFileTTL = Self.nanoseconds(settings.missingFileTTL)
@@ -84,7 +87,7 @@ public final class ProxyContext: Sendable {
     /// The directory client of `loop` (the exchange's loop).
     func directory(on loop: EventLoop) -> DirectoryClient {
         DirectoryClient(client: clients[ObjectIdentifier(loop)]!.directory, address: settings.directory,
-                        token: settings.clusterToken, metrics: metrics)
+                        authorization: directoryAuthorization, metrics: metrics)
     }
 
     /// The store client of `loop`.

@@ -30,24 +30,36 @@ public enum WriteResponseHeaders {
     /// the path prefix (e.g. `/bfs/`), bucket and filename, with exactly one `/` between parts
     /// (bfs stripped the domain's trailing slash only when a prefix was set).
     public static func location(domain: String, prefix: String, bucket: String, filename: String) -> String {
-        var url = String(domain.reversed().drop { $0 == "/" }.reversed())
-        for part in prefix.split(separator: "/") { url += "/" + percentEncoded(part) }
-        url += "/" + percentEncoded(bucket[...]) + "/" + percentEncoded(filename[...])
-        return url
+        var url: [UInt8] = []
+        url.reserveCapacity(domain.utf8.count + prefix.utf8.count + bucket.utf8.count + filename.utf8.count + 16)
+        url.append(contentsOf: domain.utf8)
+        while url.last == UInt8(ascii: "/") { url.removeLast() }
+        for part in prefix.utf8.split(separator: UInt8(ascii: "/")) {
+            url.append(UInt8(ascii: "/"))
+            appendPercentEncoded(part, to: &url)
+        }
+        url.append(UInt8(ascii: "/"))
+        appendPercentEncoded(bucket.utf8[...], to: &url)
+        url.append(UInt8(ascii: "/"))
+        appendPercentEncoded(filename.utf8[...], to: &url)
+        return String(decoding: url, as: UTF8.self)
     }
 
-    /// `text` with every byte outside RFC 3986 `pchar` and `/` percent-encoded.
-    static func percentEncoded(_ text: Substring) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var bytes: [UInt8] = []
-        for byte in text.utf8 {
+    /// Appends `text` with every byte outside RFC 3986 `pchar` and `/` percent-encoded.
+    private static func appendPercentEncoded<Bytes: Sequence<UInt8>>(_ text: Bytes, to out: inout [UInt8]) {
+        for byte in text {
             if isPathByte(byte) {
-                bytes.append(byte)
+                out.append(byte)
             } else {
-                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                out.append(UInt8(ascii: "%"))
+                out.append(hexDigit(byte >> 4))
+                out.append(hexDigit(byte & 0x0F))
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
     }
 
     /// Unreserved, sub-delims, `:`, `@` and `/`: bytes a path may hold as they are.
@@ -56,8 +68,13 @@ public enum WriteResponseHeaders {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
              UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "!"),
+             UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="),
+             UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"):
+            return true
         default:
-            return "-._~!$&'()*+,;=:@/".utf8.contains(byte)
+            return false
         }
     }
 }

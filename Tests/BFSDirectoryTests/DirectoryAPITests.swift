@@ -24,6 +24,18 @@ import Testing
                              updateTime: 1_700_000_000_000_000_000, sha1: "ab\"c", mime: "image/png")
         #expect(reply.json == #"{"ret":1,"key":7,"cookie":-3,"vid":2,"stores":["127.0.0.1:6062","h:1"],"update_time":1700000000000000000,"sha1":"ab\"c","mine":"image/png"}"#)
         #expect(BFSReply(ret: .needleNotExist).json == #"{"ret":5001,"key":0,"cookie":0,"vid":0,"stores":null,"update_time":0,"sha1":"","mine":""}"#)
+        var sized = BFSReply(ret: .ok, key: .max, cookie: .min, vid: -1, stores: [], mime: "a\u{1}é")
+        sized.size = 0
+        #expect(sized.json == #"{"ret":1,"key":9223372036854775807,"cookie":-2147483648,"vid":-1,"stores":[],"update_time":0,"sha1":"","mine":"a\u0001é","size":0}"#)
+    }
+
+    @Test func commitAnswerGolden() {
+        let entry = FileEntry(bucket: "b", filename: "f", needle: NeedleLocation(key: 12, vid: 3, cookie: -9),
+                              sha1: "s", mime: "m", size: 1, mtime: 2)
+        #expect(String(decoding: DirectoryReplies.committed(.created(entry)), as: UTF8.self)
+            == #"{"ret":1,"outcome":"created","key":12,"vid":3,"cookie":-9}"#)
+        #expect(String(decoding: DirectoryReplies.committed(.replaced(entry, previous: entry.needle)), as: UTF8.self)
+            == #"{"ret":1,"outcome":"replaced","key":12,"vid":3,"cookie":-9}"#)
     }
 
     @Test func bfsUploadGetAndDelete() async throws {
