@@ -97,17 +97,22 @@ fixed_count_wrk() {
     wait "$wpid" 2>/dev/null || true
 }
 
-# count_per_request NAME PID COUNTER_FILE SERVED_CMD WRK-ARGS...: heap allocations and syscalls
-# per request over $COUNT requests (wrk stops after that many answers; the divisor is the
-# server's own count of answered requests, SERVED_CMD). Allocations are counted in a run of
-# their own, syscalls in a second one under `strace -c -f` (attached to every thread of PID).
-# Appends "NAME allocs syscalls" to $T/counts and the top syscalls to $T/syscalls.
+# cpu_ticks PID: "utime stime" of PID (all its threads) in clock ticks, from /proc/PID/stat.
+cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12, $13}' "/proc/$1/stat"; }
+
+# count_per_request NAME PID COUNTER_FILE SERVED_CMD WRK-ARGS...: heap allocations, CPU time
+# (user and kernel) and syscalls per request over $COUNT requests (wrk stops after that many
+# answers; the divisor is the server's own count of answered requests, SERVED_CMD).
+# Allocations and CPU are counted in a run of their own (CPU at clock-tick resolution: use
+# counts large enough for many ticks), syscalls in a second one under `strace -c -f`
+# (attached to every thread of PID). Appends "NAME allocs syscalls user_us sys_us" to
+# $T/counts and the top syscalls to $T/syscalls.
 count_per_request() {
     local name=$1 pid=$2 counter=$3 served=$4; shift 4
-    local m0 m1 r0 r1 s0 s1
-    r0=$($served); m0=$(read_counter "$counter")
+    local m0 m1 r0 r1 s0 s1 c0 c1
+    r0=$($served); m0=$(read_counter "$counter"); c0=$(cpu_ticks "$pid")
     fixed_count_wrk "$@"
-    m1=$(read_counter "$counter"); r1=$($served)
+    c1=$(cpu_ticks "$pid"); m1=$(read_counter "$counter"); r1=$($served)
     strace -c -f -q -p "$pid" -o "$T/strace.$name" 2>/dev/null &
     local spid=$!
     sleep 1
@@ -117,11 +122,15 @@ count_per_request() {
     s1=$($served)
     kill -INT "$spid"; wait "$spid" 2>/dev/null || true
     local calls; calls=$(awk '$NF=="total" {print $4}' "$T/strace.$name")
-    local allocs syscalls
+    local allocs syscalls user sys tick
+    tick=$(getconf CLK_TCK)
     allocs=$(echo "$m0 $m1 $r0 $r1" | awk '{printf "%.1f", ($2-$1)/($4-$3)}')
     syscalls=$(echo "$calls $s0 $s1" | awk '{printf "%.2f", $1/($3-$2)}')
-    printf '%-14s %6d requests  %8s allocations/request  %6s syscalls/request\n' "$name" "$((r1 - r0))" "$allocs" "$syscalls"
-    echo "$name $allocs $syscalls" >>"$T/counts"
+    user=$(echo "$c0 $c1 $r0 $r1 $tick" | awk '{printf "%.1f", ($3-$1)*1e6/$7/($6-$5)}')
+    sys=$(echo "$c0 $c1 $r0 $r1 $tick" | awk '{printf "%.1f", ($4-$2)*1e6/$7/($6-$5)}')
+    printf '%-14s %6d requests  %8s allocations/request  %6s syscalls/request  CPU %5s us user + %5s us kernel\n' \
+        "$name" "$((r1 - r0))" "$allocs" "$syscalls" "$user" "$sys"
+    echo "$name $allocs $syscalls $user $sys" >>"$T/counts"
     { echo "$name (per request, top 6):"
       awk -v n="$((s1 - s0))" 'NR>2 && $NF!="total" && $4 ~ /^[0-9]+$/ {printf "  %-16s %.2f\n", $NF, $4/n}' "$T/strace.$name" \
         | sort -k2 -nr | head -6; } >>"$T/syscalls"

@@ -18,6 +18,12 @@
 # commit) loaded with the same needles and run in the same rounds as "<workload>-before" (the
 # two stores swap order every round), so a before/after comparison shares one machine state.
 #
+# BFS_FREE_VOLUME_SIZE (optional, default 8GiB): the size each of a store's four volumes
+# reserves with fallocate (two stores reserve 8 times this; a smaller size fits a fuller disk).
+#
+# BFS_ONLY_UPLOADS=1 (optional): the upload workload alone (no GET rounds, no nginx; the
+# needles are still loaded, so pass a small N), for quick before/after runs of the write path.
+#
 # Usage: Bench/store/run.sh [duration, default 10s] [needles per size, default 100000]
 #        [requests per count run, default 20000]
 set -euo pipefail
@@ -54,7 +60,7 @@ start_store() {
 [store]
 id = "bench-$name"
 data_dir = "$dir/data"
-free_volume_size = "8GiB"
+free_volume_size = "${BFS_FREE_VOLUME_SIZE:-8GiB}"
 durable_writes = true
 [http]
 api_listen = "127.0.0.1:$api"
@@ -90,10 +96,13 @@ if [ -n "${BFS_BEFORE_BINARY:-}" ]; then
     STORES+=(before)
     start_store before "$BFS_BEFORE_BINARY"
 fi
+ONLY_UPLOADS=${BFS_ONLY_UPLOADS:-}
+if [ -z "$ONLY_UPLOADS" ]; then
 NGINX=$(free_port)
 NGINX_PRELOAD="$T/malloc_count.so" BFS_MALLOC_COUNT_FILE="$T/nginx-mallocs" start_nginx "$T/after/www" "$NGINX"
 for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX/4k/1" && break; sleep 0.05; done
 cmp <(curl -sf "http://127.0.0.1:$NGINX/4k/17") "$T/after/www/4k/17"
+fi
 
 # The workload name for store NAME ("after" keeps the plain names).
 label() { if [ "$2" = after ]; then echo "$1"; else echo "$1-$2"; fi; }
@@ -107,6 +116,7 @@ for ROUND in 1 2 3; do
     else
         STORES=("${ALL_STORES[@]}")
     fi
+    if [ -z "$ONLY_UPLOADS" ]; then
     BFS_KEYS=$N BFS_PREFIX=4k run_wrk nginx-4k $ROUND -s "$HERE/nginx_random.lua" "http://127.0.0.1:$NGINX"
     for s in "${STORES[@]}"; do
         api_var=API_$s
@@ -117,6 +127,7 @@ for ROUND in 1 2 3; do
         api_var=API_$s
         BFS_KEYS=$N BFS_VID=2 run_wrk "$(label store-64k "$s")" $ROUND -s "$HERE/get_random.lua" "http://127.0.0.1:${!api_var}"
     done
+    fi
     for s in "${STORES[@]}"; do
         api_var=API_$s
         BFS_VID=3 BFS_KEY_BASE=$KEY_BASE run_wrk "$(label upload-4k "$s")" $ROUND -s "$HERE/upload.lua" "http://127.0.0.1:${!api_var}"
@@ -130,26 +141,32 @@ names4=(); names64=(); namesup=()
 for s in "${STORES[@]}"; do
     names4+=("$(label store-4k "$s")"); names64+=("$(label store-64k "$s")"); namesup+=("$(label upload-4k "$s")")
 done
-summary nginx-4k "${names4[@]}"
-summary nginx-64k "${names64[@]}"
+if [ -z "$ONLY_UPLOADS" ]; then
+    summary nginx-4k "${names4[@]}"
+    summary nginx-64k "${names64[@]}"
+fi
 summary "${namesup[@]}"
 
 echo "== per request over $COUNT requests (wrk -t1 -c32): heap allocations, syscalls"
 nginx_served() { curl -sf "http://127.0.0.1:$NGINX/nginx_status" | awk 'NR==3 {print $3}'; }
+if [ -z "$ONLY_UPLOADS" ]; then
 NGINX_WORKER=$(pgrep -P "$(cat "$T/nginx/nginx.pid")" | head -1)
 BFS_KEYS=$N BFS_PREFIX=4k count_per_request nginx-4k "$NGINX_WORKER" "$T/nginx-mallocs" nginx_served \
     -s "$HERE/nginx_random.lua" "http://127.0.0.1:$NGINX"
 BFS_KEYS=$N BFS_PREFIX=64k count_per_request nginx-64k "$NGINX_WORKER" "$T/nginx-mallocs" nginx_served \
     -s "$HERE/nginx_random.lua" "http://127.0.0.1:$NGINX"
+fi
 for s in "${STORES[@]}"; do
     stat_var=STAT_$s; api_var=API_$s; pid_var=PID_$s
     STAT=${!stat_var}
     store_gets() { curl -sf "http://127.0.0.1:$STAT/metrics" | awk '/^bfs_store_requests_total/ && /endpoint="get"/ && /status="2xx"/ {print $2}'; }
     store_uploads() { curl -sf "http://127.0.0.1:$STAT/metrics" | awk '/^bfs_store_requests_total/ && /endpoint="upload"/ && /status="2xx"/ {print $2}'; }
+    if [ -z "$ONLY_UPLOADS" ]; then
     BFS_KEYS=$N BFS_VID=1 count_per_request "$(label store-4k "$s")" "${!pid_var}" "$T/$s/mallocs" store_gets \
         -s "$HERE/get_random.lua" "http://127.0.0.1:${!api_var}"
     BFS_KEYS=$N BFS_VID=2 count_per_request "$(label store-64k "$s")" "${!pid_var}" "$T/$s/mallocs" store_gets \
         -s "$HERE/get_random.lua" "http://127.0.0.1:${!api_var}"
+    fi
     BFS_VID=3 BFS_KEY_BASE=900000000 count_per_request "$(label upload-4k "$s")" "${!pid_var}" "$T/$s/mallocs" store_uploads \
         -s "$HERE/upload.lua" "http://127.0.0.1:${!api_var}"
 done

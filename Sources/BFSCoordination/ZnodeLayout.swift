@@ -20,6 +20,8 @@ import BFSCore
 // | /keyworker                       | persistent (ours)     | empty                                  | directory (ensurePath)| directory                    |
 // | /keyworker/lease-<seq>           | ephemeral, sequential (ours) | empty; <seq> mod 1024 is the first worker id the directory tries | directory | — |
 // | /keyworker/id-<n>                | ephemeral (ours)      | the holder's lease node name; claims snowflake worker id n (0–1023) | directory | directories (create fails while held) |
+// | /ops                             | persistent (ours)     | empty                                  | ops (ensurePath)      | ops                          |
+// | /ops/provisioning                | ephemeral (ours)      | the holder's random token; held while one ops process adds free volumes, creates groups or allocates | ops | ops (create fails while held) |
 //
 // StoreNode JSON, fields in this order, as Go's encoding/json writes them:
 //   {"stat":"<host:port>","admin":"<host:port>","api":"<host:port>","id":"<storeId>","rack":"<rack>","status":<int>}
@@ -67,4 +69,8 @@ public enum ZnodeLayout {
     public static let keyWorkerLeasePrefix = "\(keyWorkers)/lease-"
     /// The claim of snowflake worker id `n`: `/keyworker/id-<n>`.
     public static func keyWorkerID(_ worker: Int) -> String { "\(keyWorkers)/id-\(worker)" }
+    /// Ops processes' shared nodes.
+    public static let ops = "/ops"
+    /// The cluster-wide provisioning lock: `/ops/provisioning` (ephemeral).
+    public static let opsProvisioningLock = "\(ops)/provisioning"
 }

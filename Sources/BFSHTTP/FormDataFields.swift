@@ -53,6 +53,11 @@ public struct FormFields: Equatable, Sendable, ExpressibleByDictionaryLiteral {
         pairs.contains { $0.name == name }
     }
 
+    /// Makes room for `count` pairs in all.
+    mutating func reserveCapacity(_ count: Int) {
+        pairs.reserveCapacity(count)
+    }
+
     /// Adds a pair at the end.
     public mutating func append(name: String, value: String) {
         pairs.append(Pair(name: name, value: value))

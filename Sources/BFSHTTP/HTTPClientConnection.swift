@@ -1,45 +1,5 @@
 import BFSLoop
 
-/// One request in flight: its callbacks, its timer, and whether it may be retried.
-final class HTTPClientExchange {
-    let request: HTTPClientRequest
-    let onHead: (HTTPClientResponseHead) -> Void
-    let onBody: (UnsafeRawBufferPointer) throws(HTTPClientError) -> Void
-    private var completion: ((Result<HTTPClientResponseHead, HTTPClientError>) -> Void)?
-    var head: HTTPClientResponseHead?
-    /// Its connection's timer while it runs the exchange's timeout.
-    var timer: LoopTimer?
-    /// Whether this exchange was already re-sent once after a stale keep-alive connection.
-    var retried = false
-    /// The connection carrying the exchange, once it has one.
-    weak var connection: HTTPClientConnection?
-    /// Whether the caller paused reading the response (see ``HTTPClientTask``).
-    var isPaused = false
-
-    init(request: HTTPClientRequest, onHead: @escaping (HTTPClientResponseHead) -> Void,
-         onBody: @escaping (UnsafeRawBufferPointer) throws(HTTPClientError) -> Void,
-         completion: @escaping (Result<HTTPClientResponseHead, HTTPClientError>) -> Void)
-    {
-        self.request = request
-        self.onHead = onHead
-        self.onBody = onBody
-        self.completion = completion
-    }
-
-    /// Whether the completion has not run yet.
-    var isPending: Bool { completion != nil }
-
-    /// Runs the completion once and drops every callback (breaking cycles through captures).
-    func complete(_ result: Result<HTTPClientResponseHead, HTTPClientError>) {
-        timer?.stop()
-        timer = nil
-        connection = nil
-        guard let completion else { return }
-        self.completion = nil
-        completion(result)
-    }
-}
-
 /// A keep-alive TCP connection of ``HTTPClient`` to one `host:port`.
 ///
 /// Busy with one exchange, or idle in the client's pool. While idle it keeps reading, so a
@@ -54,18 +14,18 @@ final class HTTPClientConnection {
     let key: String
     let tcp: TCPConnection
     /// Weak: a client dropped without `close()` must not be reached from a late close callback.
-    private weak var client: HTTPClient?
-    private let configuration: HTTPClient.Configuration
-    private(set) var exchange: HTTPClientExchange?
+    weak var client: HTTPClient?
+    let configuration: HTTPClient.Configuration
+    var exchange: HTTPClientExchange?
     /// Requests written behind `exchange` (pipelined), answered in this order.
-    private var followers: [HTTPClientExchange] = []
+    var followers: [HTTPClientExchange] = []
     private var parser: HTTPClientResponseParser
     /// Whether the connection already completed an exchange (so it may be stale).
-    private(set) var wasReused = false
+    var wasReused = false
     private var receivedBytes = false
     /// Request writes not yet handed to the kernel; a connection is pooled only at zero, or
     /// the rest of an early-answered request body would run into the next request.
-    private var pendingWrites = 0
+    var pendingWrites = 0
     /// The loop time (ms) the connection went idle.
     var idleSince: UInt64 = 0
     /// Whether the current request's streamed body (if any) has been sent whole; a connection
@@ -100,7 +60,7 @@ final class HTTPClientConnection {
     }
 
     /// Makes `exchange` the one whose answer is read next, and arms its timeout.
-    private func begin(_ exchange: HTTPClientExchange) {
+    func begin(_ exchange: HTTPClientExchange) {
         self.exchange = exchange
         exchange.connection = self
         if exchange.isPaused { tcp.stopReading() }
@@ -108,36 +68,6 @@ final class HTTPClientConnection {
                                           isHeadRequest: exchange.request.method == "HEAD")
         receivedBytes = false
         armTimer(exchange, after: exchange.request.headTimeout ?? configuration.requestTimeout)
-    }
-
-    /// Whether `request` may be written now behind the exchange in flight: pipelining is on,
-    /// both can be sent again, the queue is short enough, and this connection's last request
-    /// is still held for this loop iteration's write (so they leave together).
-    func canTakeFollower(_ request: HTTPClientRequest) -> Bool {
-        guard let exchange, followers.count + 1 < configuration.maxPipelineDepth, request.canPipeline,
-              exchange.request.canPipeline, pendingWrites == 0, tcp.hasHeldWrites, !tcp.isClosed else { return false }
-        return true
-    }
-
-    /// Writes `exchange`'s request behind the ones in flight; its answer comes after theirs.
-    func sendFollower(_ exchange: HTTPClientExchange, head: [UInt8]) {
-        followers.append(exchange)
-        exchange.connection = self
-        let written = (try? head.withUnsafeBytes { try tcp.tryWrite($0) }) ?? 0
-        guard written < head.count else { return }
-        pendingWrites += 1
-        head.withUnsafeBytes {
-            tcp.write(UnsafeRawBufferPointer(rebasing: $0[written...])) { [weak self] error in
-                guard let self else { return }
-                pendingWrites -= 1
-                if let error { lost(.transport(error)) }
-            }
-        }
-    }
-
-    /// Whether `exchange` waits behind the one in flight.
-    func isFollower(_ exchange: HTTPClientExchange) -> Bool {
-        followers.contains { $0 === exchange }
     }
 
     /// Sends `exchange`'s request and arms its timeout.
@@ -272,61 +202,6 @@ final class HTTPClientConnection {
         }
     }
 
-    /// `done`'s answer is complete and others wait behind it: report `done` and make the next
-    /// one current. False when the connection cannot go on: the server closes it after this
-    /// answer (the waiting requests are sent again elsewhere), or `done`'s completion failed it.
-    private func advance(past done: HTTPClientExchange) -> Bool {
-        let head = done.head!
-        guard head.allowsKeepAlive && !Self.saysClose(done.request) && !tcp.isClosed else {
-            exchange = nil
-            let behind = followers
-            followers = []
-            close()
-            done.complete(.success(head))
-            resend(behind, after: .connectionClosed)
-            return false
-        }
-        wasReused = true
-        let next = followers.removeFirst()
-        done.timer = nil  // the connection's one timer now runs for `next`
-        begin(next)
-        if done.isPaused && !next.isPaused { tcp.resumeReading() }
-        done.complete(.success(head))
-        return exchange === next && !tcp.isClosed
-    }
-
-    /// Whether the request asked the server to close after answering.
-    private static func saysClose(_ request: HTTPClientRequest) -> Bool {
-        request.headers.contains {
-            HTTPHeaders.sameName($0.name, "connection") && $0.value.lowercased().contains("close")
-        }
-    }
-
-    /// Sends waiting requests again on other connections (once each), or fails them with
-    /// `error` when they were already sent again or the client is gone.
-    private func resend(_ waiting: [HTTPClientExchange], after error: HTTPClientError) {
-        for exchange in waiting where exchange.isPending {
-            exchange.timer = nil
-            exchange.connection = nil
-            if !exchange.retried, let client {
-                exchange.retried = true
-                client.retry(exchange)
-            } else {
-                exchange.complete(.failure(error))
-            }
-        }
-    }
-
-    /// Ends a request its caller gave up on: one waiting behind others completes now and its
-    /// answer is dropped when it comes; the one in flight closes the connection.
-    func cancel(_ exchange: HTTPClientExchange) {
-        if isFollower(exchange) {
-            exchange.complete(.failure(.cancelled))
-        } else if exchange === self.exchange {
-            fail(.cancelled)
-        }
-    }
-
     /// The response is complete: pool the connection if HTTP allows it, then report.
     private func finish(_ exchange: HTTPClientExchange, leftover: Bool) {
         self.exchange = nil
@@ -347,7 +222,7 @@ final class HTTPClientConnection {
 
     /// The connection broke. A request that got no answer on a reused connection is most
     /// likely a race with the server's idle close; an idempotent one is sent again once.
-    private func lost(_ error: HTTPClientError) {
+    func lost(_ error: HTTPClientError) {
         guard let exchange else { return }
         if wasReused && !receivedBytes && exchange.request.canResend && !exchange.retried {
             self.exchange = nil

@@ -29,39 +29,61 @@ public enum HTTPDate {
     static let dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].map { Array($0.utf8) }
     static let longDayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
                                "Saturday"].map { Array($0.utf8) }
+    static let gmt = Array("GMT".utf8)
     static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
                              "Nov", "Dec"].map { Array($0.utf8) }
 
     /// The IMF-fixdate of a Unix time (seconds), clamped to years 1 through 9999.
     public static func format(_ unixTime: Int64) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(formattedSize)
-        append(unixTime, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        String(unsafeUninitializedCapacity: formattedSize) { buffer in
+            write(unixTime, to: buffer.baseAddress!)
+            return formattedSize
+        }
     }
 
     /// Appends the IMF-fixdate of a Unix time to `bytes` (for building header blocks).
     public static func append(_ unixTime: Int64, to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: formattedSize) { buffer in
+            write(unixTime, to: buffer.baseAddress!)
+            bytes.append(contentsOf: buffer)
+        }
+    }
+
+    /// Writes the `formattedSize` bytes of the IMF-fixdate of a Unix time at `out`: every field
+    /// has a fixed place ("Sun, 06 Nov 1994 08:49:37 GMT"), so nothing is appended or allocated.
+    static func write(_ unixTime: Int64, to out: UnsafeMutablePointer<UInt8>) {
         let time = Swift.min(Swift.max(unixTime, minUnixTime), maxUnixTime)
         let days = floorDivide(time, 86_400)
         let secondOfDay = Int(time - days * 86_400)
         let (year, month, day) = civil(fromDays: days)
         // 1970-01-01 was a Thursday (index 4 in `dayNames`).
         let weekday = Int((days % 7 + 7 + 4) % 7)
-        bytes.append(contentsOf: dayNames[weekday])
-        bytes.append(contentsOf: ", ".utf8)
-        appendDigits(day, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: " "))
-        bytes.append(contentsOf: monthNames[month - 1])
-        bytes.append(UInt8(ascii: " "))
-        appendDigits(year, count: 4, to: &bytes)
-        bytes.append(UInt8(ascii: " "))
-        appendDigits(secondOfDay / 3600, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay / 60 % 60, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, count: 2, to: &bytes)
-        bytes.append(contentsOf: " GMT".utf8)
+        func put(_ name: [UInt8], at offset: Int) {
+            for i in 0..<3 { out[offset + i] = name[i] }
+        }
+        func put(_ value: Int, count: Int, at offset: Int) {
+            var rest = value
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                out[offset + i] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+        }
+        put(dayNames[weekday], at: 0)
+        out[3] = UInt8(ascii: ",")
+        out[4] = UInt8(ascii: " ")
+        put(day, count: 2, at: 5)
+        out[7] = UInt8(ascii: " ")
+        put(monthNames[month - 1], at: 8)
+        out[11] = UInt8(ascii: " ")
+        put(year, count: 4, at: 12)
+        out[16] = UInt8(ascii: " ")
+        put(secondOfDay / 3600, count: 2, at: 17)
+        out[19] = UInt8(ascii: ":")
+        put(secondOfDay / 60 % 60, count: 2, at: 20)
+        out[22] = UInt8(ascii: ":")
+        put(secondOfDay % 60, count: 2, at: 23)
+        out[25] = UInt8(ascii: " ")
+        put(gmt, at: 26)
     }
 
     /// The Unix time of an HTTP date in any of the three formats, or nil if it is malformed.
@@ -127,15 +149,5 @@ public enum HTTPDate {
     /// Division rounding toward negative infinity (times before 1970 are negative).
     static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
         a >= 0 ? a / b : -((-a + b - 1) / b)
-    }
-
-    /// Appends `value` in decimal, zero-padded to `count` digits.
-    static func appendDigits(_ value: Int, count: Int, to bytes: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
-        }
     }
 }

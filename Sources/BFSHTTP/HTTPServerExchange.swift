@@ -33,6 +33,9 @@ public final class HTTPServerExchange: @unchecked Sendable {
         self.connection = connection
     }
 
+    /// The client's address as "host:port" ("[v6]:port"), nil once the connection is gone.
+    public var remoteAddress: String? { connection?.tcp.remoteAddress }
+
     /// Whether the connection is still open (the answer can still be delivered).
     public var isConnectionOpen: Bool { connection != nil }
 

@@ -15,7 +15,7 @@ public enum MultipartBoundary {
         -> String
     {
         let parsed = try MultipartHeaderValue(parsing: contentType)
-        guard parsed.value.lowercased().hasPrefix("multipart/") else {
+        guard MultipartHeaderValue.hasPrefixIgnoringASCIICase(parsed.value, "multipart/") else {
             throw .notMultipart(contentType: contentType)
         }
         guard let boundary = parsed.parameter("boundary") else { throw .missingBoundary }

@@ -87,6 +87,8 @@ public struct MultipartFormCollector: MultipartParserDelegate {
         if currentIsFile {
             try onFile(.end)
         } else {
+            // bfs uploads carry three or four fields (vid, key, cookie): one allocation for them.
+            if fields.isEmpty { fields.reserveCapacity(4) }
             fields.append(name: current?.name ?? "", value: String(decoding: value, as: UTF8.self))
         }
         current = nil

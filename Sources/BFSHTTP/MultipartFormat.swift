@@ -23,7 +23,11 @@
 enum MultipartFormat {
     /// The delimiter `D` that ends a part's content: CRLF `--` boundary.
     static func delimiter(_ boundary: String) -> [UInt8] {
-        Array("\r\n--\(boundary)".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 + boundary.utf8.count)
+        bytes.append(contentsOf: "\r\n--".utf8)
+        bytes.append(contentsOf: boundary.utf8)
+        return bytes
     }
 
     /// The bytes that open a part: the delimiter (without its CRLF for the first part), CRLF.

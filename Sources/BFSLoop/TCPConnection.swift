@@ -36,10 +36,10 @@ public final class TCPConnection: LoopResource {
     public var coalescesWrites = false
     /// Bytes `tryWrite` accepted but has not written yet (at most `heldLimit`), and the buffer,
     /// kept for the connection's life once made.
-    private var held: UnsafeMutableRawPointer?
-    private var heldCount = 0
-    private var heldCapacity = 0
-    private var heldEnlisted = false
+    var held: UnsafeMutableRawPointer?
+    var heldCount = 0
+    var heldCapacity = 0
+    var heldEnlisted = false
     /// Larger writes go out at once (after the held bytes): copying them would cost more than
     /// the wake-up saved.
     static let heldLimit = 16 * 1024
@@ -158,45 +158,6 @@ public final class TCPConnection: LoopResource {
             req.deallocate()
             request.finish(UVError(code: rc, operation: "uv_write"))
         }
-    }
-
-    /// Copies `bytes` behind the held ones and makes sure they are flushed this iteration.
-    private func hold(_ bytes: UnsafeRawBufferPointer) {
-        let needed = heldCount + bytes.count
-        if needed > heldCapacity {
-            var capacity = max(heldCapacity, 4096)
-            while capacity < needed { capacity *= 2 }
-            held = realloc(held, capacity)!
-            heldCapacity = capacity
-        }
-        (held! + heldCount).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        heldCount = needed
-        if !heldEnlisted {
-            heldEnlisted = loop.enlistForFlush(self)
-            if !heldEnlisted { flushHeldBytes() }  // the loop is shutting down: write now
-        }
-    }
-
-    /// Writes the held bytes: straight to the socket when libuv has nothing queued, what the
-    /// socket does not take through libuv's queue. Called by the loop's `WriteCoalescer`, and
-    /// before any write or shutdown that must come after them.
-    func flushHeldBytes() {
-        heldEnlisted = false
-        guard heldCount > 0 else { return }
-        let count = heldCount
-        heldCount = 0
-        guard !isClosed else { return }
-        var written = 0
-        if uv_stream_get_write_queue_size(stream) == 0 {
-            var buf = uv_buf_init(held!.assumingMemoryBound(to: CChar.self), UInt32(count))
-            let n = uv_try_write(stream, &buf, 1)
-            if n >= 0 {
-                written = Int(n)
-            } else if n != UV_EAGAIN.rawValue {
-                return close()  // the peer is gone; the owner hears it from the close
-            }
-        }
-        if written < count { write(UnsafeRawBufferPointer(start: held! + written, count: count - written)) }
     }
 
     /// Sends FIN once queued writes are flushed; reading may continue (half close).

@@ -82,23 +82,30 @@ struct OpsAuth: Sendable {
         let sessions = context.sessions
         let secure = context.settings.secureCookie
         let lifetime = context.settings.loginLifetime.components.seconds
+        let client = Self.host(of: ex.remoteAddress ?? "")
         ex.collectBody(limit: 4096) { body in
             guard case .success(let bytes) = body,
                   let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any],
                   let password = object["password"] as? String else {
                 return OpsReplies.error(ex, 400, "send {\"password\": \"...\"}")
             }
-            guard sessions.takeLoginAttempt() else { return OpsReplies.error(ex, 429, "too many failed logins; wait a minute") }
+            guard sessions.takeLoginAttempt(from: client) else { return OpsReplies.error(ex, 429, "too many failed logins; wait a minute") }
             DispatchQueue.global().async {
                 let matches = hash.map { $0.matches(password) } ?? constantTimeEqual(Array(password.utf8), Array(token.utf8))
                 guard matches else { return OpsReplies.error(ex, 401, "wrong password") }
-                sessions.loginSucceeded()
+                sessions.loginSucceeded(from: client)
                 let (id, csrf) = sessions.open()
                 var cookie = "\(Self.cookieName)=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(lifetime)"
                 if secure { cookie += "; Secure" }
                 OpsReplies.json(ex, ["csrf": csrf], headers: ["Set-Cookie": cookie])
             }
         }
+    }
+
+    /// The host part of "host:port" or "[v6]:port".
+    static func host(of address: String) -> String {
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon])
     }
 
     /// `GET /api/session`: the CSRF token of the caller's session (a reloaded page needs it again).

@@ -21,8 +21,10 @@ public final class OpsContext: Sendable {
     public let jobs = OpsJobs()
     /// Recent store status changes.
     let history = OpsHistory()
-    /// Adding free volumes, creating groups and allocating run one at a time (`OpsSerial`).
-    let provisioning = OpsSerial()
+    /// Adding free volumes, creating groups and allocating run one at a time in this process
+    /// (`OpsSerial`) and in the cluster (`ProvisioningLock`); see `provision`.
+    private let provisioning = OpsSerial()
+    private let provisioningLock: ProvisioningLock
     /// The admin password, parsed; nil when logins are off.
     let password: PasswordHash?
     let logger: Logger
@@ -42,6 +44,18 @@ public final class OpsContext: Sendable {
         self.logger = logger
         sessions = OpsSessions(lifetime: settings.loginLifetime, attemptsPerMinute: settings.loginAttemptsPerMinute)
         password = PasswordHash(encoded: settings.adminPasswordHash)
+        provisioningLock = ProvisioningLock(coordination: coordination, patience: Self.provisioningPatience)
+    }
+
+    /// How long a provisioning action waits for another console's before answering 409.
+    static let provisioningPatience: Duration = .seconds(30)
+
+    /// Runs a provisioning action once every earlier one, in this process and in any other ops
+    /// process of the cluster, has finished.
+    func provision<T>(_ work: () async throws(OpsRequestError) -> T) async throws(OpsRequestError) -> T {
+        try await provisioning.run { () async throws(OpsRequestError) -> T in
+            try await provisioningLock.run(work)
+        }
     }
 
     /// The current cluster snapshot (watched; it follows writes a moment later).

@@ -37,17 +37,17 @@ func makeOpsRouter(context: OpsContext, assets: OpsAssets) -> HTTPRouter {
     })
     router.add(.post, "/api/stores/free-volumes", guarded(auth) { body, _ throws(OpsRequestError) in
         let request: OpsContext.AddFreeVolumesRequest = try decode(body)
-        let results = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.addFreeVolumes(request) }
+        let results = try await context.provision { () async throws(OpsRequestError) in try await context.addFreeVolumes(request) }
         return .object(["ok": results.allSatisfy(\.ok), "results": try plain(results)])
     })
     router.add(.post, "/api/groups", guarded(auth) { body, _ throws(OpsRequestError) in
         let request: OpsContext.CreateGroupsRequest = try decode(body)
-        let reply = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.createGroups(request) }
+        let reply = try await context.provision { () async throws(OpsRequestError) in try await context.createGroups(request) }
         return .object(try plain(reply) as? [String: Any] ?? [:])
     })
     router.add(.post, "/api/volumes", guarded(auth) { body, _ throws(OpsRequestError) in
         let request: OpsContext.AllocateRequest = try decode(body)
-        let groups = try await context.provisioning.run { () async throws(OpsRequestError) in try await context.allocate(request) }
+        let groups = try await context.provision { () async throws(OpsRequestError) in try await context.allocate(request) }
         return .object(["ok": groups.allSatisfy(\.ok), "groups": try plain(groups)])
     })
     router.add(.post, "/api/compact", guarded(auth) { body, _ throws(OpsRequestError) in

@@ -118,6 +118,27 @@ final class BodyRelay {
         }
     }
 
+    /// The store read in flight: what it asked for and what its answer has shown so far. Kept
+    /// in the relay (one read at a time) so the read's callbacks capture nothing but the relay.
+    private struct Attempt {
+        /// The piece being fetched, its first byte this time, and whether that is the whole file.
+        var range: ClosedRange<Int64>
+        var first: Int64
+        var whole: Bool
+        /// The answer's status, and whether its framing is the one asked for.
+        var status = 0
+        var good = false
+        /// A store without Range support (Go bfs) answers 200 with the whole file: its bytes
+        /// before the range are skipped and the read ends once the range is complete.
+        var trimming = false
+        var skip: Int64 = 0
+
+        var expected: Int64 { range.upperBound - first + 1 }
+        var rangeCount: Int64 { range.upperBound - range.lowerBound + 1 }
+    }
+
+    private var attempt = Attempt(range: 0...0, first: 0, whole: false)
+
     /// One store request for what is left of `range`.
     private func fetch(_ range: ClosedRange<Int64>) {
         let store = record.stores[replica % record.stores.count]
@@ -125,6 +146,7 @@ final class BodyRelay {
         let first = range.lowerBound + deliveredThisPiece
         deliveredBeforeAttempt = deliveredThisPiece
         let whole = first == 0 && range.upperBound == length - 1
+        attempt = Attempt(range: range, first: first, whole: whole)
         var headers: [FormFields.Pair] = []
         if !whole { headers.append(.init(name: "Range", value: "bytes=\(first)-\(range.upperBound)")) }
         var request = HTTPClientRequest(method: "GET", host: address.host, port: address.port,
@@ -133,63 +155,65 @@ final class BodyRelay {
         // A small file's answer is read at once, never paused for a slow client: it may share a
         // store connection with other reads (a large one could hold up the reads behind it).
         request.allowsPipelining = length <= Self.pipelinedMaxLength
-        let expected = range.upperBound - first + 1
-        let rangeCount = range.upperBound - range.lowerBound + 1
-        var good = false
-        var status = 0
-        // A store without Range support (Go bfs) answers 200 with the whole file: its bytes
-        // before the range are skipped and the read ends once the range is complete.
-        var trimming = false
-        var skip: Int64 = 0
-        task = client.execute(request, onHead: { [self] head in
-            status = head.status.code
-            good = Self.framingMatches(head, whole: whole, first: first, count: expected)
-            if !good, !whole, Self.framingMatches(head, whole: true, first: 0, count: length) {
-                good = true
-                trimming = true
-                skip = first
-            }
-            guard good, !finished else { return }
-            if stream == nil {
-                guard let started = begin() else { return finish() }
-                stream = started
-                for bytes in early { write(bytes) }
-                early = []
-            }
-        }, onBody: { [self] bytes throws(HTTPClientError) in
-            guard good, !finished else { return }
-            exchange.context.metrics.storeReadBytes.increment(by: Int64(bytes.count))
-            var piece = bytes[...]
-            if trimming {
-                let dropped = Int(min(skip, Int64(piece.count)))
-                piece = piece.dropFirst(dropped)
-                skip -= Int64(dropped)
-                piece = piece.prefix(Int(min(Int64(piece.count), rangeCount - deliveredThisPiece)))
-            }
-            guard Int64(piece.count) <= rangeCount - deliveredThisPiece else {
-                throw .malformedResponse("longer than the range asked for")
-            }
-            deliveredThisPiece += Int64(piece.count)
-            write(copying: UnsafeRawBufferPointer(rebasing: piece))
-            // The rest of the file is not wanted: end this read (the piece is complete).
-            if trimming && deliveredThisPiece == rangeCount && range.upperBound < length - 1 { throw .cancelled }
-        }, completion: { [self] result in
-            task = nil
-            guard !finished else { return }
-            switch result {
-            case _ where good && deliveredThisPiece == rangeCount:
-                pieceIndex += 1
-                next()
-            case .success:
-                exchange.context.metrics.storeErrors.increment()
-                failed(range, notFound: status == 404, timeout: false)
-            case .failure(let error):
-                exchange.context.metrics.storeErrors.increment()
-                failed(range, notFound: false, timeout: error == .requestTimeout || error == .connectTimeout)
-            }
-        })
+        task = client.execute(request, onHead: { [self] head in didReceiveHead(head) },
+                              onBody: { [self] bytes throws(HTTPClientError) in try didReceive(bytes) },
+                              completion: { [self] result in didComplete(result) })
         // The client is still behind from an earlier attempt: this one starts paused too.
         if paused { task?.pauseReading() }
+    }
+
+    private func didReceiveHead(_ head: HTTPClientResponseHead) {
+        attempt.status = head.status.code
+        attempt.good = Self.framingMatches(head, whole: attempt.whole, first: attempt.first, count: attempt.expected)
+        if !attempt.good, !attempt.whole, Self.framingMatches(head, whole: true, first: 0, count: length) {
+            attempt.good = true
+            attempt.trimming = true
+            attempt.skip = attempt.first
+        }
+        guard attempt.good, !finished else { return }
+        if stream == nil {
+            guard let started = begin() else { return finish() }
+            stream = started
+            for bytes in early { write(bytes) }
+            early = []
+        }
+    }
+
+    private func didReceive(_ bytes: UnsafeRawBufferPointer) throws(HTTPClientError) {
+        guard attempt.good, !finished else { return }
+        exchange.context.metrics.storeReadBytes.increment(by: Int64(bytes.count))
+        let rangeCount = attempt.rangeCount
+        var piece = bytes[...]
+        if attempt.trimming {
+            let dropped = Int(min(attempt.skip, Int64(piece.count)))
+            piece = piece.dropFirst(dropped)
+            attempt.skip -= Int64(dropped)
+            piece = piece.prefix(Int(min(Int64(piece.count), rangeCount - deliveredThisPiece)))
+        }
+        guard Int64(piece.count) <= rangeCount - deliveredThisPiece else {
+            throw .malformedResponse("longer than the range asked for")
+        }
+        deliveredThisPiece += Int64(piece.count)
+        write(copying: UnsafeRawBufferPointer(rebasing: piece))
+        // The rest of the file is not wanted: end this read (the piece is complete).
+        if attempt.trimming && deliveredThisPiece == rangeCount && attempt.range.upperBound < length - 1 { throw .cancelled }
+    }
+
+    private func didComplete(_ result: Result<HTTPClientResponseHead, HTTPClientError>) {
+        task = nil
+        guard !finished else { return }
+        let range = attempt.range
+        switch result {
+        case _ where attempt.good && deliveredThisPiece == attempt.rangeCount:
+            pieceIndex += 1
+            next()
+        case .success:
+            exchange.context.metrics.storeErrors.increment()
+            failed(range, notFound: attempt.status == 404, timeout: false)
+        case .failure(let error):
+            exchange.context.metrics.storeErrors.increment()
+            failed(range, notFound: false, timeout: error == .requestTimeout || error == .connectTimeout)
+        }
     }
 
     /// A replica did not deliver `range`: the next one, the stale refetch, or the end.

@@ -83,9 +83,10 @@ public final class MetadataCache<Value: Sendable>: Sendable {
     /// Stores `value`, replacing any entry for the key and evicting the least recently used
     /// entry when full. With a `ticket`, nothing is stored when the key was invalidated since
     /// the ticket was taken: the answer may predate a write this proxy already acknowledged.
-    public func insert(_ value: Value, bucket: String, filename: String, ticket: Ticket? = nil) {
+    /// `timeToLive` (nanoseconds) overrides the cache's own for this entry.
+    public func insert(_ value: Value, bucket: String, filename: String, ticket: Ticket? = nil, timeToLive: UInt64? = nil) {
         let key = Key(bucket: bucket, filename: filename)
-        let (expiry, overflow) = clock().addingReportingOverflow(timeToLive)
+        let (expiry, overflow) = clock().addingReportingOverflow(timeToLive ?? self.timeToLive)
         state.withLock { state in
             if let ticket, state.stamps[Self.stampSlot(key)] > ticket.generation { return }
             state.list.insert(key, value, expiry: overflow ? UInt64.max : expiry)

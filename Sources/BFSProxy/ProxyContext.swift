@@ -14,7 +14,11 @@ public final class ProxyContext: Sendable {
     /// Metrics rendered on `/metrics`.
     public let metrics = ProxyMetrics()
     /// Directory lookups (DESIGN §7).
-    let files: MetadataCache<FileRecord>
+    /// Directory lookups: a file's record, or nil for a name known to be missing (kept
+    /// `missingFileTTL`).
+    let files: MetadataCache<FileRecord?>
+    /// `settings.missingFileTTL` in nanoseconds; 0 keeps no missing entries.
+    let missingFileTTL: UInt64
     /// Bucket records.
     let buckets: BucketCache
     /// In-flight upload bytes.
@@ -45,6 +49,7 @@ public final class ProxyContext: Sendable {
         directoryAuthorization = DirectoryClient.authorization(token: settings.clusterToken)
         drainWatch = settings.drainFile.isEmpty ? nil : DrainFileWatch(path: settings.drainFile, probe: drainProbe)
         files = MetadataCache(capacity: settings.metadataCacheCapacity, timeToLive: Self.nanoseconds(settings.metadataCacheTTL))
+        missingFileTTL = Self.nanoseconds(settings.missingFileTTL)
         buckets = BucketCache(timeToLive: settings.bucketTTL)
         budget = UploadBudget(limit: Int(clamping: settings.uploadBudget))
         let connect = UInt64(settings.connectTimeout.wholeMilliseconds)

@@ -57,6 +57,9 @@ public struct ProxySettings: Sendable, Equatable {
     /// How long a cached lookup is trusted (an overwrite through another proxy is unseen at most
     /// this long, less when a store's 404 forces a refetch).
     public var metadataCacheTTL: Duration = .seconds(10)
+    /// How long "no such file" is remembered (0: never), so requests for missing names do not
+    /// each reach the directory; a file created through another proxy is unseen that long here.
+    public var missingFileTTL: Duration = .seconds(1)
 
     /// While this file exists `/ping` answers 503 (bfs: `/tmp/proxy.ping`), checked every 250 ms off
     /// the loops (`DrainFileWatch`); "" for none.
@@ -117,6 +120,7 @@ public struct ProxySettings: Sendable, Equatable {
         s.bucketTTL = try cache.duration("bucket_ttl", default: s.bucketTTL)
         s.metadataCacheCapacity = try cache.int("metadata_capacity", default: s.metadataCacheCapacity, in: 1...100_000_000)
         s.metadataCacheTTL = try cache.duration("metadata_ttl", default: s.metadataCacheTTL)
+        s.missingFileTTL = try cache.duration("missing_ttl", default: s.missingFileTTL)
 
         let ping = try root.section("ping")
         s.drainFile = try ping.string("drain_file", default: s.drainFile)

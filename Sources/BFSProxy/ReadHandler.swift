@@ -5,7 +5,8 @@ import BFSMetadata
 /// `GET|HEAD /<prefix>/<bucket>/<filename>` (DESIGN §7): an origin done right.
 ///
 /// 1. The bucket gate (404 unknown bucket, 401 unless public-read or a good token).
-/// 2. The lookup: the metadata cache, else the directory's `/get` (404 on ret 5001).
+/// 2. The lookup: the metadata cache, else the directory's `/get` (404 on ret 5001; a missing
+///    name is remembered `missing_ttl`, so floods of missing names do not reach the directory).
 /// 3. The length: metadata's `size`. Rows written through bfs's plain `/upload` have size 0
 ///    (unknown); for those one `HEAD /get` to a replica gives it (with failover), and the cache
 ///    entry keeps it, so only the first read after each lookup pays for it (a 304 or 412 the
@@ -29,8 +30,9 @@ struct ReadHandler {
 
     private func lookup(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, cacheAllowed: Bool) {
         let ticket = context.files.ticket()
-        if cacheAllowed, let record = context.files.value(bucket: path.bucket, filename: path.filename) {
+        if cacheAllowed, let cached = context.files.value(bucket: path.bucket, filename: path.filename) {
             context.metrics.metadataCacheHits.increment()
+            guard let record = cached else { return ex.fail(Self.missing) }
             return measure(ex, bucket: bucket, path: path, record: record, cached: true, ticket: ticket)
         }
         context.metrics.metadataCacheMisses.increment()
@@ -39,7 +41,11 @@ struct ReadHandler {
             case .failure(let failure):
                 ex.fail(failure)
             case .success(nil):
-                ex.fail(ProxyFailure(.notFound, "file not found", code: Ret.needleNotExist.rawValue))
+                if context.missingFileTTL > 0 {
+                    context.files.insert(nil, bucket: path.bucket, filename: path.filename, ticket: ticket,
+                                         timeToLive: context.missingFileTTL)
+                }
+                ex.fail(Self.missing)
             case .success(let record?):
                 context.files.insert(record, bucket: path.bucket, filename: path.filename, ticket: ticket)
                 measure(ex, bucket: bucket, path: path, record: record, cached: false, ticket: ticket)
@@ -49,7 +55,7 @@ struct ReadHandler {
 
     /// Step 3, then the answer.
     private func measure(_ ex: ProxyExchange, bucket: Bucket, path: ProxyPath, record: FileRecord, cached: Bool,
-                         ticket: MetadataCache<FileRecord>.Ticket) {
+                         ticket: MetadataCache<FileRecord?>.Ticket) {
         let stale: (() -> Void)? = cached ? {
             context.files.invalidate(bucket: path.bucket, filename: path.filename)
             lookup(ex, bucket: bucket, path: path, cacheAllowed: false)
@@ -78,6 +84,8 @@ struct ReadHandler {
             }
         }
     }
+
+    private static let missing = ProxyFailure(.notFound, "file not found", code: Ret.needleNotExist.rawValue)
 
     /// Steps 4 and 5.
     private func answer(_ ex: ProxyExchange, bucket: Bucket, record: FileRecord, length: Int64, onStale: (() -> Void)?) {

@@ -13,7 +13,8 @@ import BFSHTTP
 /// | rangeNotSatisfiable | 416 | `Content-Range: bytes */len`, `Accept-Ranges`, `Content-Length: 0` |
 ///
 /// Validators are `ETag` (quoted, strong) and `Last-Modified` (IMF-fixdate, always GMT; bfs sent
-/// local time labelled GMT). `Content-Length` of a HEAD is that of the GET it stands for.
+/// local time labelled GMT; left out in the second of the last change, see below).
+/// `Content-Length` of a HEAD is that of the GET it stands for.
 public struct ResponseHead: Sendable {
     /// The status to send.
     public var status: HTTPStatus
@@ -26,7 +27,7 @@ public struct ResponseHead: Sendable {
     ///
     /// - Parameters:
     ///   - readPrivate: whether the bucket is read-private (caches must then keep it private).
-    ///   - now: the current Unix time, for `Expires`.
+    ///   - now: the current Unix time, for `Expires` and whether `Last-Modified` can be sent.
     ///   - boundary: the multipart boundary to use if the answer is multipart.
     public init(answer: ConditionalAnswer, representation: Representation, cachePolicy: CachePolicy,
                 readPrivate: Bool, now: Int64, boundary: @autoclosure () -> String = MultipartBoundary.makeRandom())
@@ -61,7 +62,13 @@ public struct ResponseHead: Sendable {
             break
         }
         headers.add(name: "ETag", value: representation.entityTag.description)
-        headers.add(name: "Last-Modified", value: HTTPDate.format(representation.lastModified))
+        // A date one second wide cannot tell two versions written in the same second apart: an
+        // answer made in the second of the last change carries no Last-Modified, so a client's
+        // If-Modified-Since always names a second that had ended before the version it holds
+        // (RFC 9110 §8.8.2.2; the ETag still validates).
+        if representation.lastModified < now {
+            headers.add(name: "Last-Modified", value: HTTPDate.format(representation.lastModified))
+        }
         addCaching()
         headers.add(name: "Accept-Ranges", value: "bytes")
         switch answer {

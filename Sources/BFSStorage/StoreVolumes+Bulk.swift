@@ -37,6 +37,7 @@ extension StoreVolumes {
             let active: [VolumeListEntry]? = state.withLock { s in
                 if s.active[id] != nil { return nil }
                 s.active[id] = volume
+                changes.add(1, ordering: .releasing)
                 s.activeEntries[id] = entry
                 s.failed[id] = nil
                 return s.activeEntries.values.sorted { $0.id < $1.id }

@@ -23,6 +23,8 @@ public final class StoreVolumes: Sendable {
     let state: Mutex<State>
     /// Serialises list rewrites and free-volume changes (slow: they fsync) without blocking lookups.
     let admin = Mutex(())
+    /// Counts changes of the set of open volumes (see `generation`).
+    let changes = Atomic<Int>(0)
     /// Where admin parameters and coordination records may point (`dataDirectories`).
     let pathGuard: VolumePathGuard
     /// Free list entries dropped at load because their block or index file was missing.
@@ -65,6 +67,18 @@ public final class StoreVolumes: Sendable {
     /// The open volume `id`.
     public func volume(_ id: VolumeID) -> Volume? {
         state.withLock { $0.active[id] }
+    }
+
+    /// Changes whenever a volume is opened (added, bulk-loaded): a caller that keeps the answers
+    /// of `openVolumes` checks this one atomic load instead of taking the lock per lookup.
+    /// Read it before taking the snapshot it is to guard.
+    public var generation: Int {
+        changes.load(ordering: .acquiring)
+    }
+
+    /// The open volumes by id, as of now.
+    public var openVolumes: [VolumeID: Volume] {
+        state.withLock { $0.active }
     }
 
     /// Ids of the open volumes, sorted.
@@ -115,6 +129,7 @@ public final class StoreVolumes: Sendable {
             }
             let (active, remaining) = state.withLock { s in
                 s.active[id] = volume
+                changes.add(1, ordering: .releasing)
                 s.activeEntries[id] = entry
                 s.failed[id] = nil
                 s.free.removeAll { $0 == free }

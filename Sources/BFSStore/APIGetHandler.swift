@@ -43,27 +43,28 @@ struct APIGetHandler: Sendable {
             return fail(ex, status: .badRequest, message: APIReplies.message(.paramError), start: start)
         }
         let (vid, key, cookie) = (p.vid, p.key, p.cookie)
-        guard let volume = context.volumes.volume(vid) else {
+        guard let entry = LoopVolumeCache.entry(vid, in: context) else {
             return fail(ex, status: .notFound, message: APIReplies.message(.volumeNotExist), start: start)
         }
+        let volume = entry.volume
         let cached: NeedleExtent?
         do {
             let span = try volume.lookUp(key: key)
             if span.totalSize <= Self.verifiedReadMaxSize && ex.head.method == .get
-                && serveCachedSmall(ex, volume, span, key: key, cookie: cookie, vid: vid, start: start) {
+                && serveCachedSmall(ex, volume, span, key: key, cookie: cookie, stats: entry.stats, start: start) {
                 return
             }
             cached = try volume.locateIfCached(span, key: key, cookie: cookie)
         } catch {
             return failLocating(ex, error, start: start)
         }
-        if let cached { return serve(ex, cached, vid: vid, start: start) }
+        if let cached { return serve(ex, cached, stats: entry.stats, start: start) }
         // The header page is cold: read it on a worker rather than stall the loop on the disk.
         context.metrics.coldReads.increment()
         ex.loop.run(on: context.executors.reads, { try volume.locate(key: key, cookie: cookie) }) { result in
             switch result {
             case .success(let extent):
-                serve(ex, extent, vid: vid, start: start)
+                serve(ex, extent, stats: entry.stats, start: start)
             case .failure(let error as StorageError):
                 failLocating(ex, error, start: start)
             case .failure(let error as UVError) where error.isExecutorSaturated:
@@ -79,7 +80,7 @@ struct APIGetHandler: Sendable {
     /// from that buffer, with no lock but the map lookup's and no allocation but the answer's.
     /// Returns false, having answered nothing, when the bytes are not known to be cached.
     private func serveCachedSmall(_ ex: HTTPServerExchange, _ volume: Volume, _ span: NeedleSpan,
-                                  key: Int64, cookie: Int32, vid: VolumeID, start: UInt64) -> Bool {
+                                  key: Int64, cookie: Int32, stats: RequestStats, start: UInt64) -> Bool {
         withUnsafeTemporaryAllocation(byteCount: span.totalSize, alignment: 8) { buffer -> Bool in
             guard PageCacheRead.read(span.block.file, into: buffer, at: span.offset) == .hit else { return false }
             let bytes = UnsafeRawBufferPointer(buffer)
@@ -113,7 +114,7 @@ struct APIGetHandler: Sendable {
                 return true
             }
             let from = NeedleFormat.headerSize + slice.lowerBound
-            let reply = Reply(context: context, vid: vid, start: start, status: status, headers: headers, slice: slice)
+            let reply = Reply(context: context, volumeStats: stats, start: start, status: status, headers: headers, slice: slice)
             reply.countServed(bytes: slice.count)
             let sent = ex.respond(status: status, headers: headers,
                                   copying: UnsafeRawBufferPointer(rebasing: bytes[from..<(from + slice.count)]))
@@ -126,7 +127,7 @@ struct APIGetHandler: Sendable {
     private static let dataHeaders: HTTPHeaders = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
 
     /// Answers with the located needle: the whole data or the requested range.
-    private func serve(_ ex: HTTPServerExchange, _ extent: NeedleExtent, vid: VolumeID, start: UInt64) {
+    private func serve(_ ex: HTTPServerExchange, _ extent: NeedleExtent, stats: RequestStats, start: UInt64) {
         let length = extent.dataSize
         var headers = Self.dataHeaders
         let status: HTTPStatus
@@ -142,7 +143,7 @@ struct APIGetHandler: Sendable {
             return APIReplies.text(ex, status: .rangeNotSatisfiable, message: "requested range not satisfiable",
                                    headers: ["Content-Range": "bytes */\(length)"])
         }
-        let reply = Reply(context: context, vid: vid, start: start, status: status, headers: headers, slice: slice)
+        let reply = Reply(context: context, volumeStats: stats, start: start, status: status, headers: headers, slice: slice)
         if ex.head.method == .head || slice.isEmpty {
             return reply.sendFile(ex, extent, counted: false)
         }
@@ -232,7 +233,8 @@ struct APIGetHandler: Sendable {
     /// The success answer being built, and its accounting once sent.
     private struct Reply: Sendable {
         let context: StoreContext
-        let vid: VolumeID
+        /// The counters of the volume read from.
+        let volumeStats: RequestStats
         let start: UInt64
         let status: HTTPStatus
         let headers: HTTPHeaders
@@ -261,7 +263,7 @@ struct APIGetHandler: Sendable {
             let nanos = monotonicNanos() - start
             context.metrics.bytesRead.increment(by: Int64(bytes))
             context.stats.didGet(bytes: bytes, nanos: nanos)
-            context.stats(of: vid).didGet(bytes: bytes, nanos: nanos)
+            volumeStats.didGet(bytes: bytes, nanos: nanos)
         }
 
         /// Records the request latency once the answer is out (499: the client went away).

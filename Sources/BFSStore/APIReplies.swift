@@ -18,9 +18,11 @@ enum APIReplies {
     /// Answers a JSON endpoint with `{"ret":N}`; `completion` runs once the answer is out.
     static func json(_ ex: HTTPServerExchange, ret: Ret, status: HTTPStatus = .ok,
                      completion: (@Sendable (HTTPError?) -> Void)? = nil) {
-        ex.respond(status: status, headers: ["Content-Type": jsonContentType],
-                   body: .bytes(jsonBody(ret)), completion: completion)
+        ex.respond(status: status, headers: jsonHeaders, body: .bytes(jsonBody(ret)), completion: completion)
     }
+
+    /// The header list of every JSON answer, built once (copies share its storage).
+    static let jsonHeaders: HTTPHeaders = ["Content-Type": jsonContentType]
 
     /// Most unread body bytes discarded to keep a connection alive after an early refusal (Go's
     /// server drains the same 256 KiB after a handler returns).
@@ -46,7 +48,12 @@ enum APIReplies {
     }
 
     /// The exact bytes `{"ret":N}`.
-    static func jsonBody(_ ret: Ret) -> [UInt8] { Array("{\"ret\":\(ret.rawValue)}".utf8) }
+    static func jsonBody(_ ret: Ret) -> [UInt8] {
+        ret == .ok ? okBody : Array("{\"ret\":\(ret.rawValue)}".utf8)
+    }
+
+    /// `{"ret":1}`, built once: the answer to nearly every upload and delete.
+    private static let okBody = Array("{\"ret\":1}".utf8)
 
     /// Answers a raw endpoint with an error status and `message` + newline (empty message: empty
     /// body, as bfs's rate-limit 503).

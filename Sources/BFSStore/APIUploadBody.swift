@@ -1,3 +1,4 @@
+import BFSCore
 import BFSHTTP
 import BFSStorage
 
@@ -17,21 +18,64 @@ enum APIUploadError: Error, Equatable {
 ///
 /// Only parts named `file` that carry a filename are files (Go's `FormFile`); other file parts
 /// are skipped. With `maxFiles == 1` (`/upload`) later `file` parts are skipped too, as `FormFile`
-/// only ever looks at the first. Loop-confined.
-final class APIUploadBody {
+/// only ever looks at the first. Loop-confined, but for the append's completion on a flusher
+/// lane, which reads only `exchange`, `start`, `handler`, `appended` and `answers`: set on the
+/// loop before `Volume.submit`, whose locks order those writes before the completion's reads.
+final class APIUploadBody: @unchecked Sendable {
     /// Bytes of multipart framing allowed per file on top of its data when checking a declared
     /// Content-Length: the part header block limit (8 KiB) plus delimiters, rounded up.
     static let framingPerFile = 16 * 1024
     /// Bytes allowed for the small fields (vid, key, cookie, keys, cookies) and the preamble.
     static let framingFields = 64 * 1024
 
+    /// The files and the limits the collector's callback needs: its only capture, so the
+    /// callback needs no context allocation of its own.
     private final class Files {
         var needles: NeedleBatch
         var seen = 0
+        let maxFileSize: Int
+        let maxFiles: Int
+        let skipExtraFiles: Bool
 
-        init(capacity: Int) { needles = NeedleBatch(capacity: capacity) }
+        init(capacity: Int, maxFileSize: Int, maxFiles: Int, skipExtraFiles: Bool) {
+            needles = NeedleBatch(capacity: capacity)
+            self.maxFileSize = maxFileSize
+            self.maxFiles = maxFiles
+            self.skipExtraFiles = skipExtraFiles
+        }
+
+        func handle(_ event: MultipartFormCollector.FileEvent) throws {
+            switch event {
+            case .begin(let part):
+                guard part.name == "file" else { return }
+                seen += 1
+                if seen > maxFiles {
+                    if skipExtraFiles { return }
+                    throw APIUploadError.tooManyFiles
+                }
+                needles.begin()
+            case .data(let bytes):
+                guard needles.isOpen else { return }
+                guard needles.openDataSize + bytes.count <= maxFileSize else { throw APIUploadError.fileTooLarge }
+                needles.append(bytes)
+            case .end:
+                if needles.isOpen { needles.end() }
+            }
+        }
     }
 
+    /// Set once the handler has answered or handed the upload on: later body events are ignored.
+    var isFinished = false
+    /// The request this body belongs to and when its head arrived; with `handler`, all the
+    /// handler's callbacks need, so they capture only this object (no closure context per
+    /// callback per upload).
+    let exchange: HTTPServerExchange
+    let start: UInt64
+    let handler: APIUploadHandler
+    /// What the append's completion counts: the volume's counters, the data bytes and needles.
+    var appended: (volumeStats: RequestStats?, bytes: Int, count: Int) = (nil, 0, 0)
+    /// Where the completion queues the answer (the loop's `UploadAnswers`).
+    var answers: UploadAnswers?
     private var parser: MultipartParser
     private var collector: MultipartFormCollector
     private let files: Files
@@ -40,30 +84,18 @@ final class APIUploadBody {
     /// when it is not multipart with a valid boundary.
     /// `sizeHint` (the declared body length of a one-file upload, or 0) sizes the needle buffer
     /// up front, so a 10 MiB file is not copied by repeated growth.
-    init(contentType: String, maxFileSize: Int, maxFiles: Int, skipExtraFiles: Bool, sizeHint: Int = 0) throws(FormDataError) {
+    init(contentType: String, maxFileSize: Int, maxFiles: Int, skipExtraFiles: Bool, sizeHint: Int = 0,
+         exchange: HTTPServerExchange, start: UInt64, handler: APIUploadHandler) throws(FormDataError) {
+        self.exchange = exchange
+        self.start = start
+        self.handler = handler
         // The parser's part cap is the needle maximum, so even a non-`file` part is bounded.
         let limits = MultipartParser.Limits(maxPartHeaderSize: 8 * 1024, maxParts: 1024, maxPartSize: maxFileSize)
         parser = try MultipartParser(contentType: contentType, limits: limits)
-        let files = Files(capacity: sizeHint > 0 ? NeedleFormat.totalSize(dataSize: min(sizeHint, maxFileSize)) : 0)
+        let files = Files(capacity: sizeHint > 0 ? NeedleFormat.totalSize(dataSize: min(sizeHint, maxFileSize)) : 0,
+                          maxFileSize: maxFileSize, maxFiles: maxFiles, skipExtraFiles: skipExtraFiles)
         self.files = files
-        collector = MultipartFormCollector(onFile: { event in
-            switch event {
-            case .begin(let part):
-                guard part.name == "file" else { return }
-                files.seen += 1
-                if files.seen > maxFiles {
-                    if skipExtraFiles { return }
-                    throw APIUploadError.tooManyFiles
-                }
-                files.needles.begin()
-            case .data(let bytes):
-                guard files.needles.isOpen else { return }
-                guard files.needles.openDataSize + bytes.count <= maxFileSize else { throw APIUploadError.fileTooLarge }
-                files.needles.append(bytes)
-            case .end:
-                if files.needles.isOpen { files.needles.end() }
-            }
-        })
+        collector = MultipartFormCollector(onFile: files.handle)
     }
 
     /// Parses the next chunk of the body.

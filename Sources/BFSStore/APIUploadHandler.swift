@@ -46,30 +46,39 @@ struct APIUploadHandler: Sendable {
         do {
             body = try APIUploadBody(contentType: ex.head.headers["Content-Type"] ?? "", maxFileSize: maxFileSize,
                                      maxFiles: maxFiles, skipExtraFiles: !batch,
-                                     sizeHint: batch ? 0 : ex.head.contentLength ?? 0)
+                                     sizeHint: batch ? 0 : ex.head.contentLength ?? 0,
+                                     exchange: ex, start: start, handler: self)
         } catch {
             return APIReplies.afterDrainingBody(ex) { answer(ex, .paramError, status: .badRequest, start: start) }
         }
-        var finished = false
-        ex.readBody(onChunk: { chunk in
-            guard !finished else { return }
-            do {
-                try body.feed(chunk)
-            } catch {
-                finished = true
-                refuse(ex, error, start: start)
-            }
-        }, onEnd: { error in
-            guard !finished else { return }
-            finished = true
-            if error != nil { return answer(ex, .paramError, status: .badRequest, start: start) }
-            do {
-                var parsed = try body.finish()
-                store(ex, fields: parsed.fields, files: &parsed.files, start: start)
-            } catch {
-                refuse(ex, error, start: start)
-            }
-        })
+        // Each callback captures only `body`, which carries the exchange, the start and the handler.
+        ex.readBody(onChunk: { [body] chunk in body.handler.didReceive(chunk, of: body) },
+                    onEnd: { [body] error in body.handler.didEnd(body, error: error) })
+    }
+
+    /// The next piece of the body.
+    private func didReceive(_ chunk: UnsafeRawBufferPointer, of body: APIUploadBody) {
+        guard !body.isFinished else { return }
+        do {
+            try body.feed(chunk)
+        } catch {
+            body.isFinished = true
+            refuse(body.exchange, error, start: body.start)
+        }
+    }
+
+    /// The body ended (or broke off with `error`): check the fields and append the files.
+    private func didEnd(_ body: APIUploadBody, error: HTTPError?) {
+        guard !body.isFinished else { return }
+        body.isFinished = true
+        let (ex, start) = (body.exchange, body.start)
+        if error != nil { return answer(ex, .paramError, status: .badRequest, start: start) }
+        do {
+            var parsed = try body.finish()
+            store(body, fields: parsed.fields, files: &parsed.files)
+        } catch {
+            refuse(ex, error, start: start)
+        }
     }
 
     /// Answers a body the parser or the size limits refused.
@@ -90,9 +99,15 @@ struct APIUploadHandler: Sendable {
 
     /// Checks the parameters against the files (already encoded as needles) and appends them.
     /// `needles` is taken in place (inout) so that setting the headers does not copy the bytes.
-    private func store(_ ex: HTTPServerExchange, fields bodyFields: FormFields, files needles: inout NeedleBatch, start: UInt64) {
-        guard let query = try? QueryString.parse(ex.head.query) else { return answer(ex, .paramError, start: start) }
-        let fields = bodyFields.merging(query)
+    private func store(_ body: APIUploadBody, fields bodyFields: FormFields, files needles: inout NeedleBatch) {
+        let (ex, start) = (body.exchange, body.start)
+        let fields: FormFields
+        if ex.head.query.isEmpty {
+            fields = bodyFields
+        } else {
+            guard let query = try? QueryString.parse(ex.head.query) else { return answer(ex, .paramError, start: start) }
+            fields = bodyFields.merging(query)
+        }
         guard let vid = APIParameter.int32(fields.first("vid")) else { return answer(ex, .paramError, start: start) }
         if batch {
             let keys = fields.all("keys"), cookies = fields.all("cookies")
@@ -112,37 +127,43 @@ struct APIUploadHandler: Sendable {
             guard needles.count > 0 else { return answer(ex, .internalError, start: start) }
             needles.setHeader(0, key: key, cookie: cookie)
         }
-        guard let volume = context.volumes.volume(vid) else { return answer(ex, .volumeNotExist, start: start) }
-        let bytes = needles.dataBytes
-        let count = needles.count
-        let handler = self
-        let input = needles
-        // Handed to the volume's append thread without a pool hop; the completion runs on a
-        // flusher lane after the covering fdatasync, and the answer hops back to the loop (the
-        // answers of one synced batch are queued together and mostly share one loop wake-up).
-        let accepted = volume.submit(input) { result in
-            switch result {
-            case .success:
-                let nanos = monotonicNanos() - start
-                handler.context.metrics.bytesWritten.increment(by: Int64(bytes))
-                handler.context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
-                handler.context.stats(of: vid).didWrite(count: count, bytes: bytes, nanos: nanos)
-                handler.answer(ex, .ok, start: start)
-            case .failure(let error):
-                handler.answer(ex, error.ret, start: start)
-            }
-        }
+        guard let entry = LoopVolumeCache.entry(vid, in: context) else { return answer(ex, .volumeNotExist, start: start) }
+        let volume = entry.volume
+        body.appended = (entry.stats, needles.dataBytes, needles.count)
+        let uploads = context.loopUploads.of(ex.loop, metrics: context.metrics)
+        body.answers = uploads.answers
+        // Handed to the volume's append thread without a pool hop, and without waking it: the
+        // loop wakes it once after this iteration's reads (`AppendWakeups`). The completion runs
+        // on a flusher lane after the covering fdatasync and queues the answer for the loop
+        // (`UploadAnswers`: one loop wake-up for the answers of a synced batch).
+        let accepted = volume.submit(needles, wakeLater: true) { [body] result in body.handler.didAppend(body, result) }
         // A full append queue: 503 at once rather than a deeper backlog.
-        if !accepted { answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start) }
+        guard accepted else { return answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start) }
+        uploads.wakeups.add(volume)
     }
 
-    /// Sends `{"ret":N}` (from any thread) and counts the request.
+    /// The append is durable or failed (on a flusher lane): counts it and queues the answer.
+    private func didAppend(_ body: APIUploadBody, _ result: Result<[NeedleLocation], StorageError>) {
+        let (volumeStats, bytes, count) = body.appended
+        let ret: Ret
+        switch result {
+        case .success:
+            let nanos = monotonicNanos() - body.start
+            context.metrics.bytesWritten.increment(by: Int64(bytes))
+            context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
+            volumeStats?.didWrite(count: count, bytes: bytes, nanos: nanos)
+            ret = .ok
+        case .failure(let error):
+            ret = error.ret
+        }
+        body.answers?.add(.init(exchange: body.exchange, ret: ret, endpoint: endpoint, start: body.start))
+    }
+
+    /// Sends `{"ret":N}` and counts the request (loop thread: the answer is queued to the socket
+    /// at once, so it is counted right after).
     private func answer(_ ex: HTTPServerExchange, _ ret: Ret, status: HTTPStatus = .ok, start: UInt64, limited: Bool = false) {
         let metricStatus = status == .ok ? APIReplies.statusClass(ret) : status.code
-        let metrics = context.metrics
-        let endpoint = self.endpoint
-        APIReplies.json(ex, ret: ret, status: status) { _ in
-            metrics.record(endpoint, status: metricStatus, limited: limited, elapsedNanos: monotonicNanos() - start)
-        }
+        APIReplies.json(ex, ret: ret, status: status)
+        context.metrics.record(endpoint, status: metricStatus, limited: limited, elapsedNanos: monotonicNanos() - start)
     }
 }

@@ -36,9 +36,29 @@ struct OpsCommand: ParsableCommand {
 
         func run() throws {
             guard rounds >= PasswordHash.minimumRounds else { throw ValidationError("--rounds must be at least \(PasswordHash.minimumRounds)") }
-            FileHandle.standardError.write(Data("password: ".utf8))
-            guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no password on standard input") }
+            let line = Self.readLineWithoutEcho(prompt: "password: ")
+            guard let line, !line.isEmpty else { throw ValidationError("no password on standard input") }
             print(try PasswordHash(password: line, rounds: rounds).encoded)
+        }
+
+        /// One line of standard input after `prompt` (on standard error); typed at a terminal, it
+        /// is not echoed (echo is off before the prompt shows, and back afterwards). Piped input
+        /// is read as it is.
+        static func readLineWithoutEcho(prompt: String) -> String? {
+            var saved = termios()
+            guard isatty(STDIN_FILENO) == 1, tcgetattr(STDIN_FILENO, &saved) == 0 else {
+                FileHandle.standardError.write(Data(prompt.utf8))
+                return readLine(strippingNewline: true)
+            }
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
+            FileHandle.standardError.write(Data(prompt.utf8))
+            defer {
+                tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+            return readLine(strippingNewline: true)
         }
     }
 }

@@ -73,4 +73,19 @@ import Testing
         #expect(sessions.takeLoginAttempt())
         #expect(!sessions.takeLoginAttempt())
     }
+
+    @Test func oneGuessingClientDoesNotLockOthersOutButAllTogetherAreBounded() {
+        let sessions = OpsSessions(lifetime: .seconds(60), attemptsPerMinute: 3)
+        for _ in 0..<3 { #expect(sessions.takeLoginAttempt(from: "203.0.113.9")) }
+        #expect(!sessions.takeLoginAttempt(from: "203.0.113.9"))
+        // The operator at another address still gets to log in.
+        #expect(sessions.takeLoginAttempt(from: "198.51.100.7"))
+        sessions.loginSucceeded(from: "198.51.100.7")
+        // Many addresses together stop at ten times the per-client limit (bounded hash work):
+        // 3 + 1 - 1 used so far, so 27 more, then nothing for anyone.
+        var granted = 0
+        for i in 0..<40 where sessions.takeLoginAttempt(from: "192.0.2.\(i)") { granted += 1 }
+        #expect(granted == 27)
+        #expect(!sessions.takeLoginAttempt(from: "198.51.100.8"))
+    }
 }

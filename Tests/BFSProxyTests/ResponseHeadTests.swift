@@ -30,6 +30,19 @@ import Testing
         #expect(ok.byteRanges == nil)
     }
 
+    @Test func noLastModifiedInTheSecondOfTheChange() {
+        // Two versions written in one second share a Last-Modified: an answer made in that second
+        // must not hand it out, or If-Modified-Since would later call the second version unchanged.
+        let changed = Representation(sha1: Self.file.sha1, length: 1000, lastModified: Self.now, contentType: "image/jpeg")
+        let sameSecond = ResponseHead(answer: .proceed, representation: changed, cachePolicy: Self.policy,
+                                      readPrivate: false, now: Self.now)
+        #expect(sameSecond.headers["Last-Modified"] == nil)
+        #expect(sameSecond.headers["ETag"] != nil)
+        let secondAfter = ResponseHead(answer: .proceed, representation: changed, cachePolicy: Self.policy,
+                                       readPrivate: false, now: Self.now + 1)
+        #expect(secondAfter.headers["Last-Modified"] == HTTPDate.format(Self.now))
+    }
+
     @Test func singleRange() {
         let partial = head(.partial(10...19))
         #expect(partial.status == .partialContent)
