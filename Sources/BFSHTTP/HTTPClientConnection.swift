@@ -244,7 +244,9 @@ final class HTTPClientConnection {
     }
 
     /// Ends the current exchange with `error` and closes the connection; requests waiting
-    /// behind it are sent again once elsewhere.
+    /// behind it are sent again once elsewhere, except after a timeout: a server that stopped
+    /// answering fails them too (with the same error), so their callers try another server
+    /// instead of waiting out a second timeout on this one.
     func fail(_ error: HTTPClientError) {
         let current = exchange
         exchange = nil
@@ -253,7 +255,14 @@ final class HTTPClientConnection {
         guard current != nil || !behind.isEmpty else { return }
         close()
         current?.complete(.failure(error))
-        resend(behind, after: error == .clientClosed ? .clientClosed : .connectionClosed)
+        switch error {
+        case .requestTimeout:
+            for waiting in behind where waiting.isPending { waiting.complete(.failure(error)) }
+        case .clientClosed:
+            resend(behind, after: .clientClosed)
+        default:
+            resend(behind, after: .connectionClosed)
+        }
     }
 
     /// Closes the socket (idempotent); the client forgets it in the close callback.

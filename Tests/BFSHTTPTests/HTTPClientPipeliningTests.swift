@@ -1,3 +1,4 @@
+import BFSTestSupport
 import BFSLoop
 import Testing
 @testable import BFSHTTP
@@ -106,6 +107,24 @@ import Testing
         // Sent again once on a fresh connection, hung up on again: then it fails.
         #expect(throws: (any Error).self) { try results[1].get() }
         #expect(body(results[2]) == Array("bfs store files".utf8))
+        #expect(try h.finish() == 0)
+    }
+
+    @Test func aServerThatStopsAnsweringFailsTheWaitingRequestsTooWithoutASecondWait() throws {
+        var configuration = Self.pipelining(8)
+        configuration.requestTimeout = 300
+        // A server that hangs at "/silent" answers nothing after it either (answers are in order).
+        let hung = Locked(false)
+        let h = try ClientHarness(configuration: configuration) { request in
+            if request.target == "/silent" { hung.with { $0 = true } }
+            return hung.get ? .silence : clientStandardAnswer(request)
+        }
+        // "/hello" waits behind "/silent" on the same connection.
+        let results = try #require(runTogether(h, ["/silent", "/hello"].map { get(h, $0) }))
+        #expect(throws: HTTPClientError.requestTimeout) { try results[0].get() }
+        #expect(throws: HTTPClientError.requestTimeout) { try results[1].get() }
+        // Not sent again: the caller decides where to go next (the proxy, another replica).
+        #expect(try h.acceptedCount() == 1)
         #expect(try h.finish() == 0)
     }
 }
