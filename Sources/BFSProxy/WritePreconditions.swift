@@ -11,7 +11,7 @@ import BFSMetadata
 /// | PUT `If-None-Match: *` (create only) | exists | 412 |
 /// | PUT/DELETE `If-Match: "<sha1>"` (only the version seen) | other content, or none | 412 |
 /// | PUT/DELETE `If-Unmodified-Since` | modified later | 412 |
-/// | DELETE with any of them | none | the delete goes on and answers 404 |
+/// | DELETE with any of them | none | the delete goes on and answers 404 (412 if a file was committed meanwhile) |
 ///
 /// Without any of these fields nothing is looked up and the write is unconditional. With them,
 /// a passed check yields the state it was evaluated against (`expect_key=<key seen>`, or
