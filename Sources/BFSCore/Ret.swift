@@ -11,6 +11,9 @@ public enum Ret: Int, Sendable, CaseIterable {
     case fileTooLarge = 413
     case uploadMaxFile = 2000
     case delMaxFile = 2001
+    /// Not in bfs: a `/commit` or `/del` whose `expect_key` / `expect_absent` did not hold
+    /// (nothing changed); the proxy answers HTTP 412.
+    case preconditionFailed = 412
     // super block
     case superBlockMagic = 3000
     case superBlockVersion = 3001

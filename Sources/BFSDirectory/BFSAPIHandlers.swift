@@ -71,13 +71,15 @@ struct BFSAPIHandlers: Sendable {
 
     /// `POST /del` (`bucket`, `filename`): removes the row and answers where the needle lives.
     /// Unlike bfs, the needle also becomes a tombstone the reaper deletes from every replica,
-    /// so a caller that stops halfway leaves nothing behind.
+    /// so a caller that stops halfway leaves nothing behind. Our extension: optional `expect_key`
+    /// or `expect_absent=1` (`ExpectationFields`), unmet answers ret 412 and deletes nothing.
     func del(_ ex: HTTPServerExchange) {
         let start = monotonicNanos()
         RequestFields.read(ex) { fields in
             guard let bucket = fields.first("bucket"), let filename = fields.first("filename"),
-                  !bucket.isEmpty, !filename.isEmpty else { return DirectoryReplies.badRequest(ex) }
-            context.metadata.delete(bucket: bucket, filename: filename) { result in
+                  !bucket.isEmpty, !filename.isEmpty,
+                  case .success(let expecting) = ExpectationFields.parse(fields) else { return DirectoryReplies.badRequest(ex) }
+            context.metadata.delete(bucket: bucket, filename: filename, expecting: expecting) { result in
                 switch result {
                 case .success(let entry):
                     // bfs checked the stores before deleting; the tombstone makes the order moot,

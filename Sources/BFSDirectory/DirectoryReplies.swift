@@ -7,7 +7,8 @@ import BFSMetadata
 //
 // | Field         | JSON type        | Meaning                                                  |
 // |---------------|------------------|----------------------------------------------------------|
-// | `ret`         | int              | bfs ret code (1 ok, 5000 exists, 5001 not found, 30xxx)   |
+// | `ret`         | int              | bfs ret code (1 ok, 5000 exists, 5001 not found, 30xxx;   |
+// |               |                  | 412 an unmet `expect_key`/`expect_absent`, our extension) |
 // | `key`         | int64            | needle key                                               |
 // | `cookie`      | int32            | needle cookie                                            |
 // | `vid`         | int32            | volume id                                                |
@@ -108,13 +109,14 @@ enum DirectoryReplies {
     }
 
     /// The bfs ret for a metadata failure: not-found and exists keep their bfs codes, a missing
-    /// bucket is 404 as the proxy's, a full queue is "service unavailable", the rest is the
+    /// bucket is 404 as the proxy's, an unmet expectation is 412 (ours), a full queue is "service unavailable", the rest is the
     /// storage-backend code bfs used for HBase (30100).
     static func ret(of error: MetadataError) -> Ret {
         switch error {
         case .notFound, .allocationNotPending, .tombstoneNotFound: .needleNotExist
         case .bucketExists, .keyIDExists, .keyExists: .needleExist
         case .bucketNotFound: .bucketNotExist
+        case .expectationFailed: .preconditionFailed
         case .invalidArgument: .paramError
         case .overloaded: .serviceUnavailable
         case .conflict, .closed, .schemaTooNew, .backend: .hbase

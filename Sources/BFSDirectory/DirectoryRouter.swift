@@ -9,9 +9,9 @@ import BFSHTTP
 /// | `/ping` | any | — | `{"code":0}` | yes |
 /// | `/get` | GET | `bucket`, `filename` | bfs reply (`BFSReply`), plus `size` | yes |
 /// | `/upload` | POST | `bucket`, `filename`, `sha1`, `mine`, `mtime` | bfs reply; 5000 for an existing filename | no |
-/// | `/del` | POST | `bucket`, `filename` | bfs reply; the needle becomes a tombstone | no |
+/// | `/del` | POST | `bucket`, `filename`, `expect_key`? or `expect_absent`? (`ExpectationFields`) | bfs reply; the needle becomes a tombstone; 412 for an unmet expectation | no |
 /// | `/allocate` | POST | `bucket`, `filename`, `mime`?, `exclude_vid`*, `exclude_group`* | bfs reply fields: key, cookie, vid, stores; placed outside the excluded groups (named, or holding an excluded vid) | no |
-/// | `/commit` | POST | `key`, `sha1`, `size`, `mtime`, `mime`? | `{"ret":1,"outcome":"created"\|"replaced","key","vid","cookie"}` | no |
+/// | `/commit` | POST | `key`, `sha1`, `size`, `mtime`, `mime`?, `expect_key`? or `expect_absent`? | `{"ret":1,"outcome":"created"\|"replaced","key","vid","cookie"}`; 412 for an unmet expectation | no |
 /// | `/abort` | POST | `key` | `{"ret":1}` | no |
 /// | `/list` | GET | `bucket`, `prefix`?, `after`?, `limit`? (1 ... 1000, default 1000) | `{"ret":1,"files":[{"filename","size","sha1","mime","mtime"}],"next":name\|null}` | no |
 /// | `/bucket` | GET | `name` or `key_id` | `{"ret":1,"bucket":{name,flags,key_id,secret,domain,cache_policy}}` | no |

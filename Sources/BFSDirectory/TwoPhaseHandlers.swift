@@ -42,15 +42,18 @@ struct TwoPhaseHandlers: Sendable {
         }
     }
 
-    /// `POST /commit` (`key`, `sha1`, `size`, `mtime`, optional `mime`): the file points at the
-    /// needle; `"outcome":"replaced"` when it pointed at another one, which is now a tombstone.
+    /// `POST /commit` (`key`, `sha1`, `size`, `mtime`, optional `mime`, optional `expect_key` or
+    /// `expect_absent=1`, `ExpectationFields`): the file points at the needle;
+    /// `"outcome":"replaced"` when it pointed at another one, which is now a tombstone. An unmet
+    /// expectation answers ret 412 and leaves the allocation pending.
     func commit(_ ex: HTTPServerExchange) {
         let start = monotonicNanos()
         RequestFields.read(ex) { fields in
             guard let key = fields.first("key").flatMap({ Int64($0) }), let sha1 = fields.first("sha1"),
                   let size = fields.first("size").flatMap({ Int64($0) }),
-                  let mtime = fields.first("mtime").flatMap({ Int64($0) }) else { return DirectoryReplies.badRequest(ex) }
-            let commit = FileCommit(key: key, sha1: sha1, mime: fields.first("mime"), size: size, mtime: mtime)
+                  let mtime = fields.first("mtime").flatMap({ Int64($0) }),
+                  case .success(let expecting) = ExpectationFields.parse(fields) else { return DirectoryReplies.badRequest(ex) }
+            let commit = FileCommit(key: key, sha1: sha1, mime: fields.first("mime"), size: size, mtime: mtime, expecting: expecting)
             context.metadata.commit(commit) { result in
                 switch result {
                 case .success(let outcome):

@@ -36,6 +36,7 @@ enum FileOperations {
         let entry = FileEntry(bucket: allocation[0].text ?? "", filename: allocation[1].text ?? "", needle: needle,
                               sha1: commit.sha1, mime: commit.mime ?? allocation[2].text ?? "",
                               size: commit.size, mtime: commit.mtime)
+        if let expected = commit.expecting { return try commitExpecting(expected, entry, now: now, on: connection) }
         // Most uploads are new names: the insert comes first, so those take one statement.
         for _ in 0..<casRounds {
             if try insertIfAbsent(entry, on: connection) { return .created(entry) }
@@ -53,6 +54,29 @@ enum FileOperations {
             }
         }
         throw .backend("commit of \(entry.bucket)/\(entry.filename) lost \(casRounds) races")
+    }
+
+    /// The conditional commit: one statement whose own condition is the expectation (the
+    /// insert's uniqueness for `.absent`, `AND key = <expected>` for `.key`), so a concurrent
+    /// writer either commits first and fails this one, or waits for it; no retry.
+    private static func commitExpecting(_ expected: FileExpectation, _ entry: FileEntry, now: UnixNanos,
+                                        on connection: SQLConnection) throws(MetadataError) -> CommitOutcome {
+        switch expected {
+        case .absent:
+            guard try insertIfAbsent(entry, on: connection) else {
+                throw .expectationFailed(bucket: entry.bucket, filename: entry.filename)
+            }
+            return .created(entry)
+        case .key(let old):
+            let changed = try sql { () throws(SQLFailure) in
+                try connection.change("""
+                    UPDATE files SET key = $3, sha1 = $4, mime = $5, size = $6, mtime = $7
+                    WHERE bucket = $1 AND filename = $2 AND key = $8
+                    """, fileValues(entry) + [.int(old)])
+            }
+            guard changed == 1 else { throw .expectationFailed(bucket: entry.bucket, filename: entry.filename) }
+            return .replaced(entry, previous: try NeedleOperations.bury(old, from: .live, now: now, on: connection))
+        }
     }
 
     static func abort(_ key: NeedleKey, now: UnixNanos, on connection: SQLConnection) throws(MetadataError) {
@@ -121,13 +145,29 @@ enum FileOperations {
         return entry(row)
     }
 
-    static func delete(bucket: String, filename: String, now: UnixNanos, on connection: SQLConnection) throws(MetadataError) -> FileEntry {
+    /// With `.key(k)` the delete's own `AND key = k` is the check; with `.absent` any row fails
+    /// it (and is left alone), no row is `.notFound` as without an expectation.
+    static func delete(bucket: String, filename: String, expecting: FileExpectation? = nil, now: UnixNanos,
+                       on connection: SQLConnection) throws(MetadataError) -> FileEntry {
+        if expecting == .absent {
+            if try currentKey(bucket, filename, on: connection) != nil { throw .expectationFailed(bucket: bucket, filename: filename) }
+            throw .notFound(bucket: bucket, filename: filename)
+        }
+        var condition = ""
+        var values: [SQLValue] = [.text(bucket), .text(filename)]
+        if case .key(let expected) = expecting {
+            condition = " AND key = $3"
+            values.append(.int(expected))
+        }
         let rows = try sql { () throws(SQLFailure) in
             try connection.rows("""
-                DELETE FROM files WHERE bucket = $1 AND filename = $2 RETURNING key, sha1, mime, size, mtime
-                """, [.text(bucket), .text(filename)])
+                DELETE FROM files WHERE bucket = $1 AND filename = $2\(condition) RETURNING key, sha1, mime, size, mtime
+                """, values)
         }
-        guard let row = rows.first, let key = row[0].int else { throw .notFound(bucket: bucket, filename: filename) }
+        guard let row = rows.first, let key = row[0].int else {
+            if expecting != nil { throw .expectationFailed(bucket: bucket, filename: filename) }
+            throw .notFound(bucket: bucket, filename: filename)
+        }
         let needle = try NeedleOperations.bury(key, from: .live, now: now, on: connection)
         return FileEntry(bucket: bucket, filename: filename, needle: needle, sha1: row[1].text ?? "",
                          mime: row[2].text ?? "", size: row[3].int ?? 0, mtime: row[4].int ?? 0)

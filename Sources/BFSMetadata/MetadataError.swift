@@ -12,6 +12,8 @@ public enum MetadataError: Error, Equatable, Sendable, CustomStringConvertible {
     case keyExists(Int64)
     /// The key has no pending allocation: unknown, already committed or already aborted.
     case allocationNotPending(Int64)
+    /// The file under this name is not what the call's `FileExpectation` required.
+    case expectationFailed(bucket: String, filename: String)
     /// The key has no delete tombstone (unknown or already confirmed).
     case tombstoneNotFound(Int64)
     /// An argument the database would accept but the contract does not (empty name, negative size).
@@ -36,6 +38,7 @@ public enum MetadataError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notFound(let bucket, let filename): "file \(bucket)/\(filename) not found"
         case .keyExists(let key): "needle key \(key) exists"
         case .allocationNotPending(let key): "no pending allocation for key \(key)"
+        case .expectationFailed(let bucket, let filename): "file \(bucket)/\(filename) is not as expected"
         case .tombstoneNotFound(let key): "no tombstone for key \(key)"
         case .invalidArgument(let why): "invalid argument: \(why)"
         case .conflict(let message): "concurrent transaction conflict: \(message)"

@@ -167,15 +167,29 @@ public struct FileCommit: Sendable {
     public var size: Int64
     /// Modification time (ns).
     public var mtime: UnixNanos
+    /// What the filename must be right before the commit, or nil for no condition.
+    public var expecting: FileExpectation?
 
     /// A commit.
-    public init(key: NeedleKey, sha1: String, mime: String? = nil, size: Int64, mtime: UnixNanos) {
+    public init(key: NeedleKey, sha1: String, mime: String? = nil, size: Int64, mtime: UnixNanos,
+                expecting: FileExpectation? = nil) {
         self.key = key
         self.sha1 = sha1
         self.mime = mime
         self.size = size
         self.mtime = mtime
+        self.expecting = expecting
     }
+}
+
+/// A condition on the current row of `bucket/filename`, checked by the database in the same
+/// transaction as the commit or delete it guards (HTTP `If-Match` / `If-None-Match` without a
+/// lost update). Unmet, the call fails `.expectationFailed` and changes nothing.
+public enum FileExpectation: Sendable, Equatable {
+    /// No file under the name.
+    case absent
+    /// The name points at this needle key.
+    case key(NeedleKey)
 }
 
 /// What a commit did to the filename.

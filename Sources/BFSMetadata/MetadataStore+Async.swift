@@ -69,9 +69,9 @@ extension MetadataStore {
         try await bridge { lookup(bucket: bucket, filename: filename, completion: $0) }
     }
 
-    /// See `delete(bucket:filename:completion:)`.
-    public func delete(bucket: String, filename: String) async throws(MetadataError) -> FileEntry {
-        try await bridge { delete(bucket: bucket, filename: filename, completion: $0) }
+    /// See `delete(bucket:filename:expecting:completion:)`.
+    public func delete(bucket: String, filename: String, expecting: FileExpectation? = nil) async throws(MetadataError) -> FileEntry {
+        try await bridge { delete(bucket: bucket, filename: filename, expecting: expecting, completion: $0) }
     }
 
     /// See `listFiles(bucket:prefix:after:limit:completion:)`.

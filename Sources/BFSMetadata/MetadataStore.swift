@@ -29,7 +29,8 @@ public protocol MetadataStore: Sendable {
     /// Fails `.bucketNotFound`, `.keyExists`.
     func allocate(_ allocation: Allocation, completion: @escaping MetadataCompletion<Void>)
     /// Points the file at the allocated needle; a replaced needle becomes a tombstone in the same
-    /// transaction. Fails `.allocationNotPending` for an unknown, committed or aborted key.
+    /// transaction. Fails `.allocationNotPending` for an unknown, committed or aborted key, and
+    /// `.expectationFailed` (the allocation stays pending) when `commit.expecting` is unmet.
     func commit(_ commit: FileCommit, completion: @escaping MetadataCompletion<CommitOutcome>)
     /// Turns a pending allocation into a tombstone (the reaper uses this for expired ones too).
     func abort(key: NeedleKey, completion: @escaping MetadataCompletion<Void>)
@@ -41,8 +42,10 @@ public protocol MetadataStore: Sendable {
     func upload(_ upload: PlainUpload, completion: @escaping MetadataCompletion<UploadOutcome>)
     /// The visible file, or `.notFound`.
     func lookup(bucket: String, filename: String, completion: @escaping MetadataCompletion<FileEntry>)
-    /// Removes the file; its needle becomes a tombstone. Returns the removed entry.
-    func delete(bucket: String, filename: String, completion: @escaping MetadataCompletion<FileEntry>)
+    /// Removes the file; its needle becomes a tombstone. Returns the removed entry. With
+    /// `expecting`, fails `.expectationFailed` when the row is not as expected (`.absent` and no
+    /// row is still `.notFound`).
+    func delete(bucket: String, filename: String, expecting: FileExpectation?, completion: @escaping MetadataCompletion<FileEntry>)
     /// Files of `bucket` whose names start with `prefix`, after `after` (exclusive), in byte order.
     func listFiles(bucket: String, prefix: String, after: String?, limit: Int,
                    completion: @escaping MetadataCompletion<FilePage>)
@@ -56,4 +59,11 @@ public protocol MetadataStore: Sendable {
 
     /// Finishes queued work, then closes every connection; later calls fail `.closed`.
     func close(completion: @escaping @Sendable () -> Void)
+}
+
+extension MetadataStore {
+    /// Removes the file unconditionally (`delete(bucket:filename:expecting:completion:)` with nil).
+    public func delete(bucket: String, filename: String, completion: @escaping MetadataCompletion<FileEntry>) {
+        delete(bucket: bucket, filename: filename, expecting: nil, completion: completion)
+    }
 }

@@ -133,10 +133,11 @@ public final class SQLMetadataStore: MetadataStore {
         }, completion: completion)
     }
 
-    public func delete(bucket: String, filename: String, completion: @escaping MetadataCompletion<FileEntry>) {
+    public func delete(bucket: String, filename: String, expecting: FileExpectation?,
+                       completion: @escaping MetadataCompletion<FileEntry>) {
         let now = Self.now()
         executor.write({ connection throws(MetadataError) in
-            try FileOperations.delete(bucket: bucket, filename: filename, now: now, on: connection)
+            try FileOperations.delete(bucket: bucket, filename: filename, expecting: expecting, now: now, on: connection)
         }, completion: completion)
     }
 

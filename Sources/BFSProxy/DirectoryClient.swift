@@ -99,10 +99,12 @@ struct DirectoryClient {
         }
     }
 
-    /// `POST /commit`: true when the filename was new, false when it replaced a file.
-    func commit(key: Int64, sha1: String, size: Int64, mtime: Int64, mime: String,
+    /// `POST /commit`: true when the filename was new, false when it replaced a file. With
+    /// `expecting`, an unmet expectation fails 412 and commits nothing.
+    func commit(key: Int64, sha1: String, size: Int64, mtime: Int64, mime: String, expecting: FileExpectation? = nil,
                 _ done: @escaping (Result<Bool, ProxyFailure>) -> Void) {
-        let fields: FormFields = ["key": String(key), "sha1": sha1, "size": String(size), "mtime": String(mtime), "mime": mime]
+        var fields: FormFields = ["key": String(key), "sha1": sha1, "size": String(size), "mtime": String(mtime), "mime": mime]
+        if let expecting { Self.add(expecting, to: &fields) }
         postForAnswer("/commit", fields, doing: "commit") { result in
             done(result.flatMap { answer in
                 let ret = answer.ret ?? 0
@@ -118,8 +120,12 @@ struct DirectoryClient {
     }
 
     /// `POST /del`: the deleted file's needle and stores, or nil when there was no such file.
-    func delete(bucket: String, filename: String, _ done: @escaping (Result<AllocationRecord?, ProxyFailure>) -> Void) {
-        post("/del", ["bucket": bucket, "filename": filename], doing: "delete") { result in
+    /// With `expecting`, an unmet expectation fails 412 and deletes nothing.
+    func delete(bucket: String, filename: String, expecting: FileExpectation? = nil,
+                _ done: @escaping (Result<AllocationRecord?, ProxyFailure>) -> Void) {
+        var fields: FormFields = ["bucket": bucket, "filename": filename]
+        if let expecting { Self.add(expecting, to: &fields) }
+        post("/del", fields, doing: "delete") { result in
             done(result.flatMap { json in
                 let ret = Self.int(json["ret"]) ?? 0
                 if ret == Ret.needleNotExist.rawValue { return .success(nil) }
@@ -146,6 +152,14 @@ struct DirectoryClient {
                 }
                 return .success(ListPage(files: parsed, next: json["next"] as? String))
             })
+        }
+    }
+
+    /// The directory's `expect_key` / `expect_absent` fields (`ExpectationFields` there).
+    private static func add(_ expecting: FileExpectation, to fields: inout FormFields) {
+        switch expecting {
+        case .absent: fields.append(name: "expect_absent", value: "1")
+        case .key(let key): fields.append(name: "expect_key", value: String(key))
         }
     }
 

@@ -59,6 +59,8 @@ public struct ProxyFailure: Error, Sendable, Equatable {
             ProxyFailure(.serviceUnavailable, "\(what): no writable or readable store right now (ret \(ret))", code: ret)
         case Ret.bucketNotExist.rawValue: ProxyFailure(.notFound, "bucket not found", code: ret)
         case Ret.needleNotExist.rawValue: ProxyFailure(.notFound, "file not found", code: ret)
+        case Ret.preconditionFailed.rawValue:
+            ProxyFailure(.preconditionFailed, "precondition failed: the file changed while the \(what) was on its way", code: ret)
         default: ProxyFailure(.badGateway, "\(what): directory answered ret \(ret)", code: ret)
         }
     }

@@ -15,6 +15,7 @@ import Foundation
 /// | name: content-addressed when the filename is empty or ends in `/` | 413 if over 100 bytes |
 /// | `If-Match` / `If-None-Match` / `If-Unmodified-Since` against the directory (`WritePreconditions`) | 412 |
 /// | `/allocate`, every replica written in parallel, `/commit` | 502 / 503 / 504 |
+/// | the commit's `expect_key` / `expect_absent` (only with preconditions) | 412 |
 ///
 /// Replica failure (an error, or silence `store_head_timeout` after another replica answered,
 /// `ReplicaWriter`): the allocation is aborted (the directory's reaper deletes partial
@@ -22,6 +23,8 @@ import Foundation
 /// upload is retried once on a new allocation that excludes the failed volume's group. Commit
 /// comes last, so metadata never points at bytes missing from a replica. A failed commit is
 /// answered 5xx and only aborted, never deleted on the stores: the commit may have happened.
+/// A commit refused for its expectation (the file changed since the precondition lookup)
+/// certainly did not happen: it is aborted and its replicas get a best-effort `POST /del`.
 ///
 /// Success: 201 for a new name, 200 for a replace, with `Code`, `ETag` (quoted SHA-1) and
 /// `Location`; the proxy's own cache entry for the name is dropped.
@@ -80,11 +83,15 @@ struct WriteHandler {
                 body.release()
                 return ex.fail(ProxyFailure(.contentTooLarge, "stored filename would be over \(ContentName.maxFilenameSize) bytes"))
             }
-            let upload = Upload(bucket: bucket, name: name, mime: mime, sha1: sha1, body: body)
-            WritePreconditions(context: context).check(ex, bucket: bucket.name, filename: name) { failure in
-                guard let failure else { return store(ex, upload, excluded: [], attempt: 1) }
-                body.release()
-                ex.fail(failure)
+            WritePreconditions(context: context).check(ex, bucket: bucket.name, filename: name) { checked in
+                switch checked {
+                case .success(let expecting):
+                    let upload = Upload(bucket: bucket, name: name, mime: mime, sha1: sha1, body: body, expecting: expecting)
+                    store(ex, upload, excluded: [], attempt: 1)
+                case .failure(let failure):
+                    body.release()
+                    ex.fail(failure)
+                }
             }
         })
     }
@@ -96,6 +103,8 @@ struct WriteHandler {
         let mime: String
         let sha1: String
         let body: UploadBody
+        /// The directory state the preconditions passed against (nil without preconditions).
+        let expecting: FileExpectation?
     }
 
     /// Allocate, write every replica, commit; on a replica failure, clean up and retry once.
@@ -129,11 +138,16 @@ struct WriteHandler {
         let size = Int64(upload.body.size)
         let mtime = Int64((Date().timeIntervalSince1970 * 1e9).rounded(.down))
         upload.body.release()
-        directory.commit(key: allocation.key, sha1: upload.sha1, size: size, mtime: mtime, mime: upload.mime) { [context] result in
+        directory.commit(key: allocation.key, sha1: upload.sha1, size: size, mtime: mtime, mime: upload.mime,
+                         expecting: upload.expecting) { [context] result in
             context.files.invalidate(bucket: upload.bucket.name, filename: upload.name)
             switch result {
             case .failure(let failure):
                 directory.abort(key: allocation.key)
+                if failure.status == .preconditionFailed {
+                    let stores = context.stores(on: ex.loop)
+                    for store in allocation.stores { stores.delete(on: store, key: allocation.key, vid: allocation.vid) }
+                }
                 ex.fail(failure)
             case .success(let created):
                 let status: HTTPStatus = created ? .created : .ok

@@ -6,8 +6,8 @@ import BFSTestSupport
 import Foundation
 import Testing
 
-/// The directory's extensions for the proxy: `size` in `/get`, `/list`, and `/allocate`
-/// excluding a failed volume's group.
+/// The directory's extensions for the proxy: `size` in `/get`, `/list`, `/allocate`
+/// excluding a failed volume's group, and `/commit` / `/del` expecting the current row.
 @Suite struct DirectoryExtensionTests {
     private func withDirectory(_ body: (DirectoryHarness) async throws -> Void) async throws {
         let temp = TempDir("directory-ext")
@@ -73,6 +73,40 @@ import Testing
             let other = try e.postForm("/allocate", [("bucket", "b"), ("filename", "f"), ("exclude_vid", "9"), ("exclude_group", "7")])
             #expect((other.json["vid"] as? NSNumber)?.int32Value == 1)
             #expect(try e.postForm("/allocate", [("bucket", "b"), ("filename", "f"), ("exclude_vid", "x")]).status == 400)
+        }
+    }
+
+    @Test func commitAndDeleteHonourTheirExpectation() async throws {
+        try await withDirectory { harness in
+            let e = harness.endpoint
+            let sha1 = String(repeating: "a", count: 40)
+            func commit(_ key: NeedleKey, _ expectation: (String, String)) throws -> TestHTTPResponse {
+                try e.postForm("/commit", [("key", "\(key)"), ("sha1", sha1), ("size", "3"), ("mtime", "1"), expectation])
+            }
+            let first = try harness.upload("x.png").key
+            // Unmet: ret 412, nothing changed, the allocation still pending for /abort.
+            let late = try harness.upload("x.png", commit: false).key
+            #expect(try commit(late, ("expect_absent", "1")).ret == Ret.preconditionFailed.rawValue)
+            #expect(try commit(late, ("expect_key", "\(first + 1000)")).ret == Ret.preconditionFailed.rawValue)
+            #expect((try e.get("/get?bucket=b&filename=x.png").json["key"] as? NSNumber)?.int64Value == first)
+            // Met: as without it.
+            let replaced = try commit(late, ("expect_key", "\(first)"))
+            #expect(replaced.ret == 1 && replaced.json["outcome"] as? String == "replaced")
+            let fresh = try harness.upload("y.png", commit: false).key
+            #expect(try commit(fresh, ("expect_absent", "1")).json["outcome"] as? String == "created")
+
+            let stale = try e.postForm("/del", [("bucket", "b"), ("filename", "x.png"), ("expect_key", "\(first)")])
+            #expect(stale.ret == Ret.preconditionFailed.rawValue)
+            #expect(try e.postForm("/del", [("bucket", "b"), ("filename", "x.png"), ("expect_absent", "1")]).ret == 412)
+            #expect(try e.get("/get?bucket=b&filename=x.png").ret == 1)
+            let deleted = try e.postForm("/del", [("bucket", "b"), ("filename", "x.png"), ("expect_key", "\(late)")])
+            #expect(deleted.ret == 1 && (deleted.json["key"] as? NSNumber)?.int64Value == late)
+            #expect(try e.postForm("/del", [("bucket", "b"), ("filename", "x.png"), ("expect_absent", "1")]).ret == 5001)
+            // Malformed or both: bad request, as any malformed bfs parameter.
+            #expect(try e.postForm("/del", [("bucket", "b"), ("filename", "y.png"), ("expect_key", "x")]).status == 400)
+            #expect(try e.postForm("/del", [("bucket", "b"), ("filename", "y.png"), ("expect_absent", "2")]).status == 400)
+            #expect(try e.postForm("/del", [("bucket", "b"), ("filename", "y.png"), ("expect_key", "1"), ("expect_absent", "1")]).status == 400)
+            #expect(try e.get("/get?bucket=b&filename=y.png").ret == 1)
         }
     }
 

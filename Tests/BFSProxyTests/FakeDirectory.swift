@@ -6,8 +6,9 @@ import BFSTestSupport
 import Foundation
 
 /// A stand-in for the directory (DirectoryRouter's contract) with in-memory state, recording
-/// every call: `/bucket`, `/get` (with `size`), `/allocate` (honouring `exclude_vid`), `/commit`,
-/// `/abort`, `/del`, `/list`. Every call needs the cluster token.
+/// every call: `/bucket`, `/get` (with `size`), `/allocate` (honouring `exclude_vid`), `/commit`
+/// and `/del` (honouring `expect_key` / `expect_absent`), `/abort`, `/list`. Every call needs
+/// the cluster token.
 final class FakeDirectory: Sendable {
     struct File: Sendable {
         var key: Int64, cookie: Int32, vid: Int32, sha1: String, mime: String, size: Int64, mtime: Int64
@@ -101,19 +102,32 @@ final class FakeDirectory: Sendable {
             pending.with { $0[key] = Pending(bucket: f.first("bucket")!, filename: f.first("filename")!, vid: vid, mime: f.first("mime") ?? "") }
             return "{\"ret\":1,\"key\":\(key),\"cookie\":7,\"vid\":\(vid),\"stores\":\(Self.list(stores))}"
         case "/commit":
-            guard let key = f.first("key").flatMap({ Int64($0) }), let p = pending.with({ $0.removeValue(forKey: key) }) else {
-                return "{\"ret\":5001}"
-            }
+            guard let key = f.first("key").flatMap({ Int64($0) }), let p = pending.get[key] else { return "{\"ret\":5001}" }
             let file = File(key: key, cookie: 7, vid: p.vid, sha1: f.first("sha1") ?? "", mime: f.first("mime") ?? p.mime,
                             size: Int64(f.first("size") ?? "") ?? 0, mtime: Int64(f.first("mtime") ?? "") ?? 0)
-            let previous = files.with { t -> File? in defer { t["\(p.bucket)/\(p.filename)"] = file }; return t["\(p.bucket)/\(p.filename)"] }
-            return "{\"ret\":1,\"outcome\":\"\(previous == nil ? "created" : "replaced")\",\"key\":\(key),\"vid\":\(p.vid),\"cookie\":7}"
+            let expected = Self.expectation(f)
+            // The expectation is checked and the row written under one lock, as the database does.
+            let outcome = files.with { t -> String? in
+                let previous = t["\(p.bucket)/\(p.filename)"]
+                if let expected, expected != previous?.key { return nil }
+                t["\(p.bucket)/\(p.filename)"] = file
+                return previous == nil ? "created" : "replaced"
+            }
+            guard let outcome else { return "{\"ret\":412}" }
+            pending.with { _ = $0.removeValue(forKey: key) }
+            return "{\"ret\":1,\"outcome\":\"\(outcome)\",\"key\":\(key),\"vid\":\(p.vid),\"cookie\":7}"
         case "/abort":
             guard let key = f.first("key").flatMap({ Int64($0) }) else { return "{\"ret\":65534}" }
             aborted.with { $0.append(key) }
             return pending.with({ $0.removeValue(forKey: key) }) == nil ? "{\"ret\":5001}" : "{\"ret\":1}"
         case "/del":
-            guard let file = files.with({ $0.removeValue(forKey: name) }) else { return "{\"ret\":5001}" }
+            let expected = Self.expectation(f)
+            let (removed, ret) = files.with { t -> (File?, Int) in
+                let current = t[name]
+                if let expected, expected != current?.key { return (nil, 412) }
+                return (t.removeValue(forKey: name), current == nil ? 5001 : 1)
+            }
+            guard let file = removed else { return "{\"ret\":\(ret)}" }
             return "{\"ret\":1,\"key\":\(file.key),\"cookie\":\(file.cookie),\"vid\":\(file.vid),"
                 + "\"stores\":\(Self.list(volumes.get[file.vid] ?? [])),\"update_time\":0,\"sha1\":\"\",\"mine\":\"\"}"
         case "/list":
@@ -131,6 +145,13 @@ final class FakeDirectory: Sendable {
         default:
             return "{\"ret\":65534}"
         }
+    }
+
+    /// The `expect_key` / `expect_absent` of a `/commit` or `/del`: nil for none, `.some(nil)`
+    /// for "no file", else the key the file must point at.
+    private static func expectation(_ f: FormFields) -> Int64?? {
+        if let key = f.first("expect_key") { return .some(Int64(key)) }
+        return f.first("expect_absent") == "1" ? .some(nil) : nil
     }
 
     private static func list(_ stores: [String]) -> String { "[" + stores.map { "\"\($0)\"" }.joined(separator: ",") + "]" }

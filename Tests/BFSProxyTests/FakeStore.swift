@@ -35,13 +35,27 @@ final class FakeStore: Sendable {
     let hangReads = Locked(false)
     /// Take uploads (recorded in `uploads`) and never answer them (a store stuck in fsync).
     let hangUploads = Locked(false)
+    /// While set, uploads are stored at once but answered only by `releaseUploads()` (a replica
+    /// write still on its way while something else happens).
+    let holdUploads = Locked(false)
+    private let heldUploads = Locked<[@Sendable () -> Void]>([])
     /// Answer every read 200 with the whole needle, `Range` or not (Go bfs stores do).
     let ignoreRange = Locked(false)
+
+    /// Uploads answered so far while `holdUploads` was set, not yet released.
+    var heldUploadCount: Int { heldUploads.get.count }
+
+    /// Stops holding and sends the held upload answers.
+    func releaseUploads() {
+        holdUploads.with { $0 = false }
+        for send in heldUploads.with({ held -> [@Sendable () -> Void] in defer { held = [] }; return held }) { send() }
+    }
 
     init(group: EventLoopGroup) throws {
         let needles = self.needles, reads = self.reads, uploads = self.uploads, deletes = self.deletes
         let failUploads = self.failUploads, cutReads = self.cutReads, hangReads = self.hangReads
         let ignoreRange = self.ignoreRange, hangUploads = self.hangUploads
+        let holdUploads = self.holdUploads, heldUploads = self.heldUploads
         var router = HTTPRouter()
         router.add(.post, "/upload") { ex in
             let contentType = ex.head.headers["Content-Type"] ?? ""
@@ -65,6 +79,7 @@ final class FakeStore: Sendable {
                 if hangUploads.get { return }
                 if failUploads.get { return ex.respond(body: .bytes(Array("{\"ret\":65535}".utf8))) }
                 needles.with { $0[key] = file }
+                if holdUploads.get { return heldUploads.with { $0.append { ex.respond(body: .bytes(Array("{\"ret\":1}".utf8))) } } }
                 ex.respond(body: .bytes(Array("{\"ret\":1}".utf8)))
             }
         }

@@ -109,6 +109,42 @@ import Testing
         }
     }
 
+    @Test func anIfMatchPutLosesToACommitLandingWhileItsReplicasAreWritten() async throws {
+        try await withStack { s in
+            let (h, directory) = (s.proxy, s.directory)
+            let jpeg = ("Content-Type", "image/jpeg")
+            #expect(try h.request("PUT", "/bfs/pics/x.jpg", headers: [jpeg, ("Authorization", s.sign("PUT", "x.jpg"))], body: [1]).status == 201)
+            let seen = try directory.get("/get?bucket=pics&filename=x.jpg")
+            let sha1 = try #require(seen.json["sha1"] as? String)
+            let seenKey = try #require((seen.json["key"] as? NSNumber)?.int64Value)
+
+            // Our If-Match PUT passes its check, then waits on its replica writes...
+            for store in s.stores { store.holdUploads.with { $0 = true } }
+            let status = Locked<Int?>(nil)
+            let ours = Thread {
+                let answer = try? h.request("PUT", "/bfs/pics/x.jpg", headers: [jpeg, ("If-Match", "\"\(sha1)\""),
+                                                                              ("Authorization", s.sign("PUT", "x.jpg"))], body: [2])
+                status.with { $0 = answer.map { Int($0.status) } ?? -1 }
+            }
+            ours.start()
+            #expect(try await waitUntil { s.stores.reduce(0) { $0 + $1.heldUploadCount } == 2 })
+            // ...while another writer allocates and commits the same name on the directory.
+            let bearer = [("Authorization", "Bearer \(Self.token)")]
+            let allocation = try directory.request("POST", "/allocate?bucket=pics&filename=x.jpg", headers: bearer)
+            let theirKey = try #require((allocation.json["key"] as? NSNumber)?.int64Value)
+            let sha = String(repeating: "b", count: 40)
+            let committed = try directory.request("POST", "/commit?key=\(theirKey)&sha1=\(sha)&size=3&mtime=1", headers: bearer)
+            #expect(committed.ret == 1 && committed.json["outcome"] as? String == "replaced")
+            for store in s.stores { store.releaseUploads() }
+
+            #expect(try await waitUntil { status.get != nil })
+            #expect(status.get == 412)
+            let now = try directory.get("/get?bucket=pics&filename=x.jpg")
+            #expect((now.json["key"] as? NSNumber)?.int64Value == theirKey && theirKey != seenKey)
+            #expect(now.json["sha1"] as? String == sha)
+        }
+    }
+
     @Test func aFailedGroupIsAvoidedByTheRetry() async throws {
         try await withStack { s in
             let (h, directory) = (s.proxy, s.directory)
