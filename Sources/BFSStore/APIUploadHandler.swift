@@ -42,6 +42,7 @@ struct APIUploadHandler: Sendable {
            declared > maxFiles * (maxFileSize + APIUploadBody.framingPerFile) + APIUploadBody.framingFields {
             return answer(ex, .needleTooLarge, start: start)
         }
+        let uploads = context.loopUploads.of(ex.loop, metrics: context.metrics)
         let body: APIUploadBody
         do {
             body = try APIUploadBody(contentType: ex.head.headers["Content-Type"] ?? "", maxFileSize: maxFileSize,
@@ -51,6 +52,7 @@ struct APIUploadHandler: Sendable {
         } catch {
             return APIReplies.afterDrainingBody(ex) { answer(ex, .paramError, status: .badRequest, start: start) }
         }
+        body.uploads = uploads
         // Each callback captures only `body`, which carries the exchange, the start and the handler.
         ex.readBody(onChunk: { [body] chunk in body.handler.didReceive(chunk, of: body) },
                     onEnd: { [body] error in body.handler.didEnd(body, error: error) })
@@ -130,8 +132,7 @@ struct APIUploadHandler: Sendable {
         guard let entry = LoopVolumeCache.entry(vid, in: context) else { return answer(ex, .volumeNotExist, start: start) }
         let volume = entry.volume
         body.appended = (entry.stats, needles.dataBytes, needles.count)
-        let uploads = context.loopUploads.of(ex.loop, metrics: context.metrics)
-        body.answers = uploads.answers
+        guard let uploads = body.uploads else { return answer(ex, .internalError, start: start) }
         // Handed to the volume's append thread without a pool hop, and without waking it: the
         // loop wakes it once after this iteration's reads (`AppendWakeups`). The completion runs
         // on a flusher lane after the covering fdatasync and queues the answer for the loop
@@ -156,7 +157,7 @@ struct APIUploadHandler: Sendable {
         case .failure(let error):
             ret = error.ret
         }
-        body.answers?.add(.init(exchange: body.exchange, ret: ret, endpoint: endpoint, start: body.start))
+        body.uploads?.answers.add(.init(exchange: body.exchange, ret: ret, endpoint: endpoint, start: body.start))
     }
 
     /// Sends `{"ret":N}` and counts the request (loop thread: the answer is queued to the socket
