@@ -72,8 +72,8 @@ final class APIUploadBody: @unchecked Sendable {
     let exchange: HTTPServerExchange
     let start: UInt64
     let handler: APIUploadHandler
-    /// What the append's completion counts: the volume's counters, the data bytes and needles.
-    var appended: (volumeStats: RequestStats?, bytes: Int, count: Int) = (nil, 0, 0)
+    /// What the answer counts: the loop's shares of the counters, the data bytes and needles.
+    var appended: (entry: LoopVolumeCache.Entry, bytes: Int, count: Int)?
     /// The loop's upload state: where the completion queues the answer (`answers`).
     var uploads: LoopUploads?
     private var parser: MultipartParser

@@ -131,7 +131,7 @@ struct APIUploadHandler: Sendable {
         }
         guard let entry = LoopVolumeCache.entry(vid, in: context) else { return answer(ex, .volumeNotExist, start: start) }
         let volume = entry.volume
-        body.appended = (entry.stats, needles.dataBytes, needles.count)
+        body.appended = (entry, needles.dataBytes, needles.count)
         guard let uploads = body.uploads else { return answer(ex, .internalError, start: start) }
         // Handed to the volume's append thread without a pool hop, and without waking it: the
         // loop wakes it once after this iteration's reads (`AppendWakeups`). The completion runs
@@ -143,21 +143,20 @@ struct APIUploadHandler: Sendable {
         uploads.wakeups.add(volume)
     }
 
-    /// The append is durable or failed (on a flusher lane): counts it and queues the answer.
+    /// The append is durable or failed (on a flusher lane): queues the answer, which the loop
+    /// counts in `/info` (its shards' only writer) just before sending it.
     private func didAppend(_ body: APIUploadBody, _ result: Result<[NeedleLocation], StorageError>) {
-        let (volumeStats, bytes, count) = body.appended
-        let ret: Ret
+        var answer = UploadAnswers.Answer(exchange: body.exchange, ret: .ok, endpoint: endpoint, start: body.start)
         switch result {
         case .success:
-            let nanos = monotonicNanos() - body.start
-            context.metrics.bytesWritten.increment(by: Int64(bytes))
-            context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
-            volumeStats?.didWrite(count: count, bytes: bytes, nanos: nanos)
-            ret = .ok
+            if let appended = body.appended {
+                context.metrics.bytesWritten.increment(by: Int64(appended.bytes))
+                answer.counted = appended
+            }
         case .failure(let error):
-            ret = error.ret
+            answer.ret = error.ret
         }
-        body.uploads?.answers.add(.init(exchange: body.exchange, ret: ret, endpoint: endpoint, start: body.start))
+        body.uploads?.answers.add(answer)
     }
 
     /// Sends `{"ret":N}` and counts the request (loop thread: the answer is queued to the socket
