@@ -133,14 +133,13 @@ struct APIUploadHandler: Sendable {
         let volume = entry.volume
         body.appended = (entry, needles.dataBytes, needles.count)
         guard let uploads = body.uploads else { return answer(ex, .internalError, start: start) }
-        // Handed to the volume's append thread without a pool hop, and without waking it: the
-        // loop wakes it once after this iteration's reads (`AppendWakeups`). The completion runs
-        // on a flusher lane after the covering fdatasync and queues the answer for the loop
-        // (`UploadAnswers`: one loop wake-up for the answers of a synced batch).
-        let accepted = volume.submit(needles, wakeLater: true) { [body] result in body.handler.didAppend(body, result) }
+        // Handed to the volume's append thread without a pool hop (it is woken only if it
+        // sleeps; everything submitted meanwhile goes out with the next `pwritev`). The
+        // completion runs on a flusher lane after the covering fdatasync and queues the answer
+        // for the loop (`UploadAnswers`: one loop wake-up for the answers of a synced batch).
+        let accepted = volume.submit(needles) { [body] result in body.handler.didAppend(body, result) }
         // A full append queue: 503 at once rather than a deeper backlog.
         guard accepted else { return answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start) }
-        uploads.wakeups.add(volume)
     }
 
     /// The append is durable or failed (on a flusher lane): queues the answer, which the loop
