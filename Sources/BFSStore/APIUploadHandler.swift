@@ -132,7 +132,7 @@ struct APIUploadHandler: Sendable {
         guard let entry = LoopVolumeCache.entry(vid, in: context) else { return answer(ex, .volumeNotExist, start: start) }
         let volume = entry.volume
         body.appended = (entry, needles.dataBytes, needles.count)
-        guard let uploads = body.uploads else { return answer(ex, .internalError, start: start) }
+        guard body.uploads != nil else { return answer(ex, .internalError, start: start) }
         // Handed to the volume's append thread without a pool hop (it is woken only if it
         // sleeps; everything submitted meanwhile goes out with the next `pwritev`). The
         // completion runs on a flusher lane after the covering fdatasync and queues the answer
