@@ -32,15 +32,10 @@ extension Volume {
     /// waiting. Otherwise `completion` runs once, as for `append(_ batch:completion:)`: on a
     /// flusher lane after the covering `fdatasync`, or with the error on the append thread (or on
     /// the calling thread, `.volumeClosed`, after `close()`).
-    ///
-    /// With `wakeLater` the append thread is not woken for this append: the caller promises a
-    /// `wakeAppendThread()` soon (a loop calls it once after a round of reads, so the uploads
-    /// parsed in one loop iteration cost one wake-up of the thread, not one each). Until then the
-    /// append waits in the inbox, unless the thread is running anyway and takes it on its own.
-    public func submit(_ batch: NeedleBatch, wakeLater: Bool = false,
+    public func submit(_ batch: NeedleBatch,
                        completion: @escaping @Sendable (Result<[NeedleLocation], StorageError>) -> Void) -> Bool {
         enum Outcome { case queued, start, full, closed }
-        let outcome: Outcome = inbox.update(wake: wakeLater ? .none : .one) { s in
+        let outcome: Outcome = inbox.update { s in
             if s.stopping { return .closed }
             if s.items.count >= Volume.submitQueueLimit { return .full }
             s.items.append(AppendInbox.Item(batch: batch, completion: completion))
@@ -58,12 +53,6 @@ extension Volume {
             startAppendThread()
             return true
         }
-    }
-
-    /// Wakes the append thread for appends submitted with `wakeLater` (no system call when it is
-    /// awake already). Callable from any thread.
-    public func wakeAppendThread() {
-        inbox.update(wake: .one) { _ in }
     }
 
     /// Asks the append thread to exit once it has drained its inbox (appends fail: closed).

@@ -51,20 +51,20 @@ struct APIGetHandler: Sendable {
         do {
             let span = try volume.lookUp(key: key)
             if span.totalSize <= Self.verifiedReadMaxSize && ex.head.method == .get
-                && serveCachedSmall(ex, volume, span, key: key, cookie: cookie, stats: entry.stats, start: start) {
+                && serveCachedSmall(ex, volume, span, key: key, cookie: cookie, stats: entry, start: start) {
                 return
             }
             cached = try volume.locateIfCached(span, key: key, cookie: cookie)
         } catch {
             return failLocating(ex, error, start: start)
         }
-        if let cached { return serve(ex, cached, stats: entry.stats, start: start) }
+        if let cached { return serve(ex, cached, stats: entry, start: start) }
         // The header page is cold: read it on a worker rather than stall the loop on the disk.
         context.metrics.coldReads.increment()
         ex.loop.run(on: context.executors.reads, { try volume.locate(key: key, cookie: cookie) }) { result in
             switch result {
             case .success(let extent):
-                serve(ex, extent, stats: entry.stats, start: start)
+                serve(ex, extent, stats: entry, start: start)
             case .failure(let error as StorageError):
                 failLocating(ex, error, start: start)
             case .failure(let error as UVError) where error.isExecutorSaturated:
@@ -80,7 +80,7 @@ struct APIGetHandler: Sendable {
     /// from that buffer, with no lock but the map lookup's and no allocation but the answer's.
     /// Returns false, having answered nothing, when the bytes are not known to be cached.
     private func serveCachedSmall(_ ex: HTTPServerExchange, _ volume: Volume, _ span: NeedleSpan,
-                                  key: Int64, cookie: Int32, stats: RequestStats, start: UInt64) -> Bool {
+                                  key: Int64, cookie: Int32, stats: LoopVolumeCache.Entry, start: UInt64) -> Bool {
         withUnsafeTemporaryAllocation(byteCount: span.totalSize, alignment: 8) { buffer -> Bool in
             guard PageCacheRead.read(span.block.file, into: buffer, at: span.offset) == .hit else { return false }
             let bytes = UnsafeRawBufferPointer(buffer)
@@ -127,7 +127,7 @@ struct APIGetHandler: Sendable {
     private static let dataHeaders: HTTPHeaders = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
 
     /// Answers with the located needle: the whole data or the requested range.
-    private func serve(_ ex: HTTPServerExchange, _ extent: NeedleExtent, stats: RequestStats, start: UInt64) {
+    private func serve(_ ex: HTTPServerExchange, _ extent: NeedleExtent, stats: LoopVolumeCache.Entry, start: UInt64) {
         let length = extent.dataSize
         var headers = Self.dataHeaders
         let status: HTTPStatus
@@ -233,8 +233,8 @@ struct APIGetHandler: Sendable {
     /// The success answer being built, and its accounting once sent.
     private struct Reply: Sendable {
         let context: StoreContext
-        /// The counters of the volume read from.
-        let volumeStats: RequestStats
+        /// This loop's shares of the volume's and the store's counters.
+        let volumeStats: LoopVolumeCache.Entry
         let start: UInt64
         let status: HTTPStatus
         let headers: HTTPHeaders
@@ -262,8 +262,8 @@ struct APIGetHandler: Sendable {
         func countServed(bytes: Int) {
             let nanos = monotonicNanos() - start
             context.metrics.bytesRead.increment(by: Int64(bytes))
-            context.stats.didGet(bytes: bytes, nanos: nanos)
-            volumeStats.didGet(bytes: bytes, nanos: nanos)
+            volumeStats.storeStats.didGet(bytes: bytes, nanos: nanos)
+            volumeStats.stats.didGet(bytes: bytes, nanos: nanos)
         }
 
         /// Records the request latency once the answer is out (499: the client went away).

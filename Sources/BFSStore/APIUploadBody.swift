@@ -19,7 +19,7 @@ enum APIUploadError: Error, Equatable {
 /// Only parts named `file` that carry a filename are files (Go's `FormFile`); other file parts
 /// are skipped. With `maxFiles == 1` (`/upload`) later `file` parts are skipped too, as `FormFile`
 /// only ever looks at the first. Loop-confined, but for the append's completion on a flusher
-/// lane, which reads only `exchange`, `start`, `handler`, `appended` and `answers`: set on the
+/// lane, which reads only `exchange`, `start`, `handler`, `appended` and `uploads`: set on the
 /// loop before `Volume.submit`, whose locks order those writes before the completion's reads.
 final class APIUploadBody: @unchecked Sendable {
     /// Bytes of multipart framing allowed per file on top of its data when checking a declared
@@ -72,10 +72,10 @@ final class APIUploadBody: @unchecked Sendable {
     let exchange: HTTPServerExchange
     let start: UInt64
     let handler: APIUploadHandler
-    /// What the append's completion counts: the volume's counters, the data bytes and needles.
-    var appended: (volumeStats: RequestStats?, bytes: Int, count: Int) = (nil, 0, 0)
-    /// Where the completion queues the answer (the loop's `UploadAnswers`).
-    var answers: UploadAnswers?
+    /// What the answer counts: the loop's shares of the counters, the data bytes and needles.
+    var appended: (entry: LoopVolumeCache.Entry, bytes: Int, count: Int)?
+    /// The loop's upload state: where the completion queues the answer (`answers`).
+    var uploads: LoopUploads?
     private var parser: MultipartParser
     private var collector: MultipartFormCollector
     private let files: Files

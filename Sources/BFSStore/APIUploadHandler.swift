@@ -42,6 +42,7 @@ struct APIUploadHandler: Sendable {
            declared > maxFiles * (maxFileSize + APIUploadBody.framingPerFile) + APIUploadBody.framingFields {
             return answer(ex, .needleTooLarge, start: start)
         }
+        let uploads = context.loopUploads.of(ex.loop, metrics: context.metrics)
         let body: APIUploadBody
         do {
             body = try APIUploadBody(contentType: ex.head.headers["Content-Type"] ?? "", maxFileSize: maxFileSize,
@@ -51,6 +52,7 @@ struct APIUploadHandler: Sendable {
         } catch {
             return APIReplies.afterDrainingBody(ex) { answer(ex, .paramError, status: .badRequest, start: start) }
         }
+        body.uploads = uploads
         // Each callback captures only `body`, which carries the exchange, the start and the handler.
         ex.readBody(onChunk: { [body] chunk in body.handler.didReceive(chunk, of: body) },
                     onEnd: { [body] error in body.handler.didEnd(body, error: error) })
@@ -129,34 +131,31 @@ struct APIUploadHandler: Sendable {
         }
         guard let entry = LoopVolumeCache.entry(vid, in: context) else { return answer(ex, .volumeNotExist, start: start) }
         let volume = entry.volume
-        body.appended = (entry.stats, needles.dataBytes, needles.count)
-        let uploads = context.loopUploads.of(ex.loop, metrics: context.metrics)
-        body.answers = uploads.answers
-        // Handed to the volume's append thread without a pool hop, and without waking it: the
-        // loop wakes it once after this iteration's reads (`AppendWakeups`). The completion runs
-        // on a flusher lane after the covering fdatasync and queues the answer for the loop
-        // (`UploadAnswers`: one loop wake-up for the answers of a synced batch).
-        let accepted = volume.submit(needles, wakeLater: true) { [body] result in body.handler.didAppend(body, result) }
+        body.appended = (entry, needles.dataBytes, needles.count)
+        guard body.uploads != nil else { return answer(ex, .internalError, start: start) }
+        // Handed to the volume's append thread without a pool hop (it is woken only if it
+        // sleeps; everything submitted meanwhile goes out with the next `pwritev`). The
+        // completion runs on a flusher lane after the covering fdatasync and queues the answer
+        // for the loop (`UploadAnswers`: one loop wake-up for the answers of a synced batch).
+        let accepted = volume.submit(needles) { [body] result in body.handler.didAppend(body, result) }
         // A full append queue: 503 at once rather than a deeper backlog.
         guard accepted else { return answer(ex, .serviceUnavailable, status: .serviceUnavailable, start: start) }
-        uploads.wakeups.add(volume)
     }
 
-    /// The append is durable or failed (on a flusher lane): counts it and queues the answer.
+    /// The append is durable or failed (on a flusher lane): queues the answer, which the loop
+    /// counts in `/info` (its shards' only writer) just before sending it.
     private func didAppend(_ body: APIUploadBody, _ result: Result<[NeedleLocation], StorageError>) {
-        let (volumeStats, bytes, count) = body.appended
-        let ret: Ret
+        var answer = UploadAnswers.Answer(exchange: body.exchange, ret: .ok, endpoint: endpoint, start: body.start)
         switch result {
         case .success:
-            let nanos = monotonicNanos() - body.start
-            context.metrics.bytesWritten.increment(by: Int64(bytes))
-            context.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
-            volumeStats?.didWrite(count: count, bytes: bytes, nanos: nanos)
-            ret = .ok
+            if let appended = body.appended {
+                context.metrics.bytesWritten.increment(by: Int64(appended.bytes))
+                answer.counted = appended
+            }
         case .failure(let error):
-            ret = error.ret
+            answer.ret = error.ret
         }
-        body.answers?.add(.init(exchange: body.exchange, ret: ret, endpoint: endpoint, start: body.start))
+        body.uploads?.answers.add(answer)
     }
 
     /// Sends `{"ret":N}` and counts the request (loop thread: the answer is queued to the socket

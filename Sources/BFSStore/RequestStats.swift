@@ -1,8 +1,10 @@
 import Synchronization
 
 /// Cumulative counters behind the bfs `<Stats>` object of `/info` (reference §1.9), one set per
-/// volume plus one for the whole store. Updated from every loop thread, so each counter is an
-/// atomic; the per-second rates are derived by `snapshot(previous:seconds:)`, not stored.
+/// volume plus one for the whole store. Reads and uploads count into per-loop shards
+/// (`shard()`, single writer each); deletes, flushes and compactions, which complete on other
+/// threads, into the shared atomics here; `snapshot(previous:seconds:)` sums both and derives
+/// the per-second rates.
 public final class RequestStats: Sendable {
     let commands = Atomic<UInt64>(0)
     let writes = Atomic<UInt64>(0)
@@ -20,7 +22,17 @@ public final class RequestStats: Sendable {
     let flushDelay = Atomic<UInt64>(0)
     let compactDelay = Atomic<UInt64>(0)
 
+    /// The loops' shares, summed by `snapshot`.
+    private let shards = Mutex<[RequestStatsShard]>([])
+
     public init() {}
+
+    /// A new share for one loop to count its reads and writes in (keep it: each call adds one).
+    func shard() -> RequestStatsShard {
+        let shard = RequestStatsShard()
+        shards.withLock { $0.append(shard) }
+        return shard
+    }
 
     /// Counts a served read of `bytes` data bytes that took `nanos`.
     public func didGet(bytes: Int, nanos: UInt64) {
@@ -80,6 +92,17 @@ public final class RequestStats: Sendable {
         s.totalGetDelay = getDelay.load(ordering: .relaxed)
         s.totalFlushDelay = flushDelay.load(ordering: .relaxed)
         s.totalCompactDelay = compactDelay.load(ordering: .relaxed)
+        for shard in shards.withLock({ $0 }) {
+            s.totalCommandsProcessed &+= shard.commands.load(ordering: .relaxed)
+            s.totalWriteProcessed &+= shard.writes.load(ordering: .relaxed)
+            s.totalGetProcessed &+= shard.gets.load(ordering: .relaxed)
+            s.totalTransferedBytes &+= shard.transferredBytes.load(ordering: .relaxed)
+            s.totalReadBytes &+= shard.readBytes.load(ordering: .relaxed)
+            s.totalWriteBytes &+= shard.writeBytes.load(ordering: .relaxed)
+            s.totalDelay &+= shard.totalDelay.load(ordering: .relaxed)
+            s.totalWriteDelay &+= shard.writeDelay.load(ordering: .relaxed)
+            s.totalGetDelay &+= shard.getDelay.load(ordering: .relaxed)
+        }
         if let p = previous, seconds > 0 {
             func rate(_ now: UInt64, _ before: UInt64) -> UInt64 { UInt64(Double(now &- before) / seconds) }
             s.writeTPS = rate(s.totalWriteProcessed, p.totalWriteProcessed)

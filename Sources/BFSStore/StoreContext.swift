@@ -24,7 +24,7 @@ public final class StoreContext: Sendable {
     public let executors = StoreExecutors()
     /// Compactions, bulk loads and pulls running or finished, for `/info` (admin listener).
     public let jobs = AdminJobs()
-    /// Per loop: append threads to wake after the loop's iteration, answers coming back.
+    /// Per loop: the queue upload answers come back through.
     let loopUploads = LoopUploadsTable()
     private let perVolume = Mutex<[VolumeID: RequestStats]>([:])
     private let scrubbed = Mutex<[VolumeID: ScrubReport]>([:])

@@ -15,6 +15,10 @@ final class UploadAnswers: @unchecked Sendable {
         var endpoint: StoreMetrics.Endpoint
         /// When the request head arrived (`monotonicNanos`), for the latency metric.
         var start: UInt64
+        /// For a stored upload: the loop's shares of the volume's and the store's `/info`
+        /// counters, and the data bytes and needles to count there (on the loop, the shards'
+        /// only writer, just before the answer goes out).
+        var counted: (entry: LoopVolumeCache.Entry, bytes: Int, count: Int)? = nil
     }
 
     private let loop: EventLoop
@@ -44,6 +48,11 @@ final class UploadAnswers: @unchecked Sendable {
     private func drain() {
         queue.withLock { swap(&$0, &draining) }
         for a in draining {
+            if let (entry, bytes, count) = a.counted {
+                let nanos = monotonicNanos() - a.start
+                entry.storeStats.didWrite(count: count, bytes: bytes, nanos: nanos)
+                entry.stats.didWrite(count: count, bytes: bytes, nanos: nanos)
+            }
             APIReplies.json(a.exchange, ret: a.ret)
             metrics.record(a.endpoint, status: APIReplies.statusClass(a.ret), elapsedNanos: monotonicNanos() - a.start)
         }

@@ -59,28 +59,6 @@ import Testing
         #expect(v.readOutcome(key: 99_999, cookie: 1) == .failure(.needleNotFound))
     }
 
-    /// Appends submitted with `wakeLater` wait in the inbox for `wakeAppendThread()` (a loop
-    /// wakes the thread once per iteration), then all go out together.
-    @Test func deferredWakeAppendsEverythingAfterOneWakeUp() throws {
-        let dir = TempDir("volume-submit-later")
-        defer { dir.remove() }
-        let v = try makeVolume(dir, fs: PosixFileSystem())
-        defer { v.close() }
-        // Starts the append thread; it then sleeps on an empty inbox.
-        let first = ResultBox<[NeedleLocation]>()
-        #expect(v.submit(batch(key: 1, data: [1])) { first.set($0) })
-        #expect(try first.wait().count == 1)
-        let boxes = (0..<8).map { _ in ResultBox<[NeedleLocation]>() }
-        for (i, box) in boxes.enumerated() {
-            #expect(v.submit(batch(key: Int64(i + 2), data: [UInt8(i)]), wakeLater: true) { box.set($0) })
-        }
-        // Nobody woke the sleeping thread: all eight still wait.
-        #expect(v.inbox.update(wake: .none) { $0.items.count } == 8)
-        v.wakeAppendThread()
-        for box in boxes { #expect(try box.wait().count == 1) }
-        for i in 0..<8 { #expect(try v.read(key: Int64(i + 2), cookie: 1) == [UInt8(i)]) }
-    }
-
     @Test func submitAfterCloseFailsClosed() throws {
         let dir = TempDir("volume-submit-closed")
         defer { dir.remove() }

@@ -32,7 +32,7 @@ import Testing
     }
 
     /// Budget for a durable one-file `/upload` (the loop's share: parsing, encoding, answering).
-    static let uploadBudget = 29.5
+    static let uploadBudget = 28.5
     /// Budget for a needle read whole and CRC-checked (up to `verifiedReadMaxSize`).
     static let smallBudget = 7.5
     /// Budget for a needle sent with `sendfile`.
