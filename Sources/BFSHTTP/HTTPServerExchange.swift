@@ -209,47 +209,37 @@ public final class HTTPResponseStream {
 
     /// Queues one piece; `completion` runs once it reached the kernel (use it to pace big bodies).
     public func write(_ bytes: [UInt8], completion: ((HTTPError?) -> Void)? = nil) {
-        guard !ended, let connection, !bytes.isEmpty, !bodyless else {
-            completion?(ended || connection == nil ? .connectionClosed : nil)
-            return
-        }
-        var framed: [UInt8] = []
-        if chunked {
-            framed.reserveCapacity(bytes.count + 16)
-            framed.append(contentsOf: "\(String(bytes.count, radix: 16))\r\n".utf8)
-            framed.append(contentsOf: bytes)
-            framed.append(contentsOf: "\r\n".utf8)
-        } else if var head = heldHead {
-            heldHead = nil
-            head.append(contentsOf: bytes)
-            framed = head
-        } else {
-            framed = bytes
-        }
-        connection.writeBody(framed, completion: completion)
+        send(count: bytes.count, completion: completion, append: { $0.append(contentsOf: bytes) }, alone: { bytes })
     }
 
     /// Queues a copy of `bytes` (valid only during the call), copying them once: straight after
     /// a held head, or into the chunk's framing. For relaying bytes out of another connection's
     /// read buffer.
     public func write(copying bytes: UnsafeRawBufferPointer, completion: ((HTTPError?) -> Void)? = nil) {
-        guard !ended, let connection, !bytes.isEmpty, !bodyless else {
+        send(count: bytes.count, completion: completion, append: { $0.append(contentsOf: bytes) }, alone: { Array(bytes) })
+    }
+
+    /// Frames a piece of `count` bytes and queues it: in a chunk, behind the held head
+    /// (`append` adds the piece to either), or as it is (`alone` makes the buffer).
+    private func send(count: Int, completion: ((HTTPError?) -> Void)?,
+                      append: (inout [UInt8]) -> Void, alone: () -> [UInt8]) {
+        guard !ended, let connection, count > 0, !bodyless else {
             completion?(ended || connection == nil ? .connectionClosed : nil)
             return
         }
         var framed: [UInt8]
         if chunked {
             framed = []
-            framed.reserveCapacity(bytes.count + 16)
-            framed.append(contentsOf: "\(String(bytes.count, radix: 16))\r\n".utf8)
-            framed.append(contentsOf: bytes)
+            framed.reserveCapacity(count + 16)
+            framed.append(contentsOf: "\(String(count, radix: 16))\r\n".utf8)
+            append(&framed)
             framed.append(contentsOf: "\r\n".utf8)
         } else if var head = heldHead {
             heldHead = nil
-            head.append(contentsOf: bytes)
+            append(&head)
             framed = head
         } else {
-            framed = Array(bytes)
+            framed = alone()
         }
         connection.writeBody(framed, completion: completion)
     }
